@@ -1,0 +1,90 @@
+package activation
+
+import (
+	"strings"
+	"testing"
+)
+
+var longName = strings.Repeat("n", 255) // the longest allowed
+
+var parseListenTests = []struct {
+	give    string
+	want    ListenSpec
+	wantErr string
+}{
+	{give: "127.0.0.1:3000", want: ListenSpec{"listen", "tcp", "127.0.0.1:3000"}},
+	{give: "[::]:8080", want: ListenSpec{"listen", "tcp", "[::]:8080"}},
+	{give: "[::ffff:127.0.0.1]:80", want: ListenSpec{"listen", "tcp", "[::ffff:127.0.0.1]:80"}},
+	{give: ":3000", want: ListenSpec{"listen", "tcp", ":3000"}},
+	{give: ":0", want: ListenSpec{"listen", "tcp", ":0"}},
+	{give: "0.0.0.0:65535", want: ListenSpec{"listen", "tcp", "0.0.0.0:65535"}},
+	{give: "unix:/run/x.sock", want: ListenSpec{"listen", "unix", "/run/x.sock"}},
+	{give: "unix:@poold", want: ListenSpec{"listen", "unix", "@poold"}},
+	{give: "http=127.0.0.1:80", want: ListenSpec{"http", "tcp", "127.0.0.1:80"}},
+	{give: "a.b_c-9=[::1]:80", want: ListenSpec{"a.b_c-9", "tcp", "[::1]:80"}},
+	{give: "admin=unix:/run/a=b.sock", want: ListenSpec{"admin", "unix", "/run/a=b.sock"}},
+	{give: "unix:/run/a=b.sock", want: ListenSpec{"listen", "unix", "/run/a=b.sock"}},
+	{give: longName + "=:80", want: ListenSpec{longName, "tcp", ":80"}},
+
+	{give: "foo", wantErr: `--listen "foo": want HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH`},
+	{give: "", wantErr: `--listen "": want HOST:PORT`},
+	{give: "3000", wantErr: `--listen "3000": want HOST:PORT`},
+	{give: "127.0.0.1:", wantErr: `port "": want HOST:PORT`},
+	{give: "127.0.0.1:http", wantErr: `port "http": want HOST:PORT`},
+	{give: "127.0.0.1:-1", wantErr: `port "-1"`},
+	{give: "127.0.0.1:+80", wantErr: `port "+80"`},
+	{give: "127.0.0.1:65536", wantErr: `--listen "127.0.0.1:65536": port 65536 out of range 0-65535`},
+	{give: ":99999999999999999999", wantErr: "out of range 0-65535"},
+	{give: "localhost:3000", wantErr: `host "localhost": want an IPv4 address or an [IPv6] one, not a name`},
+	{give: "::1:80", wantErr: `host "::1": want an IPv4 address or an [IPv6] one`},
+	{give: "[127.0.0.1]:80", wantErr: `host "[127.0.0.1]": want an IPv6 address in brackets`},
+	{give: "[::1:80", wantErr: `host "[::1": want an IPv6 address in brackets`},
+	{give: "[fe80::1%eth0]:80", wantErr: "IPv6 zones are not supported"},
+	{give: "unix:", wantErr: `--listen "unix:": empty unix socket path`},
+	{give: "unix:@", wantErr: "empty unix socket path"},
+	{give: "unix:run/x.sock", wantErr: `unix socket path "run/x.sock": want an absolute path or @name`},
+	{give: "unix:/" + strings.Repeat("x", 107), wantErr: "unix socket path longer than 107 bytes"},
+	{give: "=127.0.0.1:80", wantErr: "empty name before '='"},
+	{give: "a/b=127.0.0.1:80", wantErr: `name "a/b": want letters, digits, '_', '-' or '.'`},
+	{give: "é=127.0.0.1:80", wantErr: `name "é"`},
+	{give: "x" + longName + "=:80", wantErr: "name longer than 255 bytes"},
+	{give: "http=foo", wantErr: `--listen "http=foo": want HOST:PORT`},
+}
+
+func TestParseListen(t *testing.T) {
+	for _, tt := range parseListenTests {
+		t.Run(tt.give, func(t *testing.T) {
+			got, err := ParseListen(tt.give)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseListen(%q) = %+v, %v; want error containing %q", tt.give, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseListen(%q) = %+v, %v; want %+v", tt.give, got, err, tt.want)
+			}
+			// String gives the --listen form back.
+			again, err := ParseListen(got.String())
+			if err != nil || again != got {
+				t.Errorf("ParseListen(%q) = %+v, %v; want %+v", got.String(), again, err, got)
+			}
+		})
+	}
+}
+
+func TestListenSpecString(t *testing.T) {
+	tests := []struct {
+		give ListenSpec
+		want string
+	}{
+		{ListenSpec{"http", "tcp", "127.0.0.1:80"}, "http=127.0.0.1:80"},
+		{ListenSpec{"", "tcp", ":80"}, "listen=:80"},
+		{ListenSpec{"admin", "unix", "/run/a.sock"}, "admin=unix:/run/a.sock"},
+	}
+	for _, tt := range tests {
+		if got := tt.give.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.give, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// options wires poold. Constructors are plain functions; fx only calls them
+// in dependency order and runs the lifecycle hooks.
+func options(cfg config.Config, log *slog.Logger) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg, log),
+		fx.WithLogger(func() fxevent.Logger { return fxLogger(log, cfg.LogLevel) }),
+		// The supervisor drains workers within the stop timeout; leave room
+		// for SIGKILL and reaping after it.
+		fx.StopTimeout(cfg.StopTimeout+10*time.Second),
+		fx.Provide(
+			newNotifier,
+			newSockets,
+			newRuntimeDir,
+			proc.NewReaper,
+			newSpawner,
+			newSupervisor,
+		),
+		fx.Invoke(runOrphanReaper, runSupervisor),
+	)
+}
+
+func fxLogger(log *slog.Logger, level slog.Level) fxevent.Logger {
+	if level > slog.LevelDebug {
+		return fxevent.NopLogger
+	}
+	return &fxevent.SlogLogger{Logger: log}
+}
+
+func newNotifier() (*activation.Notifier, error) { return activation.NewNotifier() }
+
+func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activation.Socket, error) {
+	socks, err := openSockets(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(func() error { return activation.CloseAll(socks) }))
+	return socks, nil
+}
+
+func newRuntimeDir(lc fx.Lifecycle, cfg config.Config) (runtimeDir, error) {
+	dir, err := makeRuntimeDir(poolName(cfg))
+	if err != nil {
+		return "", err
+	}
+	lc.Append(fx.StopHook(func() error { return os.RemoveAll(string(dir)) }))
+	return dir, nil
+}
+
+func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {
+	return proc.NewSpawner(proc.Config{
+		Pool:       poolName(cfg),
+		Command:    cfg.Command,
+		Sockets:    socks,
+		RuntimeDir: string(dir),
+		Env:        os.Environ(),
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Reaper:     reaper,
+		Log:        log,
+	})
+}
+
+func newSupervisor(cfg config.Config, sp *proc.Spawner, n *activation.Notifier, log *slog.Logger) (*supervisor.Supervisor, error) {
+	limits, err := cgroup.Read()
+	if err != nil {
+		log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
+	}
+	workers, reason := cfg.ResolveWorkers(limits, runtime.NumCPU())
+	name := poolName(cfg)
+	log.Info("worker count", "pool", name, "workers", workers, "reason", reason)
+	opts := cfg.SupervisorOptions(workers)
+	opts.Name = name
+	return supervisor.New(opts, sp, n, log.With("pool", name), supervisor.SystemClock{})
+}
+
+// runSupervisor starts the loop with a context of its own: OnStart's context
+// ends when start-up does, the pool must outlive it.
+func runSupervisor(lc fx.Lifecycle, sup *supervisor.Supervisor, log *slog.Logger) {
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				if err := sup.Run(context.Background()); err != nil {
+					log.Error("supervisor", "err", err)
+				}
+			}()
+			return nil
+		},
+		OnStop: sup.Shutdown,
+	})
+}
+
+// runOrphanReaper reaps re-parented orphans when poold is PID 1 of a
+// container; anywhere else the init system does it.
+func runOrphanReaper(lc fx.Lifecycle, r *proc.Reaper) {
+	if os.Getpid() != 1 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() { defer close(done); r.RunOrphanReaper(ctx) }()
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); <-done; return nil },
+	})
+}
+
+func poolName(cfg config.Config) string {
+	if cfg.Name != "" {
+		return cfg.Name
+	}
+	return config.DeriveName(systemdUnit(), cfg.Command)
+}
+

@@ -1,0 +1,32 @@
+// Package cgroup decides poold's default worker count ("auto") from the limits
+// the kernel really enforces on this process, and explains the decision in one
+// line that poold logs at start and shows in status.
+//
+// Invariants:
+//
+//   - The worker count is never taken from the host's core count alone. The
+//     CPU affinity mask (which the kernel keeps within the cpuset) is the base;
+//     the host count is only a fallback when the mask is unknown, it is still
+//     capped by the CFS quota and by memory, and the reason line says so.
+//   - A limit is the tightest one over the process's cgroup and every ancestor
+//     visible under the mount: a slice's limit binds the services below it.
+//   - [Size] never returns fewer than 1 worker, and its Reason names every
+//     input that mattered, the deciding one first.
+//   - A missing cgroup file is not an error (the controller is not enabled at
+//     that level), and no cgroup filesystem at all gives Version 0 and no
+//     error. An unreadable or garbled file is an error that names the file.
+//   - Reading is a pure function of a directory tree ([ReadFrom]), so every
+//     layout (v2, v1, hybrid, none) is tested from fixtures in testdata/.
+//
+// Layouts. On the unified hierarchy (v2) /proc/self/cgroup holds "0::/path"
+// and limits come from cpu.max, memory.max, memory.high and
+// cpuset.cpus.effective. On v1 each controller has its own line
+// ("4:memory:/path") and mount, and limits come from cpu.cfs_quota_us and
+// cpu.cfs_period_us, memory.limit_in_bytes and cpuset.cpus. In the hybrid
+// layout a controller mounted as v1 is read from v1, the rest from v2.
+//
+// The mount's root field (mountinfo field 4) is stripped from the process's
+// cgroup path to find its directory under the mount point; a path that lies
+// outside the mount's root (a cgroup namespace shows it as "/../..") cannot be
+// reached and its controller counts as absent.
+package cgroup

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// Config is poold's whole configuration.
+type Config struct {
+	Name    string // pool name: --name, else derived (see DeriveName)
+	Listen  []activation.ListenSpec
+	Workers WorkerCount
+	// MaxWorkers bounds every worker count, auto or explicit.
+	MaxWorkers   int
+	WorkerMemory int64 // bytes; divides the cgroup memory limit in auto sizing
+	MinReady     int   // 0: all workers
+	Ready        supervisor.ReadyMode
+	ReadyDelay   time.Duration
+	ReadyTimeout time.Duration
+	StopTimeout  time.Duration
+	Backoff      supervisor.Backoff
+	LogLevel     slog.Level
+	Command      []string
+}
+
+// WorkerCount is --workers: a number, or Auto to size from the cgroup.
+type WorkerCount struct {
+	Auto  bool
+	N     int
+	From  string // where the value came from: "--workers", "POOLD_WORKERS", "WEB_CONCURRENCY" or "default"
+	Input string // as written, for errors
+}
+
+// Defaults, also shown in --help.
+const (
+	DefaultMaxWorkers   = 64
+	DefaultReadyTimeout = 60 * time.Second
+	DefaultReadyDelay   = time.Second
+	DefaultStopTimeout  = 30 * time.Second
+	DefaultBackoffMin   = 100 * time.Millisecond
+	DefaultBackoffMax   = 30 * time.Second
+	DefaultStableAfter  = 10 * time.Second
+)
+
+// SupervisorOptions maps the configuration onto the supervisor's options for
+// a resolved worker count.
+func (c Config) SupervisorOptions(workers int) supervisor.Options {
+	return supervisor.Options{
+		Name:         c.Name,
+		Workers:      workers,
+		MinReady:     c.MinReady,
+		Ready:        c.Ready,
+		ReadyDelay:   c.ReadyDelay,
+		ReadyTimeout: c.ReadyTimeout,
+		StopTimeout:  c.StopTimeout,
+		Backoff:      c.Backoff,
+	}
+}

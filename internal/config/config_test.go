@@ -1,0 +1,134 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParse(t *testing.T) {
+	c, err := Parse([]string{"--listen", "127.0.0.1:3000", "--listen", "admin=unix:/run/a.sock",
+		"--workers", "4", "--ready", "notify", "--stop-timeout", "5s", "--", "node", "server.js", "--port", "1"}, env(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Listen) != 2 || c.Listen[1].Name != "admin" || c.Listen[1].Network != "unix" {
+		t.Errorf("listen = %+v", c.Listen)
+	}
+	if c.Workers != (WorkerCount{N: 4, From: "--workers", Input: "4"}) {
+		t.Errorf("workers = %+v", c.Workers)
+	}
+	if c.Ready != supervisor.ReadyNotify || c.StopTimeout != 5*time.Second {
+		t.Errorf("ready %v stop %v", c.Ready, c.StopTimeout)
+	}
+	if got := strings.Join(c.Command, " "); got != "node server.js --port 1" {
+		t.Errorf("command = %q", got)
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	_, err := Parse([]string{"--listen", "nonsense", "--workers", "-1", "--ready", "tcp",
+		"--stop-timeout", "0s", "--worker-memory", "lots", "--log-level", "loud", "--name", "a/b"}, env(), io.Discard)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`"nonsense"`, `--workers="-1": want a whole number`, "--ready: ready mode \"tcp\"",
+		"--stop-timeout 0s: want a positive duration", "--worker-memory", `--log-level "loud"`,
+		`--name "a/b"`, "no worker command",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestParseWorkerCount(t *testing.T) {
+	tests := []struct {
+		flag    string
+		env     func(string) string
+		want    WorkerCount
+		wantErr string
+	}{
+		{"", env(), WorkerCount{Auto: true, From: "default"}, ""},
+		{"auto", env("POOLD_WORKERS", "3"), WorkerCount{Auto: true, From: "--workers", Input: "auto"}, ""},
+		{"", env("POOLD_WORKERS", "3", "WEB_CONCURRENCY", "5"), WorkerCount{N: 3, From: "POOLD_WORKERS", Input: "3"}, ""},
+		{"", env("WEB_CONCURRENCY", "5"), WorkerCount{N: 5, From: "WEB_CONCURRENCY", Input: "5"}, ""},
+		{"2", env("WEB_CONCURRENCY", "5"), WorkerCount{N: 2, From: "--workers", Input: "2"}, ""},
+		{"0", env(), WorkerCount{}, `--workers="0": want a whole number`},
+		{"", env("WEB_CONCURRENCY", "many"), WorkerCount{}, `WEB_CONCURRENCY="many"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseWorkerCount(tt.flag, tt.env)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseWorkerCount(%q) error = %v, want %q", tt.flag, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseWorkerCount(%q) = %+v, %v; want %+v", tt.flag, got, err, tt.want)
+		}
+	}
+}
+
+func TestWorkersAboveMaxIsAnError(t *testing.T) {
+	_, err := Parse([]string{"--workers", "100", "--", "x"}, env(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--workers=100 is above --max-workers 64") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestResolveWorkers(t *testing.T) {
+	tests := []struct {
+		give       Config
+		limits     cgroup.Limits
+		want       int
+		wantReason string
+	}{
+		{Config{Workers: WorkerCount{N: 3, From: "--workers"}, MaxWorkers: 64}, cgroup.Limits{}, 3, "3 workers from --workers"},
+		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64}, cgroup.Limits{Version: 2, AllowedCPUs: 8, CPUQuota: 1.5}, 2, "CPU quota"},
+		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 4}, cgroup.Limits{Version: 2, AllowedCPUs: 32}, 4, "capped at --max-workers 4"},
+		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64, WorkerMemory: 512 << 20}, cgroup.Limits{Version: 2, AllowedCPUs: 8, MemoryMax: 1 << 30}, 2, "--worker-memory"},
+	}
+	for _, tt := range tests {
+		got, reason := tt.give.ResolveWorkers(tt.limits, 16)
+		if got != tt.want || !strings.Contains(reason, tt.wantReason) {
+			t.Errorf("ResolveWorkers(%+v) = %d, %q; want %d, %q", tt.limits, got, reason, tt.want, tt.wantReason)
+		}
+	}
+}
+
+func TestDeriveName(t *testing.T) {
+	tests := []struct {
+		unit    string
+		command []string
+		want    string
+	}{
+		{"myapp.service", []string{"node", "x.js"}, "myapp"},
+		{"poold@shop.service", nil, "shop"},
+		{"", []string{"node", "--enable-source-maps", "server.js"}, "server"},
+		{"", []string{"python3", "-m", "app"}, "app"},
+		{"", []string{"/usr/local/bin/api-server", "--port", "1"}, "api-server"},
+		{"", []string{"node"}, "node"},
+		{"", []string{"./my app!"}, "myapp"},
+		{"", nil, "poold"},
+	}
+	for _, tt := range tests {
+		if got := DeriveName(tt.unit, tt.command); got != tt.want {
+			t.Errorf("DeriveName(%q, %q) = %q, want %q", tt.unit, tt.command, got, tt.want)
+		}
+	}
+}

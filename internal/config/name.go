@@ -1,0 +1,61 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// interpreters are commands whose script, not themselves, names the app.
+var interpreters = map[string]bool{
+	"node": true, "nodejs": true, "bun": true, "deno": true, "python": true, "python3": true,
+	"ruby": true, "perl": true, "php": true, "java": true, "sh": true, "bash": true, "npm": true, "npx": true,
+}
+
+// DeriveName picks a pool name when --name is not given: the systemd unit
+// ("myapp.service" and "poold@myapp.service" give "myapp"), else the
+// command's script ("node server.js" gives "server"), else the command.
+func DeriveName(unit string, command []string) string {
+	if unit != "" {
+		base := strings.TrimSuffix(unit, filepath.Ext(unit))
+		if _, inst, ok := strings.Cut(base, "@"); ok && inst != "" {
+			base = inst
+		}
+		if n := sanitize(base); n != "" {
+			return n
+		}
+	}
+	if len(command) == 0 {
+		return "poold"
+	}
+	name := filepath.Base(command[0])
+	if interpreters[name] {
+		for _, arg := range command[1:] {
+			if !strings.HasPrefix(arg, "-") {
+				name = strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg))
+				break
+			}
+		}
+	}
+	if n := sanitize(name); n != "" {
+		return n
+	}
+	return "poold"
+}
+
+func validName(s string) bool { return s != "" && len(s) <= 64 && sanitize(s) == s }
+
+// sanitize keeps the characters a pool name may have (they end up in D-Bus
+// object paths and file names).
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
+			return r
+		}
+		return -1
+	}, s)
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
+}

@@ -1,0 +1,18 @@
+// Package proc starts and watches real worker processes for the supervisor.
+//
+// Every worker is exec'd through a trampoline: poold re-executes itself with
+// argv[0] set to TrampolineArg0, the trampoline sets LISTEN_PID to its own PID
+// and execs the worker command, which keeps that PID. That is how a worker
+// gets the LISTEN_PID that sd_listen_fds(3) checks, which Go cannot set for a
+// child before exec.
+//
+// Invariants:
+//   - each worker leads its own process group, and is signalled as a group;
+//   - a worker's process group is killed when its leader exits, before the
+//     leader is reaped, so its PGID cannot have been reused by then and no
+//     orphan of a dead worker keeps serving on the pool's sockets;
+//   - a process is reaped only by the goroutine that started it; the orphan
+//     reaper (PID 1 only) never touches a PID this package manages;
+//   - Exited is posted exactly once per started worker, after its notify
+//     socket is closed.
+package proc

@@ -1,0 +1,90 @@
+package proc
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/coreos/go-systemd/v22/daemon"
+)
+
+// helperEnv selects a helper worker when the test binary runs as one, like
+// the helperCommands of os/exec's tests.
+const helperEnv = "GO_PROC_HELPER"
+
+// workerHelpers are the behaviours a test worker can have.
+var workerHelpers = map[string]func() int{
+	// serve answers on the first inherited socket, which go-systemd's
+	// activation package only hands over when LISTEN_PID is the worker's.
+	"serve":        func() int { return serve(true) },
+	"serve-silent": func() int { return serve(false) },
+	"exit3":        func() int { return 3 },
+	"orphan":       orphan,
+	"ignore-term":  ignoreTerm,
+}
+
+func TestMain(m *testing.M) {
+	MaybeRunTrampoline()
+	if name := os.Getenv(helperEnv); name != "" {
+		os.Exit(workerHelpers[name]())
+	}
+	os.Exit(m.Run())
+}
+
+// contract is what a serve helper reports about its environment.
+type contract struct {
+	PID       int
+	ListenPID string
+	Env       map[string]string
+	Listeners int
+}
+
+func serve(sayReady bool) int {
+	info := contract{PID: os.Getpid(), Env: map[string]string{}}
+	for _, kv := range os.Environ() { // before activation.Listeners unsets LISTEN_*
+		k, v, _ := strings.Cut(kv, "=")
+		info.Env[k] = v
+	}
+	info.ListenPID = info.Env["LISTEN_PID"]
+	ls, err := activation.Listeners() // checks LISTEN_PID == getpid()
+	if err != nil || len(ls) == 0 {
+		fmt.Fprintln(os.Stderr, "helper: no listeners:", err, info.ListenPID, os.Getpid())
+		return 1
+	}
+	info.Listeners = len(ls)
+	if sayReady {
+		if ok, err := daemon.SdNotify(false, "READY=1\nSTATUS=serving"); !ok || err != nil {
+			return 1
+		}
+	}
+	http.Serve(ls[0], http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(info)
+	}))
+	return 0
+}
+
+// orphan starts a long sleep in its own process group and exits, leaving the
+// sleep behind; it reports the sleep's PID as its STATUS.
+func orphan() int {
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		return 1
+	}
+	daemon.SdNotify(false, "STATUS=child="+strconv.Itoa(cmd.Process.Pid))
+	return 0
+}
+
+func ignoreTerm() int {
+	signal.Ignore(syscall.SIGTERM)
+	daemon.SdNotify(false, "READY=1")
+	select {}
+}
+

@@ -1,0 +1,78 @@
+package proc
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// process is a started worker; it implements supervisor.Process.
+type process struct {
+	cmd    *exec.Cmd
+	pid    int
+	exited chan struct{} // closed once reaped
+
+	mu     sync.Mutex
+	reaped bool // after this the PID and PGID may belong to someone else
+}
+
+func (p *process) PID() int { return p.pid }
+
+// Signal signals the worker and the rest of its process group.
+func (p *process) Signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reaped {
+		return os.ErrProcessDone
+	}
+	return p.signalGroup(sig)
+}
+
+// signalGroup reaches the leader through its pidfd even if it left the
+// group, and the group's other members through the PGID.
+func (p *process) signalGroup(sig syscall.Signal) error {
+	err := p.cmd.Process.Signal(sig)
+	if gerr := unix.Kill(-p.pid, sig); gerr != nil && !errors.Is(gerr, unix.ESRCH) && err == nil {
+		err = gerr
+	}
+	if errors.Is(err, os.ErrProcessDone) {
+		return nil // a zombie leader: the group kill did the rest
+	}
+	return err
+}
+
+// waitAndReap waits for the leader to exit without reaping it, kills what is
+// left of its process group while the PGID is still pinned by the zombie
+// leader, then reaps it.
+func (p *process) waitAndReap() supervisor.ExitStatus {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	p.mu.Lock()
+	_ = unix.Kill(-p.pid, syscall.SIGKILL) // ESRCH when the leader was alone
+	p.reaped = true
+	p.mu.Unlock()
+	_ = p.cmd.Wait() // a non-zero exit is an error here; the state says it all
+	return exitStatus(p.cmd.ProcessState)
+}
+
+func exitStatus(ps *os.ProcessState) supervisor.ExitStatus {
+	if ps == nil { // reaped by someone else: nothing is known
+		return supervisor.ExitStatus{Code: -1}
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return supervisor.ExitStatus{Signal: ws.Signal()}
+	}
+	return supervisor.ExitStatus{Code: ps.ExitCode()}
+}

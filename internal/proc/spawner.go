@@ -1,0 +1,121 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/notify"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// Config describes the workers a Spawner starts.
+type Config struct {
+	Pool    string
+	Command []string // the worker command and its arguments
+	Sockets []activation.Socket
+	// RuntimeDir holds the workers' notify sockets; the caller creates it,
+	// accessible to poold and the workers only.
+	RuntimeDir string
+	// Env is the environment workers start from (poold's own, usually).
+	Env            []string
+	Stdout, Stderr *os.File
+	Reaper         *Reaper
+	Log            *slog.Logger
+}
+
+// Spawner starts workers; it implements supervisor.Spawner.
+type Spawner struct {
+	pool           string
+	command        []string
+	sockets        []activation.Socket
+	files          []*os.File
+	fdNames        string
+	inodes         map[uint64]bool
+	runtimeDir     string
+	baseEnv        []string
+	stdout, stderr *os.File
+	reaper         *Reaper
+	log            *slog.Logger
+}
+
+// NewSpawner checks the configuration and returns a Spawner.
+func NewSpawner(cfg Config) (*Spawner, error) {
+	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
+		return nil, errors.New("no worker command: give it after --, e.g. poold --listen :3000 -- node server.js")
+	}
+	s := &Spawner{
+		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, runtimeDir: cfg.RuntimeDir,
+		baseEnv: cfg.Env, stdout: cfg.Stdout, stderr: cfg.Stderr, reaper: cfg.Reaper, log: cfg.Log,
+		inodes: make(map[uint64]bool, len(cfg.Sockets)),
+	}
+	if s.reaper == nil {
+		s.reaper = NewReaper(cfg.Log)
+	}
+	names := make([]string, len(cfg.Sockets))
+	for i, sock := range cfg.Sockets {
+		ino, err := sock.Inode()
+		if err != nil {
+			return nil, fmt.Errorf("socket %q: %w", sock.Name, err)
+		}
+		s.inodes[ino] = true
+		s.files = append(s.files, sock.File)
+		names[i] = sock.Name
+	}
+	s.fdNames = strings.Join(names, ":")
+	return s, nil
+}
+
+// Spawn starts one worker through the trampoline and the goroutines that
+// report on it.
+func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supervisor.Process, error) {
+	sockPath := filepath.Join(s.runtimeDir, fmt.Sprintf("w%d.notify", req.ID))
+	ns, err := notify.Listen(sockPath)
+	if err != nil {
+		return nil, fmt.Errorf("spawn worker %d: notify socket: %w", req.Slot, err)
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        append([]string{TrampolineArg0}, s.command...),
+		Env:         s.workerEnv(req, sockPath),
+		ExtraFiles:  s.files,
+		Stdout:      s.stdout,
+		Stderr:      s.stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if err := s.reaper.start(cmd); err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
+	}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	go readNotify(ns, req.ID, sink)
+	go s.wait(p, ns, req.ID, sink)
+	if req.ProbeListening {
+		go probeListening(p, s.inodes, req.ID, sink)
+	}
+	return p, nil
+}
+
+func readNotify(ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink) {
+	for {
+		d, err := ns.Receive()
+		if err != nil {
+			return // closed when the worker is reaped
+		}
+		sink.Post(supervisor.Notified{ID: id, Datagram: d})
+	}
+}
+
+func (s *Spawner) wait(p *process, ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink) {
+	status := p.waitAndReap()
+	s.reaper.forget(p.pid)
+	close(p.exited)
+	ns.Close()
+	sink.Post(supervisor.Exited{ID: id, Status: status})
+}

@@ -1,0 +1,44 @@
+package proc
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+)
+
+// TrampolineArg0 is the argv[0] with which poold re-executes itself to become
+// a worker.
+const TrampolineArg0 = "poold-worker-exec"
+
+// exitNotFound and exitNotExecutable follow the shell's convention.
+const (
+	exitNotFound      = 127
+	exitNotExecutable = 126
+)
+
+// MaybeRunTrampoline execs the worker command when this process was started
+// as a trampoline, and returns otherwise. Call it first thing in main (and in
+// TestMain of tests that spawn workers).
+func MaybeRunTrampoline() {
+	if len(os.Args) < 2 || os.Args[0] != TrampolineArg0 {
+		return
+	}
+	os.Exit(trampoline(os.Args[1:]))
+}
+
+// trampoline only returns when exec fails.
+func trampoline(argv []string) int {
+	if os.Getenv("LISTEN_FDS") != "" {
+		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "poold: worker command %q: %v\n", argv[0], err)
+		return exitNotFound
+	}
+	err = syscall.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "poold: exec worker %s: %v\n", path, err)
+	return exitNotExecutable
+}

@@ -1,0 +1,6 @@
+package supervisor
+
+import "errors"
+
+// ErrStopped is returned by requests made after the loop has ended.
+var ErrStopped = errors.New("supervisor stopped")

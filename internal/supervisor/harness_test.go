@@ -1,0 +1,212 @@
+package supervisor
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/poold/poold/internal/notify"
+)
+
+// fakeClock only moves when the test advances it. Due timers run
+// synchronously inside Advance, so the tick they post is queued before
+// Advance returns.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := !t.stopped
+		t.stopped = true
+		return was
+	}
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		switch {
+		case t.stopped:
+		case !t.at.After(c.now):
+			t.stopped = true
+			due = append(due, t)
+		default:
+			kept = append(kept, t)
+		}
+	}
+	c.timers = kept
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
+	}
+}
+
+type fakeProc struct {
+	pid int
+	mu  sync.Mutex
+	got []syscall.Signal
+}
+
+func (p *fakeProc) PID() int { return p.pid }
+
+func (p *fakeProc) Signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got = append(p.got, sig)
+	return nil
+}
+
+func (p *fakeProc) signals() []syscall.Signal {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]syscall.Signal(nil), p.got...)
+}
+
+type spawned struct {
+	req  SpawnRequest
+	proc *fakeProc
+}
+
+// fakeSpawner records every spawn; failNext makes the next spawns fail.
+type fakeSpawner struct {
+	mu       sync.Mutex
+	spawns   []spawned
+	failNext int
+}
+
+func (f *fakeSpawner) Spawn(req SpawnRequest, _ Sink) (Process, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failNext > 0 {
+		f.failNext--
+		return nil, syscall.ENOENT
+	}
+	p := &fakeProc{pid: 1000 + int(req.ID)}
+	f.spawns = append(f.spawns, spawned{req, p})
+	return p, nil
+}
+
+func (f *fakeSpawner) all() []spawned {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]spawned(nil), f.spawns...)
+}
+
+type fakeNotifier struct {
+	mu       sync.Mutex
+	sent     []string // "READY: summary", "STATUS: summary", "STOPPING: ...", "WATCHDOG"
+	interval time.Duration
+}
+
+func (n *fakeNotifier) record(s string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, s)
+	return nil
+}
+func (n *fakeNotifier) Ready(s string) error            { return n.record("READY: " + s) }
+func (n *fakeNotifier) Status(s string) error           { return n.record("STATUS: " + s) }
+func (n *fakeNotifier) Stopping(s string) error         { return n.record("STOPPING: " + s) }
+func (n *fakeNotifier) Watchdog() error                 { return n.record("WATCHDOG") }
+func (n *fakeNotifier) WatchdogInterval() time.Duration { return n.interval }
+
+func (n *fakeNotifier) messages() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.sent...)
+}
+
+// pool is a supervisor running on fakes.
+type pool struct {
+	t        *testing.T
+	sup      *Supervisor
+	clock    *fakeClock
+	spawner  *fakeSpawner
+	notifier *fakeNotifier
+	cancel   context.CancelFunc
+	runErr   chan error
+}
+
+func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
+	t.Helper()
+	if notifier == nil {
+		notifier = &fakeNotifier{}
+	}
+	p := &pool{t: t, clock: newFakeClock(), spawner: &fakeSpawner{}, notifier: notifier, runErr: make(chan error, 1)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sup, err := New(opts, p.spawner, notifier, log, p.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.sup = sup
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() { p.runErr <- sup.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		for _, s := range p.spawner.all() {
+			sup.Post(Exited{ID: s.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
+		}
+		<-sup.Done()
+	})
+	return p
+}
+
+// status is also the barrier: every event posted before it has been handled.
+func (p *pool) status() Status {
+	p.t.Helper()
+	st, err := p.sup.Status(context.Background())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return st
+}
+
+func (p *pool) spawns() []spawned {
+	p.status()
+	return p.spawner.all()
+}
+
+func (p *pool) advance(d time.Duration) {
+	p.status() // let the loop arm its timer for everything posted so far
+	p.clock.Advance(d)
+	p.status() // and handle the ticks that fired
+}
+
+func (p *pool) ready(id WorkerID) {
+	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Ready: true}}})
+}
+
+func (p *pool) exit(id WorkerID, code int) {
+	p.sup.Post(Exited{ID: id, Status: ExitStatus{Code: code}})
+}

@@ -1,0 +1,152 @@
+package supervisor
+
+import (
+	"syscall"
+	"time"
+)
+
+// Loop-internal events.
+type (
+	tick            struct{}
+	shutdownRequest struct{}
+	killRequest     struct{}
+)
+
+// handle applies one event. Only the loop calls it.
+func (s *Supervisor) handle(ev any) {
+	switch ev := ev.(type) {
+	case tick:
+		s.onTick()
+	case Exited:
+		s.onExited(ev)
+	case Notified:
+		s.onNotified(ev)
+	case Listening:
+		if w := s.workers[ev.ID]; w != nil && s.opts.Ready.acceptsListening() {
+			s.markReady(w, "listening on a pool socket")
+		}
+	case shutdownRequest:
+		s.beginShutdown("shutdown requested")
+	case killRequest:
+		s.killAll()
+	case statusRequest:
+		ev.reply <- s.snapshot()
+	default:
+		s.log.Error("supervisor: unknown event", "type", typeName(ev))
+	}
+}
+
+// onTick acts on every deadline that has passed.
+func (s *Supervisor) onTick() {
+	// The timer that posted this tick has fired: the next armTimer must arm
+	// a new one even for an unchanged deadline.
+	s.timerAt, s.stopTimer = time.Time{}, nil
+	now := s.clock.Now()
+	if !s.nextPing.IsZero() && !now.Before(s.nextPing) {
+		if err := s.notifier.Watchdog(); err != nil {
+			s.log.Warn("watchdog ping", "err", err)
+		}
+		s.nextPing = now.Add(s.notifier.WatchdogInterval())
+	}
+	for _, w := range s.workers {
+		if w.deadline.IsZero() || now.Before(w.deadline) {
+			continue
+		}
+		w.deadline = time.Time{}
+		switch w.state {
+		case Starting:
+			if s.opts.Ready == ReadyDelay {
+				s.markReady(w, "ready delay passed")
+				continue
+			}
+			s.transition(w, readyTimedOut)
+			w.stopReason = "not ready after " + s.opts.ReadyTimeout.String()
+			w.failed = true
+			s.log.Warn("worker not ready in time, killing it", s.attrs(w, "timeout", s.opts.ReadyTimeout)...)
+			s.signal(w, syscall.SIGKILL)
+		case Stopping:
+			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", s.opts.StopTimeout)...)
+			s.signal(w, syscall.SIGKILL)
+		}
+	}
+}
+
+func (s *Supervisor) onExited(ev Exited) {
+	w := s.workers[ev.ID]
+	if w == nil {
+		return
+	}
+	s.transition(w, processExited)
+	delete(s.workers, ev.ID)
+	now := s.clock.Now()
+	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
+	st := s.slotState(w.slot)
+	st.lastExit = ev.Status.String()
+	uptime := now.Sub(w.started).Round(time.Millisecond)
+	if planned {
+		s.log.Info("worker exited", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(), "uptime", uptime)...)
+		if w.leaving && !s.shuttingDown && w.slot < s.opts.Workers {
+			st.restarts++
+		}
+		return
+	}
+	if !w.readySince.IsZero() && now.Sub(w.readySince) >= s.opts.Backoff.StableAfter {
+		st.failures = 0
+	}
+	st.failures++
+	st.restarts++
+	delay := s.opts.Backoff.Delay(st.failures)
+	st.notBefore = now.Add(delay)
+	s.log.Warn("worker exited unexpectedly", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(),
+		"uptime", uptime, "failures", st.failures, "restart_in", delay)...)
+	if st.failures >= s.opts.CrashLoopAfter && !st.crashLoop {
+		st.crashLoop = true
+		s.log.Error("slot is crash-looping; restarts continue with backoff", "slot", w.slot,
+			"failures", st.failures, "last_exit", st.lastExit, "max_backoff", s.opts.Backoff.Max)
+	}
+}
+
+func (s *Supervisor) onNotified(ev Notified) {
+	w := s.workers[ev.ID]
+	if w == nil {
+		return
+	}
+	d := ev.Datagram
+	if d.Err != nil {
+		s.log.Warn("malformed notify message from worker; valid fields used", s.attrs(w, "err", d.Err)...)
+	}
+	m := d.Message
+	if m.HasStatus {
+		w.status = m.Status
+	}
+	if m.Watchdog {
+		w.lastHeartbeat = s.clock.Now()
+	}
+	if m.Stopping {
+		w.leaving = true
+	}
+	if m.ExtendTimeout > 0 && (w.state == Starting || w.state == Stopping) {
+		if ext := s.clock.Now().Add(m.ExtendTimeout); ext.After(w.deadline) {
+			w.deadline = ext
+		}
+	}
+	if m.Ready && s.opts.Ready.acceptsNotify() {
+		s.markReady(w, "READY=1")
+	}
+}
+
+func (s *Supervisor) markReady(w *worker, via string) {
+	if _, changed := s.transition(w, becameReady); !changed {
+		return
+	}
+	w.readySince = s.clock.Now()
+	w.deadline = time.Time{}
+	s.slotState(w.slot).crashLoop = false
+	s.log.Info("worker ready", s.attrs(w, "via", via, "after", w.readySince.Sub(w.started).Round(time.Millisecond))...)
+}
+
+func (s *Supervisor) transition(w *worker, t trigger) (State, bool) {
+	to, changed := next(w.state, t)
+	w.state = to
+	return to, changed
+}

@@ -1,0 +1,108 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ReadyMode says what makes a starting worker ready.
+type ReadyMode int
+
+const (
+	// ReadyAuto accepts READY=1 or the listening probe, whichever comes first.
+	ReadyAuto ReadyMode = iota + 1
+	// ReadyNotify accepts only READY=1 from the worker.
+	ReadyNotify
+	// ReadyListening accepts only the listening probe.
+	ReadyListening
+	// ReadyDelay declares a worker ready once it has run for ReadyDelay.
+	ReadyDelay
+)
+
+var readyModeNames = map[ReadyMode]string{
+	ReadyAuto: "auto", ReadyNotify: "notify", ReadyListening: "listening", ReadyDelay: "delay",
+}
+
+func (m ReadyMode) String() string {
+	if s, ok := readyModeNames[m]; ok {
+		return s
+	}
+	return fmt.Sprintf("ReadyMode(%d)", int(m))
+}
+
+// ParseReadyMode parses a --ready value.
+func ParseReadyMode(s string) (ReadyMode, error) {
+	for m, name := range readyModeNames {
+		if s == name {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("ready mode %q: want auto, notify, listening or delay", s)
+}
+
+func (m ReadyMode) acceptsNotify() bool    { return m == ReadyAuto || m == ReadyNotify }
+func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == ReadyListening }
+
+// Options configure a pool. Zero durations are replaced by defaults in New.
+type Options struct {
+	Name       string
+	Workers    int // target number of workers
+	MinReady   int // ready workers needed before telling systemd READY=1; 0 means Workers
+	Ready      ReadyMode
+	ReadyDelay time.Duration // ReadyDelay mode only
+	// ReadyTimeout bounds how long a worker may take to become ready before
+	// it is killed and replaced.
+	ReadyTimeout time.Duration
+	// StopTimeout bounds a graceful stop; then the worker gets SIGKILL.
+	StopTimeout time.Duration
+	Backoff     Backoff
+	// CrashLoopAfter is the number of consecutive failed starts of a slot
+	// after which the slot is reported as crash-looping.
+	CrashLoopAfter int
+}
+
+// Defaults fills zero fields with the documented defaults.
+func (o Options) withDefaults() Options {
+	if o.Ready == 0 {
+		o.Ready = ReadyAuto
+	}
+	if o.ReadyDelay == 0 {
+		o.ReadyDelay = time.Second
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 60 * time.Second
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = 30 * time.Second
+	}
+	if o.MinReady == 0 {
+		o.MinReady = o.Workers
+	}
+	if o.CrashLoopAfter == 0 {
+		o.CrashLoopAfter = 5
+	}
+	o.Backoff = o.Backoff.withDefaults()
+	return o
+}
+
+func (o Options) validate() error {
+	var errs []error
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers %d: want at least 1", o.Workers))
+	}
+	if o.MinReady < 0 || o.MinReady > o.Workers {
+		errs = append(errs, fmt.Errorf("min-ready %d: want 1..%d (the worker count)", o.MinReady, o.Workers))
+	}
+	for name, d := range map[string]time.Duration{
+		"ready-delay": o.ReadyDelay, "ready-timeout": o.ReadyTimeout, "stop-timeout": o.StopTimeout,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: want a positive duration", name, d))
+		}
+	}
+	if err := o.Backoff.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

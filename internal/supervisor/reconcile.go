@@ -1,0 +1,116 @@
+package supervisor
+
+import (
+	"fmt"
+	"log/slog"
+	"syscall"
+	"time"
+)
+
+// reconcile moves the pool towards its target: it fills empty slots whose
+// backoff has passed and stops workers that should not run.
+func (s *Supervisor) reconcile() {
+	if s.shuttingDown {
+		for _, w := range s.workers {
+			s.stop(w, "pool shutting down")
+		}
+		return
+	}
+	occupied := make(map[int]bool, len(s.workers))
+	for _, w := range s.workers {
+		if w.slot >= s.opts.Workers {
+			s.stop(w, "slot above the target count")
+		}
+		occupied[w.slot] = true
+	}
+	now := s.clock.Now()
+	for slot := 0; slot < s.opts.Workers; slot++ {
+		if !occupied[slot] && !now.Before(s.slotState(slot).notBefore) {
+			s.spawn(slot)
+		}
+	}
+}
+
+func (s *Supervisor) spawn(slot int) {
+	s.lastID++
+	req := SpawnRequest{
+		ID:             s.lastID,
+		Slot:           slot,
+		Generation:     s.generation,
+		ProbeListening: s.opts.Ready.acceptsListening(),
+	}
+	proc, err := s.spawner.Spawn(req, s)
+	now := s.clock.Now()
+	if err != nil {
+		st := s.slotState(slot)
+		st.failures++
+		st.lastExit = err.Error()
+		delay := s.opts.Backoff.Delay(st.failures)
+		st.notBefore = now.Add(delay)
+		s.log.Error("spawn worker", "slot", slot, "err", err, "failures", st.failures, "retry_in", delay)
+		return
+	}
+	w := &worker{id: req.ID, slot: slot, generation: req.Generation, proc: proc, state: Starting, started: now}
+	if s.opts.Ready == ReadyDelay {
+		w.deadline = now.Add(s.opts.ReadyDelay)
+	} else {
+		w.deadline = now.Add(s.opts.ReadyTimeout)
+	}
+	s.workers[w.id] = w
+	s.log.Info("worker started", s.attrs(w, "generation", w.generation)...)
+}
+
+// stop asks a worker to stop gracefully; SIGKILL follows at the deadline.
+func (s *Supervisor) stop(w *worker, reason string) {
+	if _, changed := s.transition(w, stopRequested); !changed {
+		return
+	}
+	w.stopReason = reason
+	w.deadline = s.clock.Now().Add(s.opts.StopTimeout)
+	s.log.Info("stopping worker", s.attrs(w, "reason", reason)...)
+	s.signal(w, syscall.SIGTERM)
+}
+
+func (s *Supervisor) signal(w *worker, sig syscall.Signal) {
+	if err := w.proc.Signal(sig); err != nil {
+		s.log.Warn("signal worker", s.attrs(w, "signal", sig.String(), "err", err)...)
+	}
+}
+
+func (s *Supervisor) beginShutdown(why string) {
+	if s.shuttingDown {
+		return
+	}
+	s.shuttingDown = true
+	s.log.Info("pool shutting down", "why", why, "workers", len(s.workers), "stop_timeout", s.opts.StopTimeout)
+	if err := s.notifier.Stopping(fmt.Sprintf("stopping: draining %d workers", len(s.workers))); err != nil {
+		s.log.Warn("notify systemd", "err", err)
+	}
+}
+
+// killAll ends the graceful part of a shutdown: every worker gets SIGKILL now.
+func (s *Supervisor) killAll() {
+	s.beginShutdown("forced")
+	for _, w := range s.workers {
+		s.transition(w, stopRequested)
+		if w.stopReason == "" {
+			w.stopReason = "pool shutting down"
+		}
+		w.deadline = time.Time{}
+		s.signal(w, syscall.SIGKILL)
+	}
+}
+
+func (s *Supervisor) slotState(slot int) *slotState {
+	for len(s.slots) <= slot {
+		s.slots = append(s.slots, slotState{})
+	}
+	return &s.slots[slot]
+}
+
+// attrs are the log attributes naming a worker, followed by extra ones.
+func (s *Supervisor) attrs(w *worker, extra ...any) []any {
+	return append([]any{slog.Int("slot", w.slot), slog.Int("pid", w.proc.PID()), slog.Uint64("worker", uint64(w.id))}, extra...)
+}
+
+func typeName(v any) string { return fmt.Sprintf("%T", v) }

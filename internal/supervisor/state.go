@@ -1,0 +1,99 @@
+package supervisor
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is a worker's place in its life cycle.
+type State int
+
+const (
+	// Starting: spawned, not yet ready; gets no share of the target count
+	// towards readiness.
+	Starting State = iota + 1
+	// Ready: serving.
+	Ready
+	// Stopping: asked to stop (SIGTERM sent); SIGKILL follows at its deadline.
+	Stopping
+	// Reaped: reaped; the record is about to be dropped.
+	Reaped
+)
+
+func (s State) String() string {
+	switch s {
+	case Starting:
+		return "starting"
+	case Ready:
+		return "ready"
+	case Stopping:
+		return "stopping"
+	case Reaped:
+		return "exited"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// trigger is something that happens to a worker.
+type trigger int
+
+const (
+	becameReady trigger = iota + 1 // READY=1, listening probe or ready delay
+	readyTimedOut
+	stopRequested
+	processExited
+)
+
+// next is the worker state machine: the state after t happens in from, and
+// whether that is a change. Triggers that do not apply leave the state alone.
+func next(from State, t trigger) (State, bool) {
+	to := from
+	switch {
+	case t == processExited:
+		to = Reaped
+	case from == Reaped:
+	case t == becameReady && from == Starting:
+		to = Ready
+	case t == readyTimedOut && from == Starting:
+		to = Stopping
+	case t == stopRequested && from != Stopping:
+		to = Stopping
+	}
+	return to, to != from
+}
+
+// worker is the loop's record of one process. Only the loop touches it.
+type worker struct {
+	id         WorkerID
+	slot       int
+	generation int
+	proc       Process
+	state      State
+	started    time.Time
+	readySince time.Time
+	// deadline is the next time the loop must act on this worker: the ready
+	// timeout or delay while starting, the SIGKILL time while stopping.
+	deadline      time.Time
+	status        string // last STATUS= the worker sent
+	lastHeartbeat time.Time
+	stopReason    string // why poold stopped it; empty while it runs
+	failed        bool   // stopped for a fault (ready timeout): counts as a failed start
+	// leaving is set when the worker announced STOPPING=1 itself: its exit is
+	// a planned one, not a crash.
+	leaving bool
+}
+
+// reason says why the worker ended, for logs.
+func (w *worker) reason() string {
+	switch {
+	case w.stopReason != "":
+		return w.stopReason
+	case w.leaving:
+		return "worker announced STOPPING=1"
+	}
+	return "not asked to stop"
+}
+
+func (w *worker) String() string {
+	return fmt.Sprintf("worker %d (slot %d, pid %d)", w.id, w.slot, w.proc.PID())
+}

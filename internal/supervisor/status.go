@@ -1,0 +1,132 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Status is a snapshot of the pool.
+type Status struct {
+	Name       string
+	Target     int
+	Ready      int
+	Starting   int
+	Stopping   int
+	Generation int
+	Summary    string // the line sent to systemd as STATUS=
+	Workers    []WorkerStatus
+}
+
+// WorkerStatus is a snapshot of one worker.
+type WorkerStatus struct {
+	ID            WorkerID
+	Slot          int
+	PID           int
+	Generation    int
+	State         State
+	Started       time.Time
+	ReadySince    time.Time
+	LastHeartbeat time.Time
+	Restarts      int    // replacements in this slot so far
+	StatusText    string // the worker's own STATUS=
+}
+
+type statusRequest struct{ reply chan Status }
+
+// Status returns a snapshot of the pool from the loop.
+func (s *Supervisor) Status(ctx context.Context) (Status, error) {
+	req := statusRequest{reply: make(chan Status, 1)}
+	select {
+	case s.events <- req:
+	case <-s.done:
+		return Status{}, ErrStopped
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	select {
+	case st := <-req.reply:
+		return st, nil
+	case <-s.done:
+		return Status{}, ErrStopped
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+}
+
+func (s *Supervisor) snapshot() Status {
+	st := s.counts()
+	for _, w := range s.workers {
+		st.Workers = append(st.Workers, WorkerStatus{
+			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,
+			Started: w.started, ReadySince: w.readySince, LastHeartbeat: w.lastHeartbeat,
+			Restarts: s.slotState(w.slot).restarts, StatusText: w.status,
+		})
+	}
+	sort.Slice(st.Workers, func(i, j int) bool {
+		a, b := st.Workers[i], st.Workers[j]
+		return a.Slot < b.Slot || a.Slot == b.Slot && a.ID < b.ID
+	})
+	return st
+}
+
+// counts is the snapshot without the per-worker list.
+func (s *Supervisor) counts() Status {
+	st := Status{Name: s.opts.Name, Target: s.opts.Workers, Generation: s.generation}
+	for _, w := range s.workers {
+		switch w.state {
+		case Ready:
+			st.Ready++
+		case Starting:
+			st.Starting++
+		case Stopping:
+			st.Stopping++
+		}
+	}
+	st.Summary = s.summary(st)
+	return st
+}
+
+// summary is the one-line pool state for systemd's STATUS= and logs.
+func (s *Supervisor) summary(st Status) string {
+	if s.shuttingDown {
+		return fmt.Sprintf("stopping: %d workers draining", len(s.workers))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d workers ready", st.Ready, st.Target)
+	if st.Starting > 0 {
+		fmt.Fprintf(&b, ", %d starting", st.Starting)
+	}
+	if st.Stopping > 0 {
+		fmt.Fprintf(&b, ", %d stopping", st.Stopping)
+	}
+	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
+		if ss := s.slots[slot]; ss.crashLoop {
+			fmt.Fprintf(&b, "; slot %d crash-looping (%s, %d failures)", slot, ss.lastExit, ss.failures)
+		}
+	}
+	return b.String()
+}
+
+// report keeps systemd's view current: READY=1 once enough workers are
+// ready, STATUS= whenever the summary changes.
+func (s *Supervisor) report() {
+	st := s.counts()
+	if st.Summary == s.lastSummary {
+		return
+	}
+	s.lastSummary = st.Summary
+	var err error
+	if !s.toldReady && !s.shuttingDown && st.Ready >= s.opts.MinReady {
+		s.toldReady = true
+		s.log.Info("pool ready", "ready", st.Ready, "target", st.Target)
+		err = s.notifier.Ready(st.Summary)
+	} else {
+		err = s.notifier.Status(st.Summary)
+	}
+	if err != nil {
+		s.log.Warn("notify systemd", "err", err)
+	}
+}

@@ -1,0 +1,135 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Notifier tells the service manager about the pool (activation.Notifier).
+// Every method is a no-op when poold does not run under systemd.
+type Notifier interface {
+	Ready(status string) error
+	Status(status string) error
+	Stopping(status string) error
+	Watchdog() error
+	WatchdogInterval() time.Duration
+}
+
+// Supervisor runs one pool. Create it with New, run it with Run, and talk to
+// it through its request methods from any goroutine.
+type Supervisor struct {
+	opts     Options
+	spawner  Spawner
+	notifier Notifier
+	log      *slog.Logger
+	clock    Clock
+
+	events  chan any
+	done    chan struct{}
+	started chan struct{}
+
+	// Owned by the loop goroutine.
+	workers      map[WorkerID]*worker
+	slots        []slotState
+	lastID       WorkerID
+	generation   int
+	shuttingDown bool
+	toldReady    bool
+	lastSummary  string
+	nextPing     time.Time
+	timerAt      time.Time
+	stopTimer    func() bool
+}
+
+// slotState is what outlives the workers of one slot.
+type slotState struct {
+	failures  int       // consecutive failed starts or crashes
+	notBefore time.Time // backoff: no spawn before this
+	restarts  int
+	crashLoop bool
+	lastExit  string
+}
+
+// New validates the options and returns a supervisor that has not started
+// any worker yet.
+func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clock Clock) (*Supervisor, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("pool %q: %w", opts.Name, err)
+	}
+	return &Supervisor{
+		opts:       opts,
+		spawner:    spawner,
+		notifier:   notifier,
+		log:        log,
+		clock:      clock,
+		events:     make(chan any, 256),
+		done:       make(chan struct{}),
+		started:    make(chan struct{}),
+		workers:    make(map[WorkerID]*worker),
+		generation: 1,
+	}, nil
+}
+
+// Post hands an event to the loop. It never blocks once the loop has ended.
+func (s *Supervisor) Post(event any) {
+	select {
+	case s.events <- event:
+	case <-s.done:
+	}
+}
+
+// Done is closed when Run has returned.
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// Run starts the workers and supervises them until ctx is cancelled or
+// Shutdown is called, then drains them: SIGTERM, and SIGKILL for those still
+// running after the stop timeout. It returns once no worker is left.
+func (s *Supervisor) Run(ctx context.Context) error {
+	defer close(s.done)
+	defer s.cancelTimer()
+	close(s.started)
+	if iv := s.notifier.WatchdogInterval(); iv > 0 {
+		s.nextPing = s.clock.Now()
+	}
+	s.log.Info("pool starting", "workers", s.opts.Workers, "ready", s.opts.Ready.String())
+	cancelled := ctx.Done()
+	for {
+		s.reconcile()
+		s.report()
+		if s.shuttingDown && len(s.workers) == 0 {
+			s.log.Info("pool stopped")
+			return nil
+		}
+		s.armTimer()
+		select {
+		case <-cancelled:
+			cancelled = nil
+			s.beginShutdown("context cancelled")
+		case ev := <-s.events:
+			s.handle(ev)
+		}
+	}
+}
+
+// Shutdown drains the pool like Run does when its context ends, and waits for
+// Run to return. If ctx ends first, every remaining worker gets SIGKILL and
+// Shutdown returns ctx.Err() once they are gone.
+func (s *Supervisor) Shutdown(ctx context.Context) error {
+	select {
+	case <-s.started:
+	default:
+		return nil // never ran: nothing to drain
+	}
+	s.Post(shutdownRequest{})
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.Post(killRequest{})
+	<-s.done
+	return ctx.Err()
+}
