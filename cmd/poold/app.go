@@ -131,4 +131,3 @@ func poolName(cfg config.Config) string {
 	}
 	return config.DeriveName(systemdUnit(), cfg.Command)
 }
-

@@ -138,4 +138,3 @@ func (l *listFlag) Set(s string) error {
 	l.specs = append(l.specs, spec)
 	return nil
 }
-

@@ -43,7 +43,7 @@ func New(w io.Writer, out Output, level slog.Leveler) *slog.Logger {
 	if out == Journal {
 		opts.ReplaceAttr = dropTime
 	}
-	return slog.New(tint.NewHandler(w, opts))
+	return slog.New(tint.NewTextHandler(w, opts))
 }
 
 func dropTime(groups []string, a slog.Attr) slog.Attr {

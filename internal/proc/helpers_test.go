@@ -87,4 +87,3 @@ func ignoreTerm() int {
 	daemon.SdNotify(false, "READY=1")
 	select {}
 }
-
