@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -63,14 +64,7 @@ func run(args []string) int {
 		log.Error("poold cannot start", "err", err)
 		return exitFailure
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case sig := <-signals:
-		log.Info("signal received, draining", "signal", sig.String())
-	case <-sup.Done():
-	}
-	signal.Stop(signals)
+	waitForStop(log, sup)
 	stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
 	defer cancel()
 	if err := app.Stop(stopCtx); err != nil {
@@ -78,4 +72,26 @@ func run(args []string) int {
 		return exitFailure
 	}
 	return 0
+}
+
+// waitForStop returns on SIGTERM or SIGINT, or if the supervisor ends.
+// SIGHUP must not kill the pool (its default action): it is logged until
+// rolling reloads exist.
+func waitForStop(log *slog.Logger, sup *supervisor.Supervisor) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				log.Warn("SIGHUP ignored: rolling reload is not implemented yet")
+				continue
+			}
+			log.Info("signal received, draining", "signal", sig.String())
+			return
+		case <-sup.Done():
+			return
+		}
+	}
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, only those missing.
+# Go and Node.js come with the machine; npm packages come from package-lock.json.
+set -euo pipefail
+
+want=(
+  systemd          # systemd-socket-activate, systemd-notify
+  python3-systemd  # a real sd_listen_fds worker in the end-to-end tests
+  util-linux       # unshare, for the PID 1 test
+  curl
+)
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
