@@ -19,7 +19,8 @@ func makeRuntimeDir(pool string) (runtimeDir, error) {
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return "", fmt.Errorf("runtime directory: %w", err)
 	}
-	dir, err := os.MkdirTemp(base, pool+".")
+	// Short enough that base/dir/wNNN.notify fits a unix socket path.
+	dir, err := os.MkdirTemp(base, pool[:min(len(pool), 24)]+".")
 	if err != nil {
 		return "", fmt.Errorf("runtime directory: %w", err)
 	}

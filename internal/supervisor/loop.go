@@ -59,11 +59,9 @@ func (s *Supervisor) onTick() {
 				s.markReady(w, "ready delay passed")
 				continue
 			}
-			s.transition(w, readyTimedOut)
-			w.stopReason = "not ready after " + s.opts.ReadyTimeout.String()
+			s.log.Warn("worker not ready in time, stopping it", s.attrs(w, "timeout", s.opts.ReadyTimeout)...)
+			s.stop(w, readyTimedOut, "not ready after "+s.opts.ReadyTimeout.String())
 			w.failed = true
-			s.log.Warn("worker not ready in time, killing it", s.attrs(w, "timeout", s.opts.ReadyTimeout)...)
-			s.signal(w, syscall.SIGKILL)
 		case Stopping:
 			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", s.opts.StopTimeout)...)
 			s.signal(w, syscall.SIGKILL)

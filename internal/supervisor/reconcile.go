@@ -12,14 +12,14 @@ import (
 func (s *Supervisor) reconcile() {
 	if s.shuttingDown {
 		for _, w := range s.workers {
-			s.stop(w, "pool shutting down")
+			s.stop(w, stopRequested, "pool shutting down")
 		}
 		return
 	}
 	occupied := make(map[int]bool, len(s.workers))
 	for _, w := range s.workers {
 		if w.slot >= s.opts.Workers {
-			s.stop(w, "slot above the target count")
+			s.stop(w, stopRequested, "slot above the target count")
 		}
 		occupied[w.slot] = true
 	}
@@ -61,8 +61,8 @@ func (s *Supervisor) spawn(slot int) {
 }
 
 // stop asks a worker to stop gracefully; SIGKILL follows at the deadline.
-func (s *Supervisor) stop(w *worker, reason string) {
-	if _, changed := s.transition(w, stopRequested); !changed {
+func (s *Supervisor) stop(w *worker, why trigger, reason string) {
+	if _, changed := s.transition(w, why); !changed {
 		return
 	}
 	w.stopReason = reason

@@ -107,11 +107,18 @@ func TestStableWorkerResetsBackoff(t *testing.T) {
 }
 
 func TestReadyTimeoutKillsAndReplaces(t *testing.T) {
-	p := startPool(t, Options{Workers: 1, ReadyTimeout: 5 * time.Second}, nil)
+	p := startPool(t, Options{Workers: 1, ReadyTimeout: 5 * time.Second, StopTimeout: time.Second}, nil)
 	w := p.spawns()[0]
 	p.advance(5 * time.Second)
-	if got := w.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGKILL}) {
-		t.Fatalf("signals %v, want SIGKILL", got)
+	if got := w.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM}) {
+		t.Fatalf("signals %v, want SIGTERM", got)
+	}
+	p.advance(time.Second)
+	if got := w.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL}) {
+		t.Fatalf("signals %v, want SIGTERM then SIGKILL", got)
+	}
+	if got := len(p.spawns()); got != 1 {
+		t.Fatalf("replacement started while the old worker still runs: %d spawns", got)
 	}
 	p.sup.Post(Exited{ID: w.req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
 	p.advance(100 * time.Millisecond)
