@@ -1,0 +1,14 @@
+// Package e2e drives the real poold binary from outside: it builds
+// ./cmd/poold once, runs it with workers that are this test binary
+// re-executed as helpers (or python3, node, systemd-notify), and watches it
+// through its log lines, a real listening socket, a real notify socket and
+// the process table.
+//
+// Waiting is on events (a log line, an answer, an exit); every wait has a
+// bound that only fails a stuck test. Every poold a test starts is stopped
+// in t.Cleanup, which also checks that none of its workers survived it.
+//
+// Run with: go test ./test/e2e/ (as root for the PID 1 test; python3-systemd,
+// systemd and node with examples/express/node_modules for the rest; a test
+// whose tool is missing skips, or fails when CI is set).
+package e2e

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// bound is how long a test waits for an event before it fails. Events
+// normally come within milliseconds; the bound only ends a stuck test.
+const bound = 20 * time.Second
+
+// spec says how to run poold.
+type spec struct {
+	args    []string // poold's flags, before "--"
+	helper  string   // the worker: this test binary as the named helper...
+	command []string // ...or this command
+	env     []string // added to the test's environment
+	dir     string
+	// wrap is a command that execs poold in its own process (the same PID),
+	// e.g. systemd-socket-activate ... --
+	wrap []string
+	// pidNamespace runs poold as PID 1 of a new PID namespace, with a /proc
+	// of its own. The worker PIDs it logs are then that namespace's.
+	pidNamespace bool
+}
+
+// pool is one running poold.
+type pool struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	logs   *logStream
+	next   int           // index of the first log line waitLog has not passed
+	exited chan struct{} // closed once poold has exited; then cmd.ProcessState is set
+}
+
+// start runs poold as s says, with its stdout and stderr read into a
+// logStream, and stops it in t.Cleanup.
+func start(t *testing.T, s spec) *pool {
+	t.Helper()
+	argv := append(append(append([]string{}, s.wrap...), pooldBin), s.args...)
+	argv = append(argv, "--")
+	env := protocolFree(os.Environ())
+	if s.helper != "" {
+		argv = append(argv, self)
+		env = append(env, helperEnv+"="+s.helper)
+	} else {
+		argv = append(argv, s.command...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if s.pidNamespace {
+		cmd = exec.Command("unshare", append([]string{"--mount", "--mount-proc", "--"}, argv...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	}
+	cmd.Env, cmd.Dir = append(env, s.env...), s.dir
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	p := &pool{t: t, cmd: cmd, logs: newLogStream(!s.pidNamespace), exited: make(chan struct{})}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	read := make(chan struct{})
+	go func() { defer close(read); p.logs.read(r) }()
+	go func() { defer close(p.exited); cmd.Wait() }()
+	t.Cleanup(func() {
+		p.stop()
+		p.checkNoWorkerSurvived()
+		select { // the output ends once every process holding it is gone
+		case <-read:
+		case <-time.After(bound):
+			t.Error("poold's output still open: some process it started holds it")
+		}
+		r.Close()
+		p.checkNoDataRace()
+		if t.Failed() {
+			p.dumpLogs()
+		}
+	})
+	return p
+}
+
+// protocolFree drops systemd's protocol variables, in case the tests run
+// under systemd: a test gives poold its own.
+func protocolFree(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		key, _, _ := strings.Cut(kv, "=")
+		switch key {
+		case "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "INVOCATION_ID":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// waitLog waits for a line matching pattern after the last line matched so
+// far, and returns it with the pattern's submatches.
+func (p *pool) waitLog(pattern string, within time.Duration) (logLine, []string) {
+	p.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.After(within)
+	for {
+		lines, ended, more := p.logs.from(p.next)
+		for i, l := range lines {
+			if m := re.FindStringSubmatch(l.text); m != nil {
+				p.next += i + 1
+				return l, m
+			}
+		}
+		if ended {
+			p.t.Fatalf("poold's output ended with no line matching %q", pattern)
+		}
+		select {
+		case <-more:
+		case <-deadline:
+			p.t.Fatalf("no log line matching %q within %v", pattern, within)
+		}
+	}
+}
+
+// sawLog reports whether any line so far, passed by waitLog or not, matches
+// pattern.
+func (p *pool) sawLog(pattern string) bool {
+	re := regexp.MustCompile(pattern)
+	for _, l := range p.logs.all() {
+		if re.MatchString(l.text) {
+			return true
+		}
+	}
+	return false
+}
+
+// passed returns the lines up to the last one waitLog matched.
+func (p *pool) passed() []logLine {
+	return p.logs.all()[:p.next]
+}
+
+// addr returns the address poold bound for --listen 127.0.0.1:0.
+func (p *pool) addr() string {
+	p.t.Helper()
+	_, m := p.waitLog(`INF sockets bound .*\baddr=(\S+)`, bound)
+	return m[1]
+}
+
+// waitReady waits for poold's "pool ready" line.
+func (p *pool) waitReady() {
+	p.t.Helper()
+	p.waitLog(`INF pool ready `, bound)
+}
+
+func (p *pool) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal poold: %v", err)
+	}
+}
+
+// wait waits for poold to exit and returns its exit code (-1 if killed).
+func (p *pool) wait(within time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(within):
+		p.t.Fatalf("poold still running after %v", within)
+		return 0
+	}
+}
+
+// running reports whether poold has not exited yet.
+func (p *pool) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop ends poold: SIGTERM, and SIGKILL if it has not exited within bound.
+func (p *pool) stop() {
+	if !p.running() {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(bound):
+	}
+	p.t.Errorf("poold did not exit within %v of SIGTERM; killing it", bound)
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// checkNoWorkerSurvived fails the test if a worker poold started outlived
+// poold, and kills it.
+func (p *pool) checkNoWorkerSurvived() {
+	live := p.logs.liveWorkers()
+	if len(live) > 0 {
+		p.t.Errorf("workers %v still running after poold exited", live)
+	}
+	p.logs.killWorkers(live)
+}
+
+func (p *pool) checkNoDataRace() {
+	for _, l := range p.logs.all() {
+		if strings.Contains(l.text, "WARNING: DATA RACE") {
+			p.t.Error("the race detector found a data race in poold (or a worker)")
+			return
+		}
+	}
+}
+
+func (p *pool) dumpLogs() {
+	var b strings.Builder
+	for _, l := range p.logs.all() {
+		b.WriteString("\n\t" + l.text)
+	}
+	status := "still running"
+	if p.cmd.ProcessState != nil {
+		status = p.cmd.ProcessState.String()
+	}
+	p.t.Logf("poold (%s) output:%s", status, b.String())
+}

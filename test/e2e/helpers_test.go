@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/coreos/go-systemd/v22/daemon"
+)
+
+// helperEnv selects the behaviour of this test binary when poold runs it as
+// a worker, like the helperCommands of os/exec's tests. poold keeps every
+// POOLD_* variable from its workers, so the name has another prefix.
+const helperEnv = "GO_E2E_HELPER"
+
+// helpers are the worker behaviours, by name.
+var helpers = map[string]func() int{
+	// serve answers on the inherited socket and says READY=1 with go-systemd.
+	"serve": func() int { return serve(serveOptions{}) },
+	// notify-serve says READY=1 by running the real systemd-notify.
+	"notify-serve": func() int { return serve(serveOptions{systemdNotify: true}) },
+	// ignore-term serves but ignores SIGTERM: only SIGKILL ends it.
+	"ignore-term": func() int { return serve(serveOptions{ignoreTerm: true}) },
+	// orphan-serve leaves an orphan behind, then serves.
+	"orphan-serve": func() int { return serve(serveOptions{orphan: true}) },
+	// exit3 fails at once.
+	"exit3": func() int { return 3 },
+}
+
+func runHelper(name string) int {
+	h, ok := helpers[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "e2e-helper: unknown helper %q\n", name)
+		return 2
+	}
+	return h()
+}
+
+// answer is what a worker tells about itself on GET /: the helpers, the
+// Python worker and the Express example share the field names.
+type answer struct {
+	PID          int    `json:"pid"`
+	Slot         string `json:"slot"`
+	ListenPID    string `json:"listen_pid"`
+	NotifySocket string `json:"notify_socket"`
+}
+
+type serveOptions struct {
+	systemdNotify bool
+	ignoreTerm    bool
+	orphan        bool
+}
+
+// serve takes the inherited socket with go-systemd's activation package,
+// which hands it over only if LISTEN_PID is this process's, and serves until
+// SIGTERM, finishing in-flight requests first.
+func serve(o serveOptions) int {
+	me := answer{
+		PID: os.Getpid(), Slot: os.Getenv("POOLD_SLOT"),
+		ListenPID: os.Getenv("LISTEN_PID"), NotifySocket: os.Getenv("NOTIFY_SOCKET"),
+	}
+	ls, err := activation.Listeners() // unsets LISTEN_*
+	if err != nil || len(ls) == 0 || ls[0] == nil {
+		return helperFailed("no inherited listener (LISTEN_PID=%q, pid %d): %v", me.ListenPID, me.PID, err)
+	}
+	if o.ignoreTerm {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	if o.orphan {
+		if err := leaveOrphan(); err != nil {
+			return helperFailed("leave an orphan: %v", err)
+		}
+	}
+	if err := sayReady(o.systemdNotify); err != nil {
+		return helperFailed("ready: %v", err)
+	}
+	srv := &http.Server{Handler: handler(me)}
+	drained := make(chan struct{})
+	if !o.ignoreTerm {
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() {
+			defer close(drained)
+			<-term
+			srv.Shutdown(context.Background()) // waits for in-flight requests
+		}()
+	}
+	if err := srv.Serve(ls[0]); err != http.ErrServerClosed {
+		return helperFailed("serve: %v", err)
+	}
+	<-drained
+	return 0
+}
+
+func sayReady(withSystemdNotify bool) error {
+	if withSystemdNotify {
+		out, err := exec.Command("systemd-notify", "--ready", "--status=helper serving").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("systemd-notify: %v: %s", err, out)
+		}
+		return nil
+	}
+	ok, err := daemon.SdNotify(false, "READY=1\nSTATUS=helper serving")
+	if !ok && err == nil {
+		err = fmt.Errorf("NOTIFY_SOCKET unset")
+	}
+	return err
+}
+
+func handler(me answer) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(me)
+	})
+	// /slow?ms=N answers after N ms; it logs its start on stderr (poold's),
+	// so that a test knows the request is in flight.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil {
+			http.Error(w, "ms: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "e2e-helper: slow request started pid=%d\n", me.PID)
+		<-time.After(time.Duration(ms) * time.Millisecond)
+		json.NewEncoder(w).Encode(me)
+	})
+	return mux
+}
+
+// leaveOrphan makes a grandchild that outlives its parent, so that it is
+// re-parented to PID 1, and lets it exit afterwards: its zombie is PID 1's to
+// reap. The grandchild is cat reading a pipe whose write end only this
+// process holds; closing it, once the parent shell is reaped, ends cat.
+func leaveOrphan() error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sh := exec.Command("/bin/sh", "-c", `cat <&3 >/dev/null 2>&1 & echo $!`)
+	sh.ExtraFiles = []*os.File{r}
+	out, err := sh.Output() // returns once sh has exited and been reaped
+	r.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "e2e-helper: orphan pid=%s\n", strings.TrimSpace(string(out)))
+	return nil
+}
+
+func helperFailed(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "e2e-helper: "+format+"\n", args...)
+	return 1
+}

@@ -1,0 +1,52 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// A bad invocation exits 2 at once with a message naming the problem.
+func TestBadInvocationExits2(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		give []string
+		want string
+	}{
+		{"no command", []string{"--listen", "127.0.0.1:0"}, "no worker command"},
+		{"nothing after --", []string{"--listen", "127.0.0.1:0", "--"}, "no worker command"},
+		{"negative workers", []string{"--listen", "127.0.0.1:0", "--workers", "-1", "--", "true"}, `--workers="-1"`},
+		{"bad listen address", []string{"--listen", "nonsense", "--", "true"}, `--listen "nonsense"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), bound)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, pooldBin, tt.give...)
+			cmd.Env = protocolFree(cmd.Environ())
+			out, err := cmd.CombinedOutput()
+			code, err := exitCode(err)
+			if err != nil {
+				t.Fatalf("poold %q: %v", tt.give, err)
+			}
+			if code != 2 || !strings.Contains(string(out), tt.want) {
+				t.Errorf("poold %q: exit %d, output:\n%s\nwant exit 2 and %q", tt.give, code, out, tt.want)
+			}
+		})
+	}
+}
+
+// exitCode returns the exit code of a finished command, or -1 with the
+// error when it did not run to an exit.
+func exitCode(err error) (int, error) {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
