@@ -137,6 +137,7 @@ func (n *fakeNotifier) record(s string) error {
 func (n *fakeNotifier) Ready(s string) error            { return n.record("READY: " + s) }
 func (n *fakeNotifier) Status(s string) error           { return n.record("STATUS: " + s) }
 func (n *fakeNotifier) Stopping(s string) error         { return n.record("STOPPING: " + s) }
+func (n *fakeNotifier) Reloading(s string) error        { return n.record("RELOADING: " + s) }
 func (n *fakeNotifier) Watchdog() error                 { return n.record("WATCHDOG") }
 func (n *fakeNotifier) WatchdogInterval() time.Duration { return n.interval }
 

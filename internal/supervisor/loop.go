@@ -29,6 +29,10 @@ func (s *Supervisor) handle(ev any) {
 		s.beginShutdown("shutdown requested")
 	case killRequest:
 		s.killAll()
+	case reloadRequest:
+		s.onReload(ev)
+	case scaleRequest:
+		s.onScale(ev)
 	case statusRequest:
 		ev.reply <- s.snapshot()
 	default:
@@ -61,6 +65,7 @@ func (s *Supervisor) onTick() {
 			}
 			s.log.Warn("worker not ready in time, stopping it", s.attrs(w, "timeout", s.opts.ReadyTimeout)...)
 			s.stop(w, readyTimedOut, "not ready after "+s.opts.ReadyTimeout.String())
+			s.rolloutFailed(w, w.stopReason)
 			w.failed = true
 		case Stopping:
 			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", s.opts.StopTimeout)...)
@@ -78,9 +83,14 @@ func (s *Supervisor) onExited(ev Exited) {
 	delete(s.workers, ev.ID)
 	now := s.clock.Now()
 	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
+	uptime := now.Sub(w.started).Round(time.Millisecond)
+	if w.surge { // a reload's new worker that never got ready: the old one still serves the slot
+		s.log.Warn("new worker exited before it was ready", s.attrs(w, "status", ev.Status.String(), "uptime", uptime)...)
+		s.rolloutFailed(w, "new worker "+ev.Status.String()+" before it was ready")
+		return
+	}
 	st := s.slotState(w.slot)
 	st.lastExit = ev.Status.String()
-	uptime := now.Sub(w.started).Round(time.Millisecond)
 	if planned {
 		s.log.Info("worker exited", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(), "uptime", uptime)...)
 		if w.leaving && !s.shuttingDown && w.slot < s.opts.Workers {
@@ -141,6 +151,7 @@ func (s *Supervisor) markReady(w *worker, via string) {
 	w.deadline = time.Time{}
 	s.slotState(w.slot).crashLoop = false
 	s.log.Info("worker ready", s.attrs(w, "via", via, "after", w.readySince.Sub(w.started).Round(time.Millisecond))...)
+	s.rolloutReady(w)
 }
 
 func (s *Supervisor) transition(w *worker, t trigger) (State, bool) {

@@ -48,6 +48,7 @@ func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == Ready
 type Options struct {
 	Name       string
 	Workers    int // target number of workers
+	MaxWorkers int // upper bound for Scale; 0 means max(64, Workers)
 	MinReady   int // ready workers needed before telling systemd READY=1; 0 means Workers
 	Ready      ReadyMode
 	ReadyDelay time.Duration // ReadyDelay mode only
@@ -76,6 +77,9 @@ func (o Options) withDefaults() Options {
 	if o.StopTimeout == 0 {
 		o.StopTimeout = 30 * time.Second
 	}
+	if o.MaxWorkers == 0 {
+		o.MaxWorkers = max(64, o.Workers)
+	}
 	if o.MinReady == 0 {
 		o.MinReady = o.Workers
 	}
@@ -90,6 +94,9 @@ func (o Options) validate() error {
 	var errs []error
 	if o.Workers < 1 {
 		errs = append(errs, fmt.Errorf("workers %d: want at least 1", o.Workers))
+	}
+	if o.Workers > o.MaxWorkers {
+		errs = append(errs, fmt.Errorf("workers %d: above the maximum of %d", o.Workers, o.MaxWorkers))
 	}
 	if o.MinReady < 0 || o.MinReady > o.Workers {
 		errs = append(errs, fmt.Errorf("min-ready %d: want 1..%d (the worker count)", o.MinReady, o.Workers))

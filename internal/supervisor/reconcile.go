@@ -11,6 +11,9 @@ import (
 // backoff has passed and stops workers that should not run.
 func (s *Supervisor) reconcile() {
 	if s.shuttingDown {
+		if s.rollout != nil {
+			s.finishRollout(ErrShuttingDown)
+		}
 		for _, w := range s.workers {
 			s.stop(w, stopRequested, "pool shutting down")
 		}
@@ -29,9 +32,23 @@ func (s *Supervisor) reconcile() {
 			s.spawn(slot)
 		}
 	}
+	s.advanceRollout()
 }
 
+// spawn fills an empty slot; a failed spawn backs off like a crash.
 func (s *Supervisor) spawn(slot int) {
+	if _, err := s.spawnWorker(slot); err != nil {
+		st := s.slotState(slot)
+		st.failures++
+		st.lastExit = err.Error()
+		delay := s.opts.Backoff.Delay(st.failures)
+		st.notBefore = s.clock.Now().Add(delay)
+		s.log.Error("spawn worker", "slot", slot, "err", err, "failures", st.failures, "retry_in", delay)
+	}
+}
+
+// spawnWorker starts a worker of the current generation in slot.
+func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	s.lastID++
 	req := SpawnRequest{
 		ID:             s.lastID,
@@ -40,16 +57,10 @@ func (s *Supervisor) spawn(slot int) {
 		ProbeListening: s.opts.Ready.acceptsListening(),
 	}
 	proc, err := s.spawner.Spawn(req, s)
-	now := s.clock.Now()
 	if err != nil {
-		st := s.slotState(slot)
-		st.failures++
-		st.lastExit = err.Error()
-		delay := s.opts.Backoff.Delay(st.failures)
-		st.notBefore = now.Add(delay)
-		s.log.Error("spawn worker", "slot", slot, "err", err, "failures", st.failures, "retry_in", delay)
-		return
+		return nil, err
 	}
+	now := s.clock.Now()
 	w := &worker{id: req.ID, slot: slot, generation: req.Generation, proc: proc, state: Starting, started: now}
 	if s.opts.Ready == ReadyDelay {
 		w.deadline = now.Add(s.opts.ReadyDelay)
@@ -58,6 +69,7 @@ func (s *Supervisor) spawn(slot int) {
 	}
 	s.workers[w.id] = w
 	s.log.Info("worker started", s.attrs(w, "generation", w.generation)...)
+	return w, nil
 }
 
 // stop asks a worker to stop gracefully; SIGKILL follows at the deadline.

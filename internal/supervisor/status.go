@@ -102,6 +102,9 @@ func (s *Supervisor) summary(st Status) string {
 	if st.Stopping > 0 {
 		fmt.Fprintf(&b, ", %d stopping", st.Stopping)
 	}
+	if r := s.rollout; r != nil {
+		fmt.Fprintf(&b, "; reloading to generation %d (%d replaced)", r.generation, r.replaced)
+	}
 	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
 		if ss := s.slots[slot]; ss.crashLoop {
 			fmt.Fprintf(&b, "; slot %d crash-looping (%s, %d failures)", slot, ss.lastExit, ss.failures)

@@ -13,6 +13,7 @@ type Notifier interface {
 	Ready(status string) error
 	Status(status string) error
 	Stopping(status string) error
+	Reloading(status string) error
 	Watchdog() error
 	WatchdogInterval() time.Duration
 }
@@ -36,6 +37,7 @@ type Supervisor struct {
 	lastID       WorkerID
 	generation   int
 	shuttingDown bool
+	rollout      *rollout
 	toldReady    bool
 	lastSummary  string
 	nextPing     time.Time
