@@ -56,13 +56,15 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 	return socks, nil
 }
 
-func newRuntimeDir(lc fx.Lifecycle, cfg config.Config) (runtimeDir, error) {
-	dir, err := makeRuntimeDir(poolName(cfg))
-	if err != nil {
-		return "", err
-	}
-	lc.Append(fx.StopHook(func() error { return os.RemoveAll(string(dir)) }))
-	return dir, nil
+// newRuntimeDir names the directory; it is created on start and removed on
+// stop, so a failed start leaves nothing behind.
+func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) runtimeDir {
+	dir := runtimeDirFor(poolName(cfg))
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return dir.create(log) },
+		OnStop:  func(context.Context) error { return os.RemoveAll(string(dir)) },
+	})
+	return dir
 }
 
 func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {

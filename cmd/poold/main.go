@@ -6,12 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
+	"go.uber.org/dig"
 	"go.uber.org/fx"
 
 	"github.com/poold/poold/internal/config"
@@ -36,13 +36,15 @@ func main() {
 }
 
 func run(args []string) int {
-	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+	cfg, err := config.Parse(args, os.Getenv, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err == nil && cfg.Version:
 		fmt.Println("poold", version)
 		return 0
-	}
-	cfg, err := config.Parse(args, os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	case err == nil && len(cfg.Listen) == 0 && os.Getenv("LISTEN_FDS") == "":
+		err = errNoSockets
 	}
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -52,46 +54,34 @@ func run(args []string) int {
 		return exitUsage
 	}
 	log := logging.New(os.Stderr, logging.Detect(), cfg.LogLevel)
+	// Caught from the start: a signal during start-up must not kill poold
+	// with its workers orphaned.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
+
 	var sup *supervisor.Supervisor
 	app := fx.New(options(cfg, log), fx.Populate(&sup))
 	if err := app.Err(); err != nil {
-		log.Error("poold cannot start", "err", err)
+		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	startCtx, cancel := context.WithTimeout(context.Background(), fx.DefaultTimeout)
+	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		log.Error("poold cannot start", "err", err)
+		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	waitForStop(log, sup)
+	c := controller{log: log, sup: sup}
+	c.serve(signals)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go c.forceOnSecondSignal(signals, stopped)
 	stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
 	defer cancel()
 	if err := app.Stop(stopCtx); err != nil {
-		log.Error("poold did not stop cleanly", "err", err)
+		log.Error("poold did not stop cleanly", "err", dig.RootCause(err))
 		return exitFailure
 	}
 	return 0
-}
-
-// waitForStop returns on SIGTERM or SIGINT, or if the supervisor ends.
-// SIGHUP must not kill the pool (its default action): it is logged until
-// rolling reloads exist.
-func waitForStop(log *slog.Logger, sup *supervisor.Supervisor) {
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(signals)
-	for {
-		select {
-		case sig := <-signals:
-			if sig == syscall.SIGHUP {
-				log.Warn("SIGHUP ignored: rolling reload is not implemented yet")
-				continue
-			}
-			log.Info("signal received, draining", "signal", sig.String())
-			return
-		case <-sup.Done():
-			return
-		}
-	}
 }

@@ -24,6 +24,7 @@ type Config struct {
 	Backoff      supervisor.Backoff
 	LogLevel     slog.Level
 	Command      []string
+	Version      bool // --version: print it and exit
 }
 
 // WorkerCount is --workers: a number, or Auto to size from the cgroup.

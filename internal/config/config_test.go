@@ -124,6 +124,7 @@ func TestDeriveName(t *testing.T) {
 		{"", []string{"/usr/local/bin/api-server", "--port", "1"}, "api-server"},
 		{"", []string{"node"}, "node"},
 		{"", []string{"./my app!"}, "myapp"},
+		{"", []string{"sh", "-c", "exec node server.js"}, "sh"},
 		{"", nil, "poold"},
 	}
 	for _, tt := range tests {

@@ -39,6 +39,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.DurationVar(&c.Backoff.Initial, "restart-delay", DefaultBackoffMin, "delay before restarting a crashed worker; doubles with each failure in a row")
 	fs.DurationVar(&c.Backoff.Max, "restart-delay-max", DefaultBackoffMax, "upper bound of the restart delay")
 	fs.DurationVar(&c.Backoff.StableAfter, "stable-after", DefaultStableAfter, "a worker ready this long resets its slot's restart delay")
+	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -62,6 +63,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
 	}
+	if c.Version {
+		return c, nil // nothing else matters
+	}
 	errs = append(errs, c.validate()...)
 	return c, errors.Join(errs...)
 }
@@ -76,6 +80,9 @@ func (c Config) validate() []error {
 	}
 	if !c.Workers.Auto && c.Workers.N > c.MaxWorkers && c.MaxWorkers >= 1 {
 		errs = append(errs, fmt.Errorf("%s=%d is above --max-workers %d: lower it or raise --max-workers", c.Workers.From, c.Workers.N, c.MaxWorkers))
+	}
+	if !c.Workers.Auto && c.MinReady > c.Workers.N {
+		errs = append(errs, fmt.Errorf("--min-ready %d is above the worker count %d", c.MinReady, c.Workers.N))
 	}
 	if c.MinReady < 0 {
 		errs = append(errs, fmt.Errorf("--min-ready %d: want 0 (all) or more", c.MinReady))

@@ -30,10 +30,13 @@ func DeriveName(unit string, command []string) string {
 	name := filepath.Base(command[0])
 	if interpreters[name] {
 		for _, arg := range command[1:] {
-			if !strings.HasPrefix(arg, "-") {
-				name = strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg))
-				break
+			if strings.HasPrefix(arg, "-") {
+				continue
 			}
+			if !strings.ContainsAny(arg, " \t;|&") { // a script, not "sh -c" code
+				name = strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg))
+			}
+			break
 		}
 	}
 	if n := sanitize(name); n != "" {

@@ -14,6 +14,7 @@ import (
 var inheritedOnlyByPoold = []string{
 	"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
 	"MAINPID", "MANAGERPID", "SYSTEMD_EXEC_PID", "MONOTONIC_USEC", "NODE_APP_INSTANCE",
+	"WEB_CONCURRENCY",
 }
 
 func isPooldOnly(key string) bool {
@@ -49,5 +50,9 @@ func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []
 		"NODE_APP_INSTANCE="+slot,
 		"POOLD_GENERATION="+strconv.Itoa(req.Generation),
 		"POOLD_WORKER_ID="+strconv.FormatUint(uint64(req.ID), 10),
+		// Each worker is one process of the pool: an app that forks
+		// $WEB_CONCURRENCY processes of its own (throng, gunicorn) must not
+		// multiply the pool.
+		"WEB_CONCURRENCY=1",
 	)
 }

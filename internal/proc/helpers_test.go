@@ -45,6 +45,7 @@ type contract struct {
 	ListenPID string
 	Env       map[string]string
 	Listeners int
+	OpenFiles []string // what the worker's fds point to
 }
 
 func serve(sayReady bool) int {
@@ -54,6 +55,11 @@ func serve(sayReady bool) int {
 		info.Env[k] = v
 	}
 	info.ListenPID = info.Env["LISTEN_PID"]
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, _ := os.Readlink("/proc/self/fd/" + fd.Name())
+		info.OpenFiles = append(info.OpenFiles, target)
+	}
 	ls, err := activation.Listeners() // checks LISTEN_PID == getpid()
 	if err != nil || len(ls) == 0 {
 		fmt.Fprintln(os.Stderr, "helper: no listeners:", err, info.ListenPID, os.Getpid())
@@ -87,3 +93,24 @@ func ignoreTerm() int {
 	daemon.SdNotify(false, "READY=1")
 	select {}
 }
+
+// servePollPython is a stdlib-only Python worker whose server waits in
+// poll(2) (socketserver's PollSelector), not in epoll or accept.
+const servePollPython = `
+import socket, socketserver, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers()
+srv = socketserver.TCPServer(("", 0), H, bind_and_activate=False)
+srv.socket = socket.socket(fileno=3)
+srv.serve_forever()
+`
+
+// serveSelectPython waits in select(2) on fd 3, as gunicorn's sync workers do.
+const serveSelectPython = `
+import select, socket
+s = socket.socket(fileno=3)
+while True:
+    r, _, _ = select.select([s], [], [])
+    c, _ = s.accept(); c.close()
+`

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bufio"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,8 +51,8 @@ func treeListens(pid int, inodes map[uint64]bool) bool {
 }
 
 // listens reports whether pid polls a pool socket with epoll (Node, Go,
-// Python asyncio, most event loops) or blocks in accept(2) on one (threaded
-// and pre-fork servers).
+// Python asyncio, most event loops), or blocks in accept(2), poll(2) or
+// select(2) on one (threaded and pre-fork servers).
 func listens(pid int, inodes map[uint64]bool) bool {
 	dir := "/proc/" + strconv.Itoa(pid)
 	fds, err := os.ReadDir(dir + "/fd")
@@ -80,7 +81,7 @@ func listens(pid int, inodes map[uint64]bool) bool {
 			return true
 		}
 	}
-	return blockedInAccept(dir, pool)
+	return blockedOnSocket(dir, pool)
 }
 
 func socketInode(target string) (uint64, bool) {
@@ -112,26 +113,97 @@ func epollWatches(fdinfo string, pool map[int]bool) bool {
 	return false
 }
 
-// blockedInAccept reads each thread's /proc/PID/task/TID/syscall: the
-// syscall number and its first argument, the fd, while the thread blocks.
-func blockedInAccept(dir string, pool map[int]bool) bool {
+// blockedOnSocket reads each thread's /proc/PID/task/TID/syscall: the
+// number and arguments of the syscall it blocks in. A thread waiting in
+// accept(2) on a pool socket, or in poll(2) or select(2) for one to become
+// readable (Python's socketserver, gunicorn's sync workers), is listening.
+func blockedOnSocket(dir string, pool map[int]bool) bool {
 	tasks, _ := filepath.Glob(dir + "/task/*/syscall")
 	for _, path := range tasks {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
-		fields := strings.Fields(string(b))
-		if len(fields) < 2 {
-			continue
-		}
-		nr, err1 := strconv.Atoi(fields[0])
-		fd, err2 := strconv.ParseInt(strings.TrimPrefix(fields[1], "0x"), 16, 64)
-		if err1 == nil && err2 == nil && (nr == unix.SYS_ACCEPT || nr == unix.SYS_ACCEPT4) && pool[int(fd)] {
+		nr, args, ok := parseSyscall(string(b))
+		if ok && waitsOnPoolSocket(dir, nr, args, pool) {
 			return true
 		}
 	}
 	return false
+}
+
+// parseSyscall reads "NR ARG0 ARG1 ... SP PC" (arguments in hex).
+func parseSyscall(line string) (int, []uint64, bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 4 {
+		return 0, nil, false // "running" or "-1 ...": not in a syscall
+	}
+	nr, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0, nil, false
+	}
+	args := make([]uint64, 0, 6)
+	for _, f := range fields[1:min(len(fields), 7)] {
+		v, err := strconv.ParseUint(strings.TrimPrefix(f, "0x"), 16, 64)
+		if err != nil {
+			return 0, nil, false
+		}
+		args = append(args, v)
+	}
+	return nr, args, len(args) >= 3
+}
+
+func waitsOnPoolSocket(dir string, nr int, args []uint64, pool map[int]bool) bool {
+	switch syscallKind(nr) {
+	case kindAccept:
+		return pool[int(args[0])]
+	case kindPoll:
+		return pollWatches(dir, args[0], args[1], pool)
+	case kindSelect:
+		return selectWatches(dir, args[0], args[1], pool)
+	}
+	return false
+}
+
+// pollWatches reads the struct pollfd array the thread passed to poll(2)
+// from its memory.
+func pollWatches(dir string, addr, nfds uint64, pool map[int]bool) bool {
+	const pollfdSize = 8 // int fd; short events; short revents
+	buf, ok := readMem(dir, addr, min(nfds, 1024)*pollfdSize)
+	for i := 0; ok && i+pollfdSize <= len(buf); i += pollfdSize {
+		fd := int32(binary.NativeEndian.Uint32(buf[i:]))
+		events := binary.NativeEndian.Uint16(buf[i+4:])
+		if events&unix.POLLIN != 0 && pool[int(fd)] {
+			return true
+		}
+	}
+	return false
+}
+
+// selectWatches reads the read fd_set the thread passed to select(2).
+func selectWatches(dir string, nfds, readfds uint64, pool map[int]bool) bool {
+	if readfds == 0 {
+		return false
+	}
+	nfds = min(nfds, 1024)
+	buf, ok := readMem(dir, readfds, (nfds+63)/64*8)
+	for fd := range pool {
+		if ok && uint64(fd) < nfds && fd/8 < len(buf) && buf[fd/8]&(1<<(fd%8)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func readMem(dir string, addr, n uint64) ([]byte, bool) {
+	f, err := os.Open(dir + "/mem")
+	if err != nil || n == 0 {
+		return nil, false
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	_, err = f.ReadAt(buf, int64(addr))
+	return buf, err == nil
 }
 
 // children lists the processes that pid's threads started.

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,7 +67,8 @@ func newFixture(t *testing.T, helper string) *fixture {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sp, err := NewSpawner(Config{
 		Pool: "test", Command: []string{os.Args[0]}, Sockets: socks, RuntimeDir: dir,
-		Env:    append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99"),
+		Env: append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99",
+			"WEB_CONCURRENCY=8"),
 		Stdout: os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -85,6 +88,13 @@ func (f *fixture) spawn(t *testing.T, id supervisor.WorkerID, slot int, probe bo
 }
 
 func TestWorkerGetsTheContract(t *testing.T) {
+	// An fd poold inherited without close-on-exec, as from a shell.
+	stray := filepath.Join(t.TempDir(), "stray")
+	fd, err := unix.Open(stray, unix.O_CREAT|unix.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
 	f := newFixture(t, "serve")
 	p := f.spawn(t, 7, 3, false)
 	if n := next[supervisor.Notified](t, f.sink); n.ID != 7 || !n.Datagram.Message.Ready || n.Datagram.PID != p.PID() {
@@ -104,7 +114,7 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	}
 	want := map[string]string{
 		"LISTEN_FDS": "1", "LISTEN_FDNAMES": "http", "POOLD_SLOT": "3", "NODE_APP_INSTANCE": "3",
-		"POOLD_POOL": "test", "POOLD_GENERATION": "2", "POOLD_WORKER_ID": "7",
+		"POOLD_POOL": "test", "POOLD_GENERATION": "2", "POOLD_WORKER_ID": "7", "WEB_CONCURRENCY": "1",
 	}
 	for k, v := range want {
 		if got.Env[k] != v {
@@ -116,6 +126,9 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	}
 	if _, leaked := got.Env["WATCHDOG_USEC"]; leaked {
 		t.Error("poold's WATCHDOG_USEC reached the worker")
+	}
+	if slices.Contains(got.OpenFiles, stray) {
+		t.Errorf("an fd poold inherited reached the worker: %q", got.OpenFiles)
 	}
 }
 
@@ -177,5 +190,22 @@ func TestWorkerGroupDiesWithItsLeader(t *testing.T) {
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	if n, err := unix.Poll(fds, int(eventBound.Milliseconds())); err != nil || n != 1 {
 		t.Fatalf("orphan %d still runs after its worker exited (poll %d, %v)", child, n, err)
+	}
+}
+
+func TestProbeSeesPollAndSelectServers(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	for name, code := range map[string]string{"poll": servePollPython, "select": serveSelectPython} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, "none")
+			f.spawner.command = []string{python, "-c", code}
+			f.spawn(t, 1, 0, true)
+			if ev := next[supervisor.Listening](t, f.sink); ev.ID != 1 {
+				t.Fatalf("Listening for worker %d, want 1", ev.ID)
+			}
+		})
 	}
 }

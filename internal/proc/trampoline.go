@@ -2,10 +2,13 @@ package proc
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // TrampolineArg0 is the argv[0] with which poold re-executes itself to become
@@ -28,8 +31,17 @@ func MaybeRunTrampoline() {
 	os.Exit(trampoline(os.Args[1:]))
 }
 
+// closeStrayFDs closes every fd past the pool's sockets: fds that poold
+// itself inherited without close-on-exec (from a shell, say) must not reach
+// workers. Go's own fds are close-on-exec already.
+func closeStrayFDs() {
+	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	_ = unix.CloseRange(uint(3+n), math.MaxUint32, 0)
+}
+
 // trampoline only returns when exec fails.
 func trampoline(argv []string) int {
+	closeStrayFDs()
 	if os.Getenv("LISTEN_FDS") != "" {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	}

@@ -133,7 +133,8 @@ func (s *Supervisor) onNotified(ev Notified) {
 	if m.Stopping {
 		w.leaving = true
 	}
-	if m.ExtendTimeout > 0 && (w.state == Starting || w.state == Stopping) {
+	extendable := w.state == Stopping || w.state == Starting && s.opts.Ready != ReadyDelay
+	if m.ExtendTimeout > 0 && extendable {
 		if ext := s.clock.Now().Add(m.ExtendTimeout); ext.After(w.deadline) {
 			w.deadline = ext
 		}

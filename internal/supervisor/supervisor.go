@@ -116,6 +116,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
+// Kill sends SIGKILL to every worker now and shuts the pool down.
+func (s *Supervisor) Kill() { s.Post(killRequest{}) }
+
 // Shutdown drains the pool like Run does when its context ends, and waits for
 // Run to return. If ctx ends first, every remaining worker gets SIGKILL and
 // Shutdown returns ctx.Err() once they are gone.

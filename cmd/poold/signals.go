@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"syscall"
+
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// controller turns signals into supervisor requests.
+type controller struct {
+	log *slog.Logger
+	sup *supervisor.Supervisor
+}
+
+// serve handles signals until SIGTERM or SIGINT asks for a drain, or the
+// supervisor ends. SIGHUP starts a rolling reload.
+func (c controller) serve(signals <-chan os.Signal) {
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				go c.reload()
+				continue
+			}
+			c.log.Info("signal received, draining", "signal", sig.String())
+			return
+		case <-c.sup.Done():
+			return
+		}
+	}
+}
+
+func (c controller) reload() {
+	c.log.Info("SIGHUP: rolling reload")
+	if err := c.sup.Reload(context.Background()); err != nil {
+		c.log.Error("reload", "err", err)
+	}
+}
+
+// forceOnSecondSignal skips the rest of a drain when SIGTERM or SIGINT
+// comes again (a second Ctrl-C): every worker gets SIGKILL.
+func (c controller) forceOnSecondSignal(signals <-chan os.Signal, stopped <-chan struct{}) {
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				continue
+			}
+			c.log.Warn("second signal: killing the remaining workers", "signal", sig.String())
+			c.sup.Kill()
+		case <-stopped:
+			return
+		}
+	}
+}
