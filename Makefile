@@ -23,7 +23,7 @@ deps:
 
 # The example Express app on 127.0.0.1:$(PORT) with $(WORKERS) workers.
 run: build example-deps
-	cd examples/express && ../../bin/poold --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
+	cd examples/express && ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
 
 vet:
 	$(GO) vet ./...

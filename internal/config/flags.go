@@ -90,12 +90,15 @@ func (c Config) validate() []error {
 	if c.Name != "" && !validName(c.Name) {
 		errs = append(errs, fmt.Errorf("--name %q: use letters, digits, '_', '-' and '.' (at most 64)", c.Name))
 	}
-	for flag, d := range map[string]time.Duration{
-		"--ready-timeout": c.ReadyTimeout, "--stop-timeout": c.StopTimeout, "--ready-delay": c.ReadyDelay,
-		"--restart-delay": c.Backoff.Initial, "--restart-delay-max": c.Backoff.Max, "--stable-after": c.Backoff.StableAfter,
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"--ready-timeout", c.ReadyTimeout}, {"--stop-timeout", c.StopTimeout}, {"--ready-delay", c.ReadyDelay},
+		{"--restart-delay", c.Backoff.Initial}, {"--restart-delay-max", c.Backoff.Max}, {"--stable-after", c.Backoff.StableAfter},
 	} {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s %v: want a positive duration such as 500ms or 30s", flag, d))
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s %v: want a positive duration such as 500ms or 30s", d.flag, d.v))
 		}
 	}
 	if c.Backoff.Max < c.Backoff.Initial {
