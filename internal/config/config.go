@@ -52,6 +52,7 @@ func (c Config) SupervisorOptions(workers int) supervisor.Options {
 	return supervisor.Options{
 		Name:         c.Name,
 		Workers:      workers,
+		MaxWorkers:   c.MaxWorkers,
 		MinReady:     c.MinReady,
 		Ready:        c.Ready,
 		ReadyDelay:   c.ReadyDelay,

@@ -22,8 +22,8 @@ var ErrHelp = flag.ErrHelp
 func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	c := Config{Ready: supervisor.ReadyAuto}
 	fs := flag.NewFlagSet("poold", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	fs.Usage = func() { printUsage(fs, usage) }
+	fs.SetOutput(io.Discard) // errors are reported once, by the caller
+	fs.Usage = func() {}
 	var listen listFlag
 	var workers, memory, ready, level string
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
@@ -42,6 +42,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(usage)
+			printUsage(fs, usage)
+		}
 		return Config{}, err
 	}
 	c.Listen = listen.specs

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -114,8 +115,13 @@ func (s *Supervisor) rolloutFailed(w *worker, reason string) {
 func (s *Supervisor) finishRollout(err error) {
 	r := s.rollout
 	s.rollout = nil
+	s.reloadFailed = ""
 	if err != nil {
 		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
+		var rerr *ReloadError
+		if errors.As(err, &rerr) {
+			s.reloadFailed = fmt.Sprintf("last reload failed at slot %d", rerr.Slot)
+		}
 	} else {
 		s.log.Info("reload complete", "generation", r.generation, "replaced", r.replaced)
 	}

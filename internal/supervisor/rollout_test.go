@@ -109,6 +109,9 @@ func TestReloadStopsWhenANewWorkerFails(t *testing.T) {
 					t.Errorf("old worker %d signalled %v", o.req.ID, got)
 				}
 			}
+			if sum := p.status().Summary; !strings.Contains(sum, "last reload failed at slot 0") {
+				t.Errorf("summary %q does not report the failed reload", sum)
+			}
 			p.exit(fresh.req.ID, 1) // harmless if it already exited
 			if st := p.status(); st.Ready != 2 || len(p.spawns()) != 3 {
 				t.Fatalf("after the failed reload: %d ready, %d spawns; want the 2 old workers and no respawn", st.Ready, len(p.spawns()))

@@ -102,6 +102,9 @@ func (s *Supervisor) summary(st Status) string {
 	if st.Stopping > 0 {
 		fmt.Fprintf(&b, ", %d stopping", st.Stopping)
 	}
+	if s.reloadFailed != "" {
+		fmt.Fprintf(&b, "; %s", s.reloadFailed)
+	}
 	if r := s.rollout; r != nil {
 		fmt.Fprintf(&b, "; reloading to generation %d (%d replaced)", r.generation, r.replaced)
 	}

@@ -38,6 +38,7 @@ type Supervisor struct {
 	generation   int
 	shuttingDown bool
 	rollout      *rollout
+	reloadFailed string // why the last reload failed; empty once one succeeds
 	toldReady    bool
 	lastSummary  string
 	nextPing     time.Time
