@@ -19,8 +19,11 @@ var client = &http.Client{
 }
 
 // get asks the worker that accepts the connection who it is.
-func get(url string) (answer, error) {
-	resp, err := client.Get(url)
+func get(url string) (answer, error) { return getWith(client, url) }
+
+// getWith is get through the given client.
+func getWith(c *http.Client, url string) (answer, error) {
+	resp, err := c.Get(url)
 	if err != nil {
 		return answer{}, err
 	}

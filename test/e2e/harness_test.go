@@ -141,6 +141,32 @@ func (p *pool) sawLog(pattern string) bool {
 	return false
 }
 
+// waitSeen waits for a line matching pattern anywhere in the output, passed
+// by waitLog or not, and leaves waitLog's place where it is: for events
+// whose order among the others does not matter.
+func (p *pool) waitSeen(pattern string, within time.Duration) logLine {
+	p.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.After(within)
+	for i := 0; ; {
+		lines, ended, more := p.logs.from(i)
+		for _, l := range lines {
+			if re.MatchString(l.text) {
+				return l
+			}
+		}
+		i += len(lines)
+		if ended {
+			p.t.Fatalf("poold's output ended with no line matching %q", pattern)
+		}
+		select {
+		case <-more:
+		case <-deadline:
+			p.t.Fatalf("no log line matching %q within %v", pattern, within)
+		}
+	}
+}
+
 // passed returns the lines up to the last one waitLog matched.
 func (p *pool) passed() []logLine {
 	return p.logs.all()[:p.next]

@@ -34,7 +34,13 @@ var helpers = map[string]func() int{
 	"orphan-serve": func() int { return serve(serveOptions{orphan: true}) },
 	// exit3 fails at once.
 	"exit3": func() int { return 3 },
+	// serve-unless-broken exits 3 at once while the file named by
+	// $GO_E2E_MODE_FILE says "broken", and serves otherwise.
+	"serve-unless-broken": serveUnlessBroken,
 }
+
+// modeFileEnv names the file serve-unless-broken reads when it starts.
+const modeFileEnv = "GO_E2E_MODE_FILE"
 
 func runHelper(name string) int {
 	h, ok := helpers[name]
@@ -50,6 +56,7 @@ func runHelper(name string) int {
 type answer struct {
 	PID          int    `json:"pid"`
 	Slot         string `json:"slot"`
+	Generation   string `json:"generation"` // $POOLD_GENERATION; the helpers' only
 	ListenPID    string `json:"listen_pid"`
 	NotifySocket string `json:"notify_socket"`
 }
@@ -65,7 +72,7 @@ type serveOptions struct {
 // SIGTERM, finishing in-flight requests first.
 func serve(o serveOptions) int {
 	me := answer{
-		PID: os.Getpid(), Slot: os.Getenv("POOLD_SLOT"),
+		PID: os.Getpid(), Slot: os.Getenv("POOLD_SLOT"), Generation: os.Getenv("POOLD_GENERATION"),
 		ListenPID: os.Getenv("LISTEN_PID"), NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 	}
 	ls, err := activation.Listeners() // unsets LISTEN_*
@@ -99,6 +106,18 @@ func serve(o serveOptions) int {
 	}
 	<-drained
 	return 0
+}
+
+func serveUnlessBroken() int {
+	mode, err := os.ReadFile(os.Getenv(modeFileEnv))
+	if err != nil {
+		return helperFailed("read $%s: %v", modeFileEnv, err)
+	}
+	if strings.TrimSpace(string(mode)) == "broken" {
+		fmt.Fprintf(os.Stderr, "e2e-helper: broken, exiting 3 pid=%d\n", os.Getpid())
+		return 3
+	}
+	return serve(serveOptions{})
 }
 
 func sayReady(withSystemdNotify bool) error {
