@@ -56,15 +56,15 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 	return socks, nil
 }
 
-// newRuntimeDir names the directory; it is created on start and removed on
-// stop, so a failed start leaves nothing behind.
-func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) runtimeDir {
+// newRuntimeDir creates the directory, removed on stop; one left by a
+// failed start is swept by the next poold, as its lock is gone.
+func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtimeDir, error) {
 	dir := runtimeDirFor(poolName(cfg))
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { return dir.create(log) },
-		OnStop:  func(context.Context) error { return os.RemoveAll(string(dir)) },
-	})
-	return dir
+	if err := dir.create(log); err != nil {
+		return "", err
+	}
+	lc.Append(fx.StopHook(func() error { return os.RemoveAll(string(dir)) }))
+	return dir, nil
 }
 
 func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {

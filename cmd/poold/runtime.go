@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // runtimeDir holds the workers' notify sockets for one poold instance:
@@ -23,39 +25,59 @@ func runtimeDirFor(pool string) runtimeDir {
 	return runtimeDir(filepath.Join(runtimeBase(), name))
 }
 
-// create makes the directory afresh, and removes those that poolds which
-// are no longer running left behind (killed with SIGKILL, say).
-func (d runtimeDir) create(log *slog.Logger) error {
-	base := filepath.Dir(string(d))
+// create makes the directory afresh and locks it for poold's lifetime, and
+// removes those that poolds no longer running left behind (killed with
+// SIGKILL, say). The lock, not the PID, tells a live directory from a stale
+// one: PIDs mean nothing across PID namespaces sharing this filesystem.
+func (d *runtimeDir) create(log *slog.Logger) error {
+	base := filepath.Dir(string(*d))
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return fmt.Errorf("runtime directory: %w", err)
 	}
 	removeStale(base, log)
-	if err := os.RemoveAll(string(d)); err != nil { // a namesake from a reused PID
+	if _, err := os.Stat(string(*d)); err == nil { // a live namesake in another PID namespace
+		dir, err := os.MkdirTemp(base, filepath.Base(string(*d))+".")
+		if err != nil {
+			return fmt.Errorf("runtime directory: %w", err)
+		}
+		*d = runtimeDir(dir)
+	} else if err := os.Mkdir(string(*d), 0o700); err != nil {
 		return fmt.Errorf("runtime directory: %w", err)
 	}
-	if err := os.Mkdir(string(d), 0o700); err != nil {
-		return fmt.Errorf("runtime directory: %w", err)
+	return lockDir(string(*d))
+}
+
+// lockDir takes an exclusive flock on DIR/lock and keeps its fd open until
+// poold exits, when the kernel releases it.
+func lockDir(dir string) error {
+	fd, err := unix.Open(filepath.Join(dir, "lock"), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("runtime directory lock: %w", err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("runtime directory lock: %w", err)
 	}
 	return nil
 }
 
-// removeStale removes NAME.PID directories whose PID no longer runs.
+// removeStale removes directories whose lock nobody holds.
 func removeStale(base string, log *slog.Logger) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		i := strings.LastIndexByte(e.Name(), '.')
-		pid, err := strconv.Atoi(e.Name()[i+1:])
-		if !e.IsDir() || i < 1 || err != nil || pid <= 0 {
-			continue
+		dir := filepath.Join(base, e.Name())
+		fd, err := unix.Open(filepath.Join(dir, "lock"), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if !e.IsDir() || err != nil {
+			continue // not ours, or just being created
 		}
-		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); os.IsNotExist(err) {
-			log.Debug("removing a stale runtime directory", "dir", e.Name())
-			os.RemoveAll(filepath.Join(base, e.Name()))
+		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
+			log.Debug("removing a stale runtime directory", "dir", dir)
+			os.RemoveAll(dir)
 		}
+		unix.Close(fd)
 	}
 }
 
