@@ -109,15 +109,24 @@ func protocolFree(env []string) []string {
 func (p *pool) waitLog(pattern string, within time.Duration) (logLine, []string) {
 	p.t.Helper()
 	re := regexp.MustCompile(pattern)
+	i, l := p.find(p.next, re, pattern, within)
+	p.next = i + 1
+	return l, re.FindStringSubmatch(l.text)
+}
+
+// find waits for the first line at or after index start that matches re,
+// and returns its index and the line.
+func (p *pool) find(start int, re *regexp.Regexp, pattern string, within time.Duration) (int, logLine) {
+	p.t.Helper()
 	deadline := time.After(within)
-	for {
-		lines, ended, more := p.logs.from(p.next)
-		for i, l := range lines {
-			if m := re.FindStringSubmatch(l.text); m != nil {
-				p.next += i + 1
-				return l, m
+	for i := start; ; {
+		lines, ended, more := p.logs.from(i)
+		for j, l := range lines {
+			if re.MatchString(l.text) {
+				return i + j, l
 			}
 		}
+		i += len(lines)
 		if ended {
 			p.t.Fatalf("poold's output ended with no line matching %q", pattern)
 		}
@@ -146,25 +155,8 @@ func (p *pool) sawLog(pattern string) bool {
 // whose order among the others does not matter.
 func (p *pool) waitSeen(pattern string, within time.Duration) logLine {
 	p.t.Helper()
-	re := regexp.MustCompile(pattern)
-	deadline := time.After(within)
-	for i := 0; ; {
-		lines, ended, more := p.logs.from(i)
-		for _, l := range lines {
-			if re.MatchString(l.text) {
-				return l
-			}
-		}
-		i += len(lines)
-		if ended {
-			p.t.Fatalf("poold's output ended with no line matching %q", pattern)
-		}
-		select {
-		case <-more:
-		case <-deadline:
-			p.t.Fatalf("no log line matching %q within %v", pattern, within)
-		}
-	}
+	_, l := p.find(0, regexp.MustCompile(pattern), pattern, within)
+	return l
 }
 
 // passed returns the lines up to the last one waitLog matched.
