@@ -90,8 +90,8 @@ func (s *Supervisor) onExited(ev Exited) {
 		return
 	}
 	st := s.slotState(w.slot)
-	st.lastExit = ev.Status.String()
 	if planned {
+		st.lastExit = ev.Status.String()
 		s.log.Info("worker exited", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(), "uptime", uptime)...)
 		if w.leaving && !s.shuttingDown && w.slot < s.opts.Workers {
 			st.restarts++
@@ -101,17 +101,11 @@ func (s *Supervisor) onExited(ev Exited) {
 	if !w.readySince.IsZero() && now.Sub(w.readySince) >= s.opts.Backoff.StableAfter {
 		st.failures = 0
 	}
-	st.failures++
 	st.restarts++
-	delay := s.opts.Backoff.Delay(st.failures)
-	st.notBefore = now.Add(delay)
+	delay := s.backOff(w.slot, ev.Status.String())
 	s.log.Warn("worker exited unexpectedly", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(),
 		"uptime", uptime, "failures", st.failures, "restart_in", delay)...)
-	if st.failures >= s.opts.CrashLoopAfter && !st.crashLoop {
-		st.crashLoop = true
-		s.log.Error("slot is crash-looping; restarts continue with backoff", "slot", w.slot,
-			"failures", st.failures, "last_exit", st.lastExit, "max_backoff", s.opts.Backoff.Max)
-	}
+	s.reportCrashLoop(w.slot)
 }
 
 func (s *Supervisor) onNotified(ev Notified) {

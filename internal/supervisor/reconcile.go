@@ -19,13 +19,12 @@ func (s *Supervisor) reconcile() {
 		}
 		return
 	}
-	occupied := make(map[int]bool, len(s.workers))
 	for _, w := range s.workers {
 		if w.slot >= s.opts.Workers {
 			s.stop(w, stopRequested, "slot above the target count")
 		}
-		occupied[w.slot] = true
 	}
+	occupied := s.occupiedSlots()
 	now := s.clock.Now()
 	for slot := 0; slot < s.opts.Workers; slot++ {
 		if !occupied[slot] && !now.Before(s.slotState(slot).notBefore) {
@@ -38,13 +37,40 @@ func (s *Supervisor) reconcile() {
 // spawn fills an empty slot; a failed spawn backs off like a crash.
 func (s *Supervisor) spawn(slot int) {
 	if _, err := s.spawnWorker(slot); err != nil {
-		st := s.slotState(slot)
-		st.failures++
-		st.lastExit = err.Error()
-		delay := s.opts.Backoff.Delay(st.failures)
-		st.notBefore = s.clock.Now().Add(delay)
-		s.log.Error("spawn worker", "slot", slot, "err", err, "failures", st.failures, "retry_in", delay)
+		delay := s.backOff(slot, err.Error())
+		s.log.Error("spawn worker", "slot", slot, "err", err, "failures", s.slotState(slot).failures, "retry_in", delay)
+		s.reportCrashLoop(slot)
 	}
+}
+
+// backOff counts a failed start or crash of slot and holds its next start
+// back by the backoff delay, which it returns.
+func (s *Supervisor) backOff(slot int, why string) time.Duration {
+	st := s.slotState(slot)
+	st.failures++
+	st.lastExit = why
+	delay := s.opts.Backoff.Delay(st.failures)
+	st.notBefore = s.clock.Now().Add(delay)
+	return delay
+}
+
+// reportCrashLoop reports, once, a slot that has failed too often in a row.
+func (s *Supervisor) reportCrashLoop(slot int) {
+	st := s.slotState(slot)
+	if st.failures >= s.opts.CrashLoopAfter && !st.crashLoop {
+		st.crashLoop = true
+		s.log.Error("slot is crash-looping; restarts continue with backoff", "slot", slot,
+			"failures", st.failures, "last_exit", st.lastExit, "max_backoff", s.opts.Backoff.Max)
+	}
+}
+
+// occupiedSlots is the set of slots that have a worker, in any state.
+func (s *Supervisor) occupiedSlots() map[int]bool {
+	occupied := make(map[int]bool, len(s.workers))
+	for _, w := range s.workers {
+		occupied[w.slot] = true
+	}
+	return occupied
 }
 
 // spawnWorker starts a worker of the current generation in slot.

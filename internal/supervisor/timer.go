@@ -33,12 +33,11 @@ func (s *Supervisor) earliestDeadline() time.Time {
 		}
 	}
 	consider(s.nextPing)
-	occupied := make(map[int]bool, len(s.workers))
 	for _, w := range s.workers {
 		consider(w.deadline)
-		occupied[w.slot] = true
 	}
 	if !s.shuttingDown {
+		occupied := s.occupiedSlots()
 		for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
 			if !occupied[slot] {
 				consider(s.slots[slot].notBefore)
