@@ -1,45 +1,36 @@
 package proc
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/supervisor"
 )
 
-// inheritedOnlyByPoold are variables of poold's own that must not reach a
-// worker: systemd's activation, notify and watchdog protocol (a worker would
-// otherwise talk to systemd as if it were the service), the manager's own
-// bookkeeping, and the variables poold sets per worker.
-var inheritedOnlyByPoold = []string{
-	"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-	"MAINPID", "MANAGERPID", "SYSTEMD_EXEC_PID", "MONOTONIC_USEC", "NODE_APP_INSTANCE",
-	"WEB_CONCURRENCY",
+// pooldOnly are variables of poold's own, besides systemd's socket, notify
+// and watchdog protocol (activation.StripEnv), that must not reach a
+// worker: the manager's bookkeeping, and the variables poold sets per worker.
+var pooldOnly = []string{
+	"MAINPID", "MANAGERPID", "SYSTEMD_EXEC_PID", "MONOTONIC_USEC", "NODE_APP_INSTANCE", "WEB_CONCURRENCY",
 }
 
-func isPooldOnly(key string) bool {
-	if strings.HasPrefix(key, "POOLD_") || strings.HasPrefix(key, "TRIGGER_") {
-		return true
-	}
-	for _, k := range inheritedOnlyByPoold {
-		if key == k {
-			return true
-		}
-	}
-	return false
-}
-
-// workerEnv is the worker contract's environment: poold's own environment
-// without poold's protocol variables, plus the worker's. LISTEN_PID is added
-// by the trampoline, which knows the PID.
-func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []string {
-	env := make([]string, 0, len(s.baseEnv)+9)
-	for _, kv := range s.baseEnv {
+// inheritable is poold's environment without what is poold's alone; the
+// worker's own variables are added per worker by workerEnv.
+func inheritable(env []string) []string {
+	out := activation.StripEnv(env)
+	return slices.DeleteFunc(out, func(kv string) bool {
 		key, _, _ := strings.Cut(kv, "=")
-		if !isPooldOnly(key) {
-			env = append(env, kv)
-		}
-	}
+		return strings.HasPrefix(key, "POOLD_") || strings.HasPrefix(key, "TRIGGER_") || slices.Contains(pooldOnly, key)
+	})
+}
+
+// workerEnv is the worker contract's environment: poold's inheritable
+// environment plus the worker's own variables. LISTEN_PID is added by the
+// trampoline, which knows the PID.
+func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []string {
+	env := slices.Clip(s.baseEnv) // appending must copy, not share, the base
 	slot := strconv.Itoa(req.Slot)
 	return append(env,
 		"LISTEN_FDS="+strconv.Itoa(len(s.sockets)),

@@ -52,7 +52,7 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 	}
 	s := &Spawner{
 		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, runtimeDir: cfg.RuntimeDir,
-		baseEnv: cfg.Env, stdout: cfg.Stdout, stderr: cfg.Stderr, reaper: cfg.Reaper, log: cfg.Log,
+		baseEnv: inheritable(cfg.Env), stdout: cfg.Stdout, stderr: cfg.Stderr, reaper: cfg.Reaper, log: cfg.Log,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
 	if s.reaper == nil {
