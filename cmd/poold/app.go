@@ -27,7 +27,7 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 		// for SIGKILL and reaping after it.
 		fx.StopTimeout(cfg.StopTimeout+10*time.Second),
 		fx.Provide(
-			newNotifier,
+			activation.NewNotifier,
 			newSockets,
 			newRuntimeDir,
 			proc.NewReaper,
@@ -45,8 +45,6 @@ func fxLogger(log *slog.Logger, level slog.Level) fxevent.Logger {
 	return &fxevent.SlogLogger{Logger: log}
 }
 
-func newNotifier() (*activation.Notifier, error) { return activation.NewNotifier() }
-
 func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activation.Socket, error) {
 	socks, err := openSockets(cfg, log)
 	if err != nil {
@@ -59,7 +57,7 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 // newRuntimeDir creates the directory, removed on stop; one left by a
 // failed start is swept by the next poold, as its lock is gone.
 func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtimeDir, error) {
-	dir := runtimeDirFor(poolName(cfg))
+	dir := runtimeDirFor(cfg.Name)
 	if err := dir.create(log); err != nil {
 		return "", err
 	}
@@ -69,7 +67,7 @@ func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtim
 
 func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {
 	return proc.NewSpawner(proc.Config{
-		Pool:       poolName(cfg),
+		Pool:       cfg.Name,
 		Command:    cfg.Command,
 		Sockets:    socks,
 		RuntimeDir: string(dir),
@@ -87,11 +85,8 @@ func newSupervisor(cfg config.Config, sp *proc.Spawner, n *activation.Notifier, 
 		log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
 	}
 	workers, reason := cfg.ResolveWorkers(limits, runtime.NumCPU())
-	name := poolName(cfg)
-	log.Info("worker count", "pool", name, "workers", workers, "reason", reason)
-	opts := cfg.SupervisorOptions(workers)
-	opts.Name = name
-	return supervisor.New(opts, sp, n, log.With("pool", name), supervisor.SystemClock{})
+	log.Info("worker count", "pool", cfg.Name, "workers", workers, "reason", reason)
+	return supervisor.New(cfg.SupervisorOptions(workers), sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
 }
 
 // runSupervisor starts the loop with a context of its own: OnStart's context
@@ -125,11 +120,4 @@ func runOrphanReaper(lc fx.Lifecycle, r *proc.Reaper) {
 		},
 		OnStop: func(context.Context) error { cancel(); <-done; return nil },
 	})
-}
-
-func poolName(cfg config.Config) string {
-	if cfg.Name != "" {
-		return cfg.Name
-	}
-	return config.DeriveName(systemdUnit(), cfg.Command)
 }

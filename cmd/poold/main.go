@@ -53,6 +53,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "poold: see poold --help")
 		return exitUsage
 	}
+	if cfg.Name == "" {
+		cfg.Name = config.DeriveName(systemdUnit(), cfg.Command)
+	}
 	log := logging.New(os.Stderr, logging.Detect(), cfg.LogLevel)
 	// Caught from the start: a signal during start-up must not kill poold
 	// with its workers orphaned.
