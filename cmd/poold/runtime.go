@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,20 +11,25 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/privatebus"
+	"github.com/poold/poold/internal/rundir"
 )
 
 // runtimeDir holds the workers' notify sockets for one poold instance:
-// BASE/NAME.PID, private to poold's user.
+// BASE/NAME.PID, private to poold's user (0700), as poold trusts what
+// arrives on those sockets. A private bus, which every local user must
+// reach, goes beside it in rundir.BusDir (see internal/rundir).
 type runtimeDir string
 
-// runtimeDirFor names this instance's directory under systemd's
+// runtimeDirFor names this instance's directory under rundir.Base: systemd's
 // RuntimeDirectory= when set, else /run/poold for root, else the user's
 // XDG_RUNTIME_DIR, else the temp dir. The PID keeps two pools of the same
 // name apart.
 func runtimeDirFor(pool string) runtimeDir {
 	// The name is cut so that BASE/NAME.PID/wNNN.notify fits a socket path.
 	name := pool[:min(len(pool), 24)] + "." + strconv.Itoa(os.Getpid())
-	return runtimeDir(filepath.Join(runtimeBase(), name))
+	return runtimeDir(filepath.Join(rundir.Base(os.Getenv, os.Geteuid()), name))
 }
 
 // create makes the directory afresh and locks it for poold's lifetime, and
@@ -50,7 +57,7 @@ func (d *runtimeDir) create(log *slog.Logger) error {
 // lockDir takes an exclusive flock on DIR/lock and keeps its fd open until
 // poold exits, when the kernel releases it.
 func lockDir(dir string) error {
-	fd, err := unix.Open(filepath.Join(dir, "lock"), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("runtime directory lock: %w", err)
 	}
@@ -61,7 +68,8 @@ func lockDir(dir string) error {
 	return nil
 }
 
-// removeStale removes directories whose lock nobody holds.
+// removeStale removes directories whose lock nobody holds, with their
+// private buses, and private buses whose runtime directory is gone.
 func removeStale(base string, log *slog.Logger) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
@@ -69,29 +77,41 @@ func removeStale(base string, log *slog.Logger) {
 	}
 	for _, e := range entries {
 		dir := filepath.Join(base, e.Name())
-		fd, err := unix.Open(filepath.Join(dir, "lock"), unix.O_RDWR|unix.O_CLOEXEC, 0)
-		if !e.IsDir() || err != nil {
+		if !e.IsDir() {
+			continue
+		}
+		if runDir, ok := rundir.RuntimeDirOf(dir); ok {
+			if _, err := os.Lstat(runDir); errors.Is(err, fs.ErrNotExist) {
+				removeBus(dir, log)
+			}
+			continue
+		}
+		fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
 			continue // not ours, or just being created
 		}
 		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
 			log.Debug("removing a stale runtime directory", "dir", dir)
+			removeBus(rundir.BusDir(dir), log)
 			os.RemoveAll(dir)
 		}
 		unix.Close(fd)
 	}
 }
 
-func runtimeBase() string {
-	if d, _, _ := strings.Cut(os.Getenv("RUNTIME_DIRECTORY"), ":"); d != "" {
-		return d
+// removeBus kills the dbus-daemon of a stale pool's private bus if it
+// survived its poold, and removes the bus directory.
+func removeBus(dir string, log *slog.Logger) {
+	killed, err := privatebus.KillStale(dir)
+	switch {
+	case err != nil:
+		log.Warn("stale private bus", "dir", dir, "err", err)
+	case killed:
+		log.Info("killed the dbus-daemon of a stale pool", "dir", dir)
 	}
-	if os.Geteuid() == 0 {
-		return "/run/poold"
+	if err := os.RemoveAll(dir); err != nil {
+		log.Warn("stale private bus", "dir", dir, "err", err)
 	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "poold")
-	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("poold-%d", os.Getuid()))
 }
 
 // systemdUnit returns the service unit poold runs in ("myapp.service"), or ""

@@ -1,0 +1,83 @@
+package dbusapi
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// manager implements the Manager interface's methods.
+type manager struct{ s *Server }
+
+func (m *manager) Scale(sender dbus.Sender, workers int32, flags uint64) *dbus.Error {
+	return m.change(sender, "scale", true, func(ctx context.Context) error {
+		if flags&^ScaleAllowZero != 0 {
+			return fmt.Errorf("%w: unknown Scale flags %#x", ErrInvalidArgument, flags&^ScaleAllowZero)
+		}
+		return m.s.pool.Scale(ctx, int(workers), flags&ScaleAllowZero != 0)
+	})
+}
+
+func (m *manager) Reload(sender dbus.Sender, flags uint64) (uint32, *dbus.Error) {
+	var generation int
+	err := m.change(sender, "reload", false, func(ctx context.Context) error {
+		if flags != 0 {
+			return fmt.Errorf("%w: unknown Reload flags %#x", ErrInvalidArgument, flags)
+		}
+		var err error
+		generation, err = m.s.pool.Reload(ctx)
+		return err
+	})
+	return uint32(generation), err
+}
+
+func (m *manager) RestartWorker(sender dbus.Sender, slot uint32, flags uint64) *dbus.Error {
+	return m.change(sender, "restart worker", false, func(ctx context.Context) error {
+		if flags != 0 {
+			return fmt.Errorf("%w: unknown RestartWorker flags %#x", ErrInvalidArgument, flags)
+		}
+		return m.s.pool.RestartWorker(ctx, int(slot))
+	})
+}
+
+func (m *manager) SignalWorkers(sender dbus.Sender, slot int32, signal int32) *dbus.Error {
+	return m.change(sender, "signal", true, func(ctx context.Context) error {
+		if slot < -1 {
+			return fmt.Errorf("%w: slot %d: want a slot number, or -1 for every worker", ErrInvalidArgument, slot)
+		}
+		return m.s.pool.SignalWorkers(ctx, int(slot), syscall.Signal(signal))
+	})
+}
+
+func (m *manager) ListWorkers() ([]WorkerInfo, *dbus.Error) {
+	st, err := m.s.status(m.s.ctx)
+	if err != nil {
+		return nil, toDBusError(err)
+	}
+	if st.Workers == nil {
+		st.Workers = []WorkerInfo{} // an empty array, not a missing one
+	}
+	return st.Workers, nil
+}
+
+// change runs a changing call for an authorized caller, bounded by
+// callTimeout when quick, otherwise only by the server's life.
+func (m *manager) change(sender dbus.Sender, op string, quick bool, do func(context.Context) error) *dbus.Error {
+	ctx := m.s.ctx
+	if quick {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+	}
+	if err := m.s.auth.Check(ctx, string(sender)); err != nil {
+		m.s.log.Warn("d-bus call refused", "op", op, "sender", string(sender), "err", err)
+		return toDBusError(err)
+	}
+	if err := do(ctx); err != nil {
+		m.s.log.Info("d-bus call failed", "op", op, "sender", string(sender), "err", err)
+		return toDBusError(err)
+	}
+	return nil
+}

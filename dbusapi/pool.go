@@ -1,0 +1,43 @@
+package dbusapi
+
+import (
+	"context"
+	"syscall"
+)
+
+// Backend is what the server needs from a pool. cmd/poold adapts the
+// supervisor to it, so that this package does not depend on the supervisor.
+type Backend interface {
+	// Status is the pool and its workers now. Worker paths are filled in by
+	// the server.
+	Status(ctx context.Context) (Status, error)
+	Scale(ctx context.Context, workers int, allowZero bool) error
+	// Reload returns once every slot runs the new generation, or the
+	// rollout has stopped (an error matching ErrReloadFailed).
+	Reload(ctx context.Context) (generation int, err error)
+	RestartWorker(ctx context.Context, slot int) error
+	// SignalWorkers signals the worker of slot, or every worker for slot -1.
+	SignalWorkers(ctx context.Context, slot int, sig syscall.Signal) error
+	// Changes receives after anything Status shows may have changed.
+	Changes() <-chan struct{}
+}
+
+// Authorizer decides whether the connection with a unique bus name may
+// change the pool (see access.go).
+type Authorizer interface {
+	Check(ctx context.Context, sender string) error
+}
+
+// WithKind marks err as one of the sentinel errors (ErrBusy, ...) without
+// changing its message, for adapters whose errors come from elsewhere.
+func WithKind(kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &kindError{kind: kind, err: err}
+}
+
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }

@@ -1,0 +1,330 @@
+package dbusapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/bustest"
+)
+
+// bound ends a test stuck waiting for a signal; signals come in milliseconds.
+const bound = 10 * time.Second
+
+// fakeBackend stands in for the supervisor: the server's job is the bus
+// surface, which these tests drive through a real dbus-daemon.
+type fakeBackend struct {
+	mu      sync.Mutex
+	status  dbusapi.Status
+	calls   []string
+	err     error // returned by the next changing call
+	changes chan struct{}
+}
+
+func newFakeBackend(name string) *fakeBackend {
+	return &fakeBackend{
+		changes: make(chan struct{}, 1),
+		status: dbusapi.Status{
+			Pool: dbusapi.PoolInfo{Name: name, State: "running", TargetWorkers: 2, ReadyWorkers: 2, Generation: 1, Command: []string{"app"}},
+			Workers: []dbusapi.WorkerInfo{
+				{ID: 1, Slot: 0, PID: 101, State: "ready", Generation: 1},
+				{ID: 2, Slot: 1, PID: 102, State: "ready", Generation: 1},
+			},
+		},
+	}
+}
+
+func (f *fakeBackend) Status(context.Context) (dbusapi.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.status
+	st.Workers = append([]dbusapi.WorkerInfo(nil), st.Workers...)
+	return st, nil
+}
+
+func (f *fakeBackend) record(call string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+	err := f.err
+	f.err = nil
+	return err
+}
+
+func (f *fakeBackend) Scale(_ context.Context, n int, allowZero bool) error {
+	return f.record(fmt.Sprintf("scale %d %v", n, allowZero))
+}
+
+func (f *fakeBackend) Reload(context.Context) (int, error) { return 7, f.record("reload") }
+
+func (f *fakeBackend) RestartWorker(_ context.Context, slot int) error {
+	return f.record(fmt.Sprintf("restart %d", slot))
+}
+
+func (f *fakeBackend) SignalWorkers(_ context.Context, slot int, sig syscall.Signal) error {
+	return f.record(fmt.Sprintf("signal %d %d", slot, sig))
+}
+
+func (f *fakeBackend) Changes() <-chan struct{} { return f.changes }
+
+// change edits the status and tells the server, as the supervisor would.
+func (f *fakeBackend) change(edit func(*dbusapi.Status)) {
+	f.mu.Lock()
+	edit(&f.status)
+	f.mu.Unlock()
+	select {
+	case f.changes <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeBackend) failNext(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
+func (f *fakeBackend) recorded() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+type authFunc func(sender string) error
+
+func (a authFunc) Check(_ context.Context, sender string) error { return a(sender) }
+
+var allowAll = authFunc(func(string) error { return nil })
+
+// serve runs a server for a fake pool on a fresh session bus and returns a
+// client handle on it.
+func serve(t *testing.T, name string, auth dbusapi.Authorizer) (*fakeBackend, *dbusapi.Pool, string) {
+	t.Helper()
+	addr := bustest.StartSessionBus(t)
+	fake := newFakeBackend(name)
+	srvConn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srvConn.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := dbusapi.NewServer(srvConn, dbusapi.BusSession, name, fake, auth, log)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	bus, err := dbusapi.Dial(context.Background(), dbusapi.Address{Kind: dbusapi.BusSession, Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	return fake, bus.Pool(name), addr
+}
+
+func TestStatusReadsPoolAndWorkers(t *testing.T) {
+	_, pool, _ := serve(t, "web-1", allowAll)
+	st, err := pool.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pool.Name != "web-1" || st.Pool.ReadyWorkers != 2 || st.Pool.Bus != "session" || st.Pool.Command[0] != "app" {
+		t.Errorf("pool = %+v", st.Pool)
+	}
+	if len(st.Workers) != 2 || st.Workers[1].PID != 102 || st.Workers[1].Path != dbusapi.WorkerPath(2) {
+		t.Errorf("workers = %+v", st.Workers)
+	}
+	pools, err := pool.Bus().Pools(context.Background())
+	if err != nil || len(pools) != 1 || pools[0] != "web-1" {
+		t.Errorf("Pools() = %v, %v; want [web-1]", pools, err)
+	}
+}
+
+func TestWorkerObjectsHaveProperties(t *testing.T) {
+	_, pool, _ := serve(t, "web", allowAll)
+	obj := pool.Bus().Conn().Object(dbusapi.BusName("web"), dbusapi.WorkerPath(2))
+	v, err := obj.GetProperty(dbusapi.WorkerInterface + ".PID")
+	if err != nil || v.Value() != uint32(102) {
+		t.Errorf("PID of worker 2 = %v, %v; want 102", v, err)
+	}
+	gone := pool.Bus().Conn().Object(dbusapi.BusName("web"), dbusapi.WorkerPath(9))
+	if _, err := gone.GetProperty(dbusapi.WorkerInterface + ".PID"); err == nil {
+		t.Error("a worker that does not exist has properties")
+	}
+	var xml string
+	if err := obj.Call("org.freedesktop.DBus.Introspectable.Introspect", 0).Store(&xml); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(xml, `interface name="org.poold.pool1.Worker"`) || strings.Contains(xml, "Manager") {
+		t.Errorf("worker introspection:\n%s", xml)
+	}
+	var dir string
+	if err := pool.Bus().Conn().Object(dbusapi.BusName("web"), "/org/poold/pool1/worker").
+		Call("org.freedesktop.DBus.Introspectable.Introspect", 0).Store(&dir); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dir, `<node name="1"/>`) || !strings.Contains(dir, `<node name="2"/>`) {
+		t.Errorf("worker directory introspection lists no workers:\n%s", dir)
+	}
+}
+
+func TestChangingCallsReachTheBackend(t *testing.T) {
+	fake, pool, _ := serve(t, "web", allowAll)
+	ctx := context.Background()
+	if err := pool.Scale(ctx, 0, dbusapi.ScaleAllowZero); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := pool.Reload(ctx)
+	if err != nil || gen != 7 {
+		t.Errorf("Reload() = %d, %v; want 7", gen, err)
+	}
+	if err := pool.RestartWorker(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.SignalWorkers(ctx, dbusapi.AllSlots, int32(syscall.SIGUSR2)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"scale 0 true", "reload", "restart 1", fmt.Sprintf("signal -1 %d", syscall.SIGUSR2)}
+	if got := fake.recorded(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("backend calls = %q, want %q", got, want)
+	}
+}
+
+func TestErrorsKeepTheirNameAndMessage(t *testing.T) {
+	fake, pool, _ := serve(t, "web", allowAll)
+	fake.failNext(dbusapi.WithKind(dbusapi.ErrBusy, errors.New("busy: a reload to generation 3 is in progress")))
+	err := pool.Scale(context.Background(), 3, 0)
+	if !errors.Is(err, dbusapi.ErrBusy) || err.Error() != "busy: a reload to generation 3 is in progress" {
+		t.Errorf("Scale error = %v (%T), want ErrBusy with the backend's message", err, err)
+	}
+	err = pool.Scale(context.Background(), 3, 1<<5)
+	if !errors.Is(err, dbusapi.ErrInvalidArgument) || !strings.Contains(err.Error(), "flags") {
+		t.Errorf("Scale with an unknown flag: %v, want InvalidArgument naming the flags", err)
+	}
+	err = pool.SignalWorkers(context.Background(), -2, 1)
+	if !errors.Is(err, dbusapi.ErrInvalidArgument) {
+		t.Errorf("SignalWorkers(-2): %v, want InvalidArgument", err)
+	}
+	fake.failNext(errors.New("disk on fire"))
+	err = pool.RestartWorker(context.Background(), 0)
+	var de *dbusapi.Error
+	if errors.As(err, &de) || err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("RestartWorker with an unnamed error: %v, want an Internal error with its message", err)
+	}
+	if got := len(fake.recorded()); got != 2 {
+		t.Errorf("backend saw %d calls, want 2 (bad arguments stop at the server)", got)
+	}
+}
+
+func TestChangingCallsNeedTheAuthorizer(t *testing.T) {
+	refuse := authFunc(func(sender string) error {
+		return fmt.Errorf("%w: %s is not root", dbusapi.ErrNotPermitted, sender)
+	})
+	fake, pool, _ := serve(t, "web", refuse)
+	ctx := context.Background()
+	if _, err := pool.Status(ctx); err != nil {
+		t.Errorf("reading was refused: %v", err)
+	}
+	errs := []error{
+		pool.Scale(ctx, 3, 0),
+		pool.RestartWorker(ctx, 0),
+		pool.SignalWorkers(ctx, 0, int32(syscall.SIGTERM)),
+	}
+	_, err := pool.Reload(ctx)
+	errs = append(errs, err)
+	for i, err := range errs {
+		if !errors.Is(err, dbusapi.ErrNotPermitted) {
+			t.Errorf("call %d: %v, want ErrNotPermitted", i, err)
+		}
+	}
+	if calls := fake.recorded(); len(calls) != 0 {
+		t.Errorf("refused calls reached the backend: %q", calls)
+	}
+}
+
+func TestSignalsFollowTheWorkers(t *testing.T) {
+	fake, pool, _ := serve(t, "web", allowAll)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := pool.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.change(func(st *dbusapi.Status) {
+		st.Workers[0].State = "stopping"
+		st.Workers[1].MemoryCurrent = 1 << 30 // not signalled
+		st.Workers = append(st.Workers, dbusapi.WorkerInfo{ID: 3, Slot: 0, PID: 103, State: "starting", Generation: 2})
+		st.Pool.Generation = 2
+	})
+	var sawNew, sawStopping, sawPool bool
+	for !sawNew || !sawStopping || !sawPool {
+		ev := next(t, events)
+		switch {
+		case ev.Kind == dbusapi.WorkerNew && ev.WorkerID == 3 && ev.Path == dbusapi.WorkerPath(3):
+			sawNew = true
+		case ev.Kind == dbusapi.WorkerChanged && ev.WorkerID == 1:
+			if len(ev.Changed) != 1 || ev.Changed["State"].Value() != "stopping" {
+				t.Errorf("worker 1 changed %v, want only State=stopping", ev.Changed)
+			}
+			sawStopping = true
+		case ev.Kind == dbusapi.WorkerChanged && ev.WorkerID == 2:
+			t.Errorf("worker 2 announced a change of an unsignalled property: %v", ev.Changed)
+		case ev.Kind == dbusapi.PoolChanged:
+			if ev.Changed["Generation"].Value() != uint32(2) {
+				t.Errorf("pool changed %v, want Generation=2", ev.Changed)
+			}
+			sawPool = true
+		}
+	}
+	fake.change(func(st *dbusapi.Status) { st.Workers = st.Workers[1:] })
+	for {
+		ev := next(t, events)
+		if ev.Kind == dbusapi.WorkerRemoved {
+			if ev.WorkerID != 1 {
+				t.Errorf("removed worker %d, want 1", ev.WorkerID)
+			}
+			return
+		}
+	}
+}
+
+func next(t *testing.T, events <-chan dbusapi.Event) dbusapi.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-events:
+		if !ok {
+			t.Fatal("event channel closed")
+		}
+		return ev
+	case <-time.After(bound):
+		t.Fatal("no signal")
+	}
+	return dbusapi.Event{}
+}
+
+func TestSecondPoolOfTheSameNameIsRefused(t *testing.T) {
+	_, _, addr := serve(t, "web", allowAll)
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	srv := dbusapi.NewServer(conn, dbusapi.BusSession, "web", newFakeBackend("web"), allowAll, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err = srv.Start()
+	if err == nil || !strings.Contains(err.Error(), `another pool named "web"`) {
+		t.Errorf("second Start() = %v, want a clear refusal", err)
+	}
+}

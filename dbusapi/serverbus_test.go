@@ -1,0 +1,156 @@
+package dbusapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poold/poold/internal/bustest"
+	"github.com/poold/poold/internal/rundir"
+)
+
+func TestParseBusMode(t *testing.T) {
+	for _, tt := range []struct{ give, want string }{
+		{"", BusModeAuto}, {"auto", BusModeAuto}, {"system", BusModeSystem},
+		{"session", BusModeSession}, {"private", BusModePrivate}, {"none", BusModeNone},
+		{"System", ""}, {"user", ""},
+	} {
+		got, err := ParseBusMode(tt.give)
+		if got != tt.want || (err != nil) != (tt.want == "") {
+			t.Errorf("ParseBusMode(%q) = %q, %v; want %q", tt.give, got, err, tt.want)
+		}
+	}
+}
+
+// runtimeDir makes a pool's runtime directory in a base like rundir's.
+func runtimeDir(t *testing.T) string {
+	t.Helper()
+	base, err := os.MkdirTemp("", "serverbus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	dir := filepath.Join(base, "app.1")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func connectServer(t *testing.T, opts ServerBusOptions) (*ServerConn, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return ConnectServer(ctx, opts)
+}
+
+func TestConnectServer(t *testing.T) {
+	system := bustest.StartSystemBus(t)
+	session := bustest.StartSessionBus(t)
+	missing := "unix:path=/nonexistent/bus"
+	for _, tt := range []struct {
+		name    string
+		mode    string
+		systemd bool
+		env     []string
+		want    BusKind
+	}{
+		{"system service", "auto", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSystem},
+		{"user service", "auto", true, []string{"MANAGERPID", "1", "DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
+		{"by hand", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
+		{"by hand, no session bus", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusPrivate},
+		{"system bus unreachable", "", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", missing}, BusPrivate},
+		{"session bus unreachable", "auto", false, []string{"DBUS_SESSION_BUS_ADDRESS", missing}, BusPrivate},
+		{"system", "system", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusSystem},
+		{"session", "session", true, []string{"DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
+		{"private", "private", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusPrivate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			c, err := connectServer(t, ServerBusOptions{
+				Mode: tt.mode, UnderSystemd: tt.systemd, RuntimeDir: runtimeDir(t),
+				Getenv: env(tt.env...), Log: slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Kind != tt.want {
+				t.Errorf("Kind = %v, want %v", c.Kind, tt.want)
+			}
+			var id string
+			if err := c.Conn.BusObject().Call("org.freedesktop.DBus.GetId", 0).Store(&id); err != nil {
+				t.Errorf("the connection does not work: %v", err)
+			}
+			if fallback := strings.Contains(logs.String(), "falling back"); fallback != strings.Contains(tt.name, "unreachable") {
+				t.Errorf("fallback warning = %v: %s", fallback, logs.String())
+			}
+		})
+	}
+}
+
+func TestConnectServerPrivate(t *testing.T) {
+	dir := runtimeDir(t)
+	c, err := connectServer(t, ServerBusOptions{Mode: "private", RuntimeDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(rundir.BusDir(dir), "bus")
+	if c.Address != "unix:path="+sock && !strings.HasPrefix(c.Address, "unix:path="+sock+",") {
+		t.Errorf("Address = %q, want the socket %s", c.Address, sock)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the runtime directory changed: %v, %v", fi.Mode(), err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := os.Stat(rundir.BusDir(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("bus directory left behind: %v", err)
+	}
+}
+
+func TestConnectServerErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts ServerBusOptions
+		want string
+	}{
+		{"bad mode", ServerBusOptions{Mode: "dbus"}, `bus mode "dbus"`},
+		{"no session bus", ServerBusOptions{Mode: "session", Getenv: env()}, "no session bus"},
+		{"system bus unreachable", ServerBusOptions{Mode: "system", Getenv: env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")}, "system bus"},
+		{"private without a directory", ServerBusOptions{Mode: "private"}, "runtime directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := connectServer(t, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || c != nil {
+				t.Errorf("ConnectServer = %v, %v; want an error about %s", c, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnectServerNone(t *testing.T) {
+	c, err := connectServer(t, ServerBusOptions{Mode: "none"})
+	if c != nil || err != nil {
+		t.Fatalf("ConnectServer = %v, %v; want nil, nil", c, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close of none: %v", err)
+	}
+}
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}

@@ -1,0 +1,48 @@
+package dbusapi
+
+import "github.com/godbus/dbus/v5"
+
+// PoolInfo is the Manager object's properties, as poolctl reads them.
+type PoolInfo struct {
+	Name            string
+	Version         string // poold's version
+	State           string // "starting", "running", "reloading", "degraded" or "stopping"
+	StatusText      string // the line poold sends systemd as STATUS=
+	TargetWorkers   uint32
+	MaxWorkers      uint32
+	ReadyWorkers    uint32
+	StartingWorkers uint32
+	StoppingWorkers uint32
+	Generation      uint32
+	WorkersReason   string // why the pool has its target count, e.g. "2 CPUs (cgroup cpu.max)"
+	ReadyMode       string
+	Listen          []string // the pool's sockets, as "name=address"
+	Command         []string
+	MainPID         uint32
+	Bus             string // "system", "session" or "private"
+}
+
+// WorkerInfo is one worker object's properties. Its field order is the D-Bus
+// struct returned by ListWorkers: append new fields at the end.
+type WorkerInfo struct {
+	ID         uint64
+	Slot       uint32
+	PID        uint32
+	State      string // "starting", "ready" or "stopping"
+	Generation uint32
+	// Times are µs since the Unix epoch, 0 for never, as systemd's *USec.
+	StartedUSec       uint64
+	ReadyUSec         uint64
+	LastHeartbeatUSec uint64
+	Restarts          uint32 // replacements in this slot so far
+	StatusText        string // the worker's own STATUS=
+	MemoryCurrent     uint64 // resident set size in bytes, 0 when unknown
+	CPUUsageNSec      uint64 // user+system CPU time, 0 when unknown
+	Path              dbus.ObjectPath
+}
+
+// Status is a pool and its workers, sorted by slot.
+type Status struct {
+	Pool    PoolInfo
+	Workers []WorkerInfo
+}

@@ -1,0 +1,43 @@
+package bustest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/privatebus"
+	"github.com/poold/poold/internal/rundir"
+)
+
+// RuntimeDir lays out a pool's runtime directory BASE/NAME, locked as a
+// live poold locks it when alive, and starts its private bus beside it. It
+// returns the directory and the bus, both cleaned up when the test ends.
+func RuntimeDir(t testing.TB, base, name string, alive bool) (string, *privatebus.Bus) {
+	t.Helper()
+	dir := filepath.Join(base, name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if alive {
+		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bus, err := privatebus.Start(ctx, rundir.BusDir(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	return dir, bus
+}

@@ -1,0 +1,168 @@
+// Package rundir says where poold keeps its runtime directories and where
+// poolctl looks for the private buses of pools run by hand.
+//
+// Layout under a base directory BASE:
+//
+//	BASE/NAME.PID/       0700, the pool's runtime directory: LockFile (flock
+//	                     held for poold's lifetime), the workers' notify sockets
+//	BASE/NAME.PID.bus/   0711, the pool's private bus when it has one (see
+//	                     internal/privatebus): the socket "bus", reachable by
+//	                     every local user, and the dbus-daemon's files
+//
+// The bus has a directory of its own because the notify sockets must not be
+// reachable by other users: poold trusts what arrives on them.
+package rundir
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+const (
+	// RootBase is the base of pools run by root outside systemd.
+	RootBase = "/run/poold"
+	// LockFile is held with flock by the poold owning the directory; a
+	// directory whose lock nobody holds is stale.
+	LockFile = "lock"
+	// busSuffix names a runtime directory's bus directory.
+	busSuffix = ".bus"
+)
+
+// Base is the directory holding the runtime directories of the pools that
+// user uid runs with this environment: systemd's RuntimeDirectory= (its first
+// entry) when set, else RootBase for root, else $XDG_RUNTIME_DIR/poold, else
+// $TMPDIR/poold-UID.
+func Base(getenv func(string) string, uid int) string {
+	if d, _, _ := strings.Cut(getenv("RUNTIME_DIRECTORY"), ":"); d != "" {
+		return d
+	}
+	if uid == 0 {
+		return RootBase
+	}
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "poold")
+	}
+	return tempBase(tempDir(getenv), uid)
+}
+
+// BusDir is the directory of the private bus of the pool whose runtime
+// directory is runtimeDir.
+func BusDir(runtimeDir string) string { return filepath.Clean(runtimeDir) + busSuffix }
+
+// RuntimeDirOf is the inverse of BusDir; ok is false for other names.
+func RuntimeDirOf(busDir string) (runtimeDir string, ok bool) {
+	d, ok := strings.CutSuffix(filepath.Clean(busDir), busSuffix)
+	return d, ok && d != "" && !strings.HasSuffix(d, "/")
+}
+
+// SearchBases lists, first to last and without duplicates, the bases where
+// poolctl run by uid looks for private buses:
+//
+//   - Base for this environment, then RootBase: pools run by root by hand
+//     are readable by every local user;
+//   - for any other user, the bases its own pools use in other
+//     environments ($XDG_RUNTIME_DIR/poold, /run/user/UID/poold,
+//     $TMPDIR/poold-UID, /tmp/poold-UID), as poold may have been started
+//     from a shell with another environment than poolctl's (ssh, sudo -u);
+//   - for root, also the bases of every other user (/run/user/UID/poold,
+//     $TMPDIR/poold-UID, /tmp/poold-UID), by UID: root may control any pool,
+//     and "poolctl list" is meant to show every pool on the host. Only
+//     directories owned by the UID in their path count, so that no user can
+//     pass a pool off as another's. They come last, so that a pool of root
+//     wins a name clash.
+//
+// Other users' pools are not searched for non-root users: their names could
+// shadow the user's own pools, and changing them is not allowed anyway
+// unless in group poold (who can still name the bus explicitly).
+func SearchBases(getenv func(string) string, uid int) []string {
+	return searchBases(getenv, uid, "/run/user")
+}
+
+func searchBases(getenv func(string) string, uid int, userRuntime string) []string {
+	bases := []string{Base(getenv, uid), RootBase}
+	tmps := []string{tempDir(getenv), "/tmp"}
+	if uid != 0 {
+		if d := getenv("XDG_RUNTIME_DIR"); d != "" {
+			bases = append(bases, filepath.Join(d, "poold"))
+		}
+		bases = append(bases, filepath.Join(userRuntime, strconv.Itoa(uid), "poold"))
+		for _, t := range tmps {
+			bases = append(bases, tempBase(t, uid))
+		}
+	} else {
+		bases = append(bases, otherUsersBases(userRuntime, tmps)...)
+	}
+	return dedupe(bases)
+}
+
+// otherUsersBases finds the bases of non-root users, ordered by UID.
+func otherUsersBases(userRuntime string, tmps []string) []string {
+	type found struct {
+		uid  int
+		path string
+	}
+	var all []found
+	add := func(pattern string, uidOf func(path string) string) {
+		matches, _ := filepath.Glob(pattern) // the only error is a bad pattern
+		for _, m := range matches {
+			uid, err := strconv.Atoi(uidOf(m))
+			if err != nil || uid <= 0 || !ownedDir(m, uid) {
+				continue
+			}
+			all = append(all, found{uid, m})
+		}
+	}
+	add(filepath.Join(userRuntime, "*", "poold"), func(p string) string {
+		return filepath.Base(filepath.Dir(p))
+	})
+	for _, t := range tmps {
+		add(filepath.Join(t, "poold-*"), func(p string) string {
+			return strings.TrimPrefix(filepath.Base(p), "poold-")
+		})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].uid < all[j].uid })
+	paths := make([]string, len(all))
+	for i, f := range all {
+		paths[i] = f.path
+	}
+	return paths
+}
+
+// ownedDir reports whether path is a directory (not a symlink) owned by uid.
+func ownedDir(path string, uid int) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == uid
+}
+
+func tempDir(getenv func(string) string) string {
+	if d := getenv("TMPDIR"); d != "" {
+		return d
+	}
+	return "/tmp"
+}
+
+func tempBase(tmp string, uid int) string {
+	return filepath.Join(tmp, fmt.Sprintf("poold-%d", uid))
+}
+
+func dedupe(paths []string) []string {
+	seen := make(map[string]bool, len(paths))
+	out := paths[:0]
+	for _, p := range paths {
+		p = filepath.Clean(p)
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
