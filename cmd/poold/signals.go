@@ -35,7 +35,7 @@ func (c controller) serve(signals <-chan os.Signal) {
 
 func (c controller) reload() {
 	c.log.Info("SIGHUP: rolling reload")
-	if err := c.sup.Reload(context.Background()); err != nil {
+	if _, err := c.sup.Reload(context.Background()); err != nil {
 		c.log.Error("reload", "err", err)
 	}
 }

@@ -24,7 +24,13 @@ type Config struct {
 	Backoff      supervisor.Backoff
 	LogLevel     slog.Level
 	Command      []string
-	Version      bool // --version: print it and exit
+	Version      bool   // --version: print it and exit
+	Bus          string // --bus: dbusapi.BusMode*, where the control plane is served
+
+	// MaxUnavailable is how many workers a reload may stop at once, each
+	// before its replacement starts; 0 starts each new worker beside the old
+	// one. Below the worker count.
+	MaxUnavailable int
 }
 
 // WorkerCount is --workers: a number, or Auto to size from the cgroup.
@@ -47,7 +53,8 @@ const (
 )
 
 // SupervisorOptions maps the configuration onto the supervisor's options for
-// a resolved worker count.
+// a resolved worker count. MaxUnavailable is capped at workers-1: an
+// explicit count was checked by Parse, an auto count may come out lower.
 func (c Config) SupervisorOptions(workers int) supervisor.Options {
 	return supervisor.Options{
 		Name:         c.Name,
@@ -59,5 +66,7 @@ func (c Config) SupervisorOptions(workers int) supervisor.Options {
 		ReadyTimeout: c.ReadyTimeout,
 		StopTimeout:  c.StopTimeout,
 		Backoff:      c.Backoff,
+
+		MaxUnavailable: max(0, min(c.MaxUnavailable, workers-1)),
 	}
 }

@@ -133,3 +133,56 @@ func TestDeriveName(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxUnavailable(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    int
+		wantErr string
+	}{
+		{[]string{"--workers", "4"}, 0, ""},
+		{[]string{"--workers", "4", "--max-unavailable", "3"}, 3, ""},
+		{[]string{"--workers", "4", "--max-unavailable", "4"}, 0, "--max-unavailable 4 is not below the worker count 4"},
+		{[]string{"--workers", "1", "--max-unavailable", "1"}, 0, "--max-unavailable 1 is not below the worker count 1"},
+		{[]string{"--workers", "2", "--max-unavailable", "-1"}, 0, "--max-unavailable -1: want 0 or more"},
+		{[]string{"--max-unavailable", "8"}, 8, ""}, // auto: capped once the count is known
+	}
+	for _, tt := range tests {
+		c, err := Parse(append(tt.args, "--", "x"), env(), io.Discard)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) error = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.MaxUnavailable != tt.want {
+			t.Errorf("Parse(%q) = %d, %v; want %d", tt.args, c.MaxUnavailable, err, tt.want)
+		}
+	}
+}
+
+func TestMaxUnavailableIsReportedWithTheOtherProblems(t *testing.T) {
+	_, err := Parse([]string{"--workers", "2", "--max-unavailable", "2", "--min-ready", "3", "--", "x"}, env(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--max-unavailable 2") || !strings.Contains(err.Error(), "--min-ready 3") {
+		t.Fatalf("error = %v, want both problems", err)
+	}
+}
+
+func TestSupervisorOptionsCapsMaxUnavailable(t *testing.T) {
+	c := Config{MaxUnavailable: 3}
+	for _, tt := range []struct{ workers, want int }{{8, 3}, {4, 3}, {3, 2}, {1, 0}} {
+		if got := c.SupervisorOptions(tt.workers).MaxUnavailable; got != tt.want {
+			t.Errorf("SupervisorOptions(%d).MaxUnavailable = %d, want %d", tt.workers, got, tt.want)
+		}
+	}
+}
+
+func TestUsageMentionsMaxUnavailable(t *testing.T) {
+	var b strings.Builder
+	if _, err := Parse([]string{"--help"}, env(), &b); err != ErrHelp {
+		t.Fatalf("Parse(--help) = %v", err)
+	}
+	if !strings.Contains(b.String(), "-max-unavailable") {
+		t.Fatalf("usage lacks --max-unavailable:\n%s", b.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/supervisor"
 )
@@ -25,13 +26,14 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
-	var workers, memory, ready, level string
+	var workers, memory, ready, level, bus string
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
 	fs.StringVar(&workers, "workers", "", "worker count `N` or auto (default: $POOLD_WORKERS, $WEB_CONCURRENCY, else auto from the cgroup's CPU and memory limits)")
 	fs.IntVar(&c.MaxWorkers, "max-workers", DefaultMaxWorkers, "upper bound for the worker count")
 	fs.StringVar(&memory, "worker-memory", "", "memory one worker needs (`SIZE`, e.g. 512M): auto sizing divides the cgroup's memory limit by it")
 	fs.IntVar(&c.MinReady, "min-ready", 0, "ready workers needed before poold reports READY=1 to systemd (default: all)")
+	fs.IntVar(&c.MaxUnavailable, "max-unavailable", 0, "workers a reload may stop at once, each before its replacement starts (for hosts without memory for an extra worker); 0 starts each new worker beside the old one; must be below the worker count")
 	fs.StringVar(&ready, "ready", "auto", "what makes a worker ready: notify (READY=1), listening (seen waiting on a pool socket), delay, or auto (notify or listening)")
 	fs.DurationVar(&c.ReadyDelay, "ready-delay", DefaultReadyDelay, "with --ready=delay: time after start at which a worker counts as ready")
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", DefaultReadyTimeout, "a worker not ready after this is killed and replaced")
@@ -39,6 +41,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.DurationVar(&c.Backoff.Initial, "restart-delay", DefaultBackoffMin, "delay before restarting a crashed worker; doubles with each failure in a row")
 	fs.DurationVar(&c.Backoff.Max, "restart-delay-max", DefaultBackoffMax, "upper bound of the restart delay")
 	fs.DurationVar(&c.Backoff.StableAfter, "stable-after", DefaultStableAfter, "a worker ready this long resets its slot's restart delay")
+	fs.StringVar(&bus, "bus", dbusapi.BusModeAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +66,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	}
 	if c.Ready, err = supervisor.ParseReadyMode(ready); err != nil {
 		errs = append(errs, fmt.Errorf("--ready: %w", err))
+	}
+	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
+		errs = append(errs, fmt.Errorf("--bus: %w", err))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
@@ -90,6 +96,12 @@ func (c Config) validate() []error {
 	}
 	if c.MinReady < 0 {
 		errs = append(errs, fmt.Errorf("--min-ready %d: want 0 (all) or more", c.MinReady))
+	}
+	if c.MaxUnavailable < 0 {
+		errs = append(errs, fmt.Errorf("--max-unavailable %d: want 0 or more", c.MaxUnavailable))
+	}
+	if !c.Workers.Auto && c.MaxUnavailable > 0 && c.MaxUnavailable >= c.Workers.N {
+		errs = append(errs, fmt.Errorf("--max-unavailable %d is not below the worker count %d: one worker must stay ready during a reload", c.MaxUnavailable, c.Workers.N))
 	}
 	if c.Name != "" && !validName(c.Name) {
 		errs = append(errs, fmt.Errorf("--name %q: use letters, digits, '_', '-' and '.' (at most 64)", c.Name))

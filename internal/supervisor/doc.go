@@ -5,14 +5,27 @@
 // it as events on one channel, in the order they were posted, so no mutex
 // guards worker state and tests can drive the loop without sleeping.
 //
+// A rollout replaces the workers that ran when it started: Reload does every
+// slot with a new generation, RestartWorker one slot with the same one. One
+// rollout runs at a time.
+//
 // Invariants:
-//   - at most one live worker occupies a slot at a time, outside a reload;
+//   - at most one live worker occupies a slot at a time, outside a rollout;
+//   - during a rollout with MaxUnavailable 0, at most one slot at a time has
+//     one extra worker, and the old worker is stopped only once the new one
+//     is ready, so the ready count never drops because of the rollout;
+//   - during a rollout with MaxUnavailable K > 0, no slot has an extra
+//     worker: at most K slots are replaced at once, stop first, and the
+//     rollout stops a ready worker only if Workers-K workers stay ready;
 //   - a worker is ready only after its own notify socket said READY=1, the
 //     listening probe saw it wait on a pool socket, or the ready delay passed,
 //     whichever the ready mode allows;
 //   - a slot whose workers keep dying is respawned no faster than its backoff
-//     allows, so a crash loop never becomes a fork storm;
+//     allows, so a crash loop never becomes a fork storm (RestartWorker of an
+//     empty slot is the one explicit exception);
 //   - every worker that was stopped gets SIGKILL once its stop timeout passes;
 //   - systemd's watchdog is pinged from the loop itself, so a stalled loop
-//     stops the pings and systemd restarts the service.
+//     stops the pings and systemd restarts the service;
+//   - Changes receives after every loop iteration that changed what Status
+//     returns, and never because of a Status request.
 package supervisor

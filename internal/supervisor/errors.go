@@ -7,8 +7,11 @@ var (
 	ErrStopped = errors.New("supervisor stopped")
 	// ErrShuttingDown is returned by changes asked for during a shutdown.
 	ErrShuttingDown = errors.New("pool is shutting down")
-	// ErrBusy is returned while a reload runs.
+	// ErrBusy is returned while a rollout (a reload or a worker restart) runs.
 	ErrBusy = errors.New("busy")
 	// ErrInvalidArgument wraps every rejected argument.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNoSuchWorker is returned by Signal when no live worker runs in the
+	// slot (or in the pool, for every slot).
+	ErrNoSuchWorker = errors.New("no such worker")
 )

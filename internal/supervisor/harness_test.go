@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -175,6 +176,11 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	go func() { p.runErr <- sup.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
+		// Queued after every event the test posted, so that none of them
+		// starts a worker after the list below is taken (the loop may see
+		// them before the cancelled context).
+		sup.Post(shutdownRequest{})
+		_, _ = sup.Status(context.Background()) // ErrStopped once the loop has ended
 		for _, s := range p.spawner.all() {
 			sup.Post(Exited{ID: s.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
 		}
@@ -210,4 +216,35 @@ func (p *pool) ready(id WorkerID) {
 
 func (p *pool) exit(id WorkerID, code int) {
 	p.sup.Post(Exited{ID: id, Status: ExitStatus{Code: code}})
+}
+
+// async runs a request on its own goroutine; its error arrives on the channel.
+func async(f func() error) chan error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return done
+}
+
+func (p *pool) restart(slot int) chan error {
+	return async(func() error { return p.sup.RestartWorker(context.Background(), slot) })
+}
+
+// pending reports whether a result has arrived, without waiting.
+func pending(c chan error) bool { return len(c) > 0 }
+
+func (p *pool) crash(id WorkerID) { p.exit(id, 1) }
+
+// waitUntil waits, through status barriers, until cond holds: a request
+// sent from another goroutine reaches the loop at some point. It yields
+// between barriers so that goroutine gets to run, and gives up after 10s
+// of wall time (a hung test, not a timing assumption).
+func (p *pool) waitUntil(what string, cond func(Status) bool) Status {
+	p.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+		if st := p.status(); cond(st) {
+			return st
+		}
+	}
+	p.t.Fatalf("never reached: %s", what)
+	return Status{}
 }

@@ -31,6 +31,10 @@ func (s *Supervisor) handle(ev any) {
 		s.killAll()
 	case reloadRequest:
 		s.onReload(ev)
+	case restartRequest:
+		s.onRestart(ev)
+	case signalRequest:
+		s.onSignal(ev)
 	case scaleRequest:
 		s.onScale(ev)
 	case statusRequest:
@@ -84,11 +88,14 @@ func (s *Supervisor) onExited(ev Exited) {
 	now := s.clock.Now()
 	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
 	uptime := now.Sub(w.started).Round(time.Millisecond)
-	if w.surge { // a reload's new worker that never got ready: the old one still serves the slot
+	if w.surge { // a surging rollout's new worker that never got ready: the old one still serves the slot
 		s.log.Warn("new worker exited before it was ready", s.attrs(w, "status", ev.Status.String(), "uptime", uptime)...)
 		s.rolloutFailed(w, "new worker "+ev.Status.String()+" before it was ready")
 		return
 	}
+	// A stop-first rollout's new worker: the rollout ends, and the slot
+	// restarts below like after any crash.
+	s.rolloutFailed(w, "new worker "+ev.Status.String()+" before it was ready")
 	st := s.slotState(w.slot)
 	if planned {
 		st.lastExit = ev.Status.String()

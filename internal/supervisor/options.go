@@ -61,6 +61,14 @@ type Options struct {
 	// CrashLoopAfter is the number of consecutive failed starts of a slot
 	// after which the slot is reported as crash-looping.
 	CrashLoopAfter int
+	// MaxUnavailable is how many slots a rollout (Reload, RestartWorker) may
+	// take out of service at once. 0, the default, surges instead: one slot
+	// at a time, the new worker starts beside the old one, and the ready
+	// count never drops. K > 0 replaces up to K slots at once, stopping each
+	// old worker before its replacement starts (no extra process), and never
+	// leaves fewer than Workers-K ready. It must be below Workers; after a
+	// Scale it applies as at most the new count minus one.
+	MaxUnavailable int
 }
 
 // Defaults fills zero fields with the documented defaults.
@@ -97,6 +105,9 @@ func (o Options) validate() error {
 	}
 	if o.Workers > o.MaxWorkers {
 		errs = append(errs, fmt.Errorf("workers %d: above the maximum of %d", o.Workers, o.MaxWorkers))
+	}
+	if o.MaxUnavailable < 0 || o.MaxUnavailable > 0 && o.MaxUnavailable >= o.Workers {
+		errs = append(errs, fmt.Errorf("max-unavailable %d: want 0..%d (below the worker count: one worker must stay ready)", o.MaxUnavailable, max(o.Workers-1, 0)))
 	}
 	if o.MinReady < 0 || o.MinReady > o.Workers {
 		errs = append(errs, fmt.Errorf("min-ready %d: want 1..%d (the worker count)", o.MinReady, o.Workers))

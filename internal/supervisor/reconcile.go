@@ -24,6 +24,7 @@ func (s *Supervisor) reconcile() {
 			s.stop(w, stopRequested, "slot above the target count")
 		}
 	}
+	s.advanceRollout() // first: it refills the slots it emptied itself
 	occupied := s.occupiedSlots()
 	now := s.clock.Now()
 	for slot := 0; slot < s.opts.Workers; slot++ {
@@ -31,7 +32,6 @@ func (s *Supervisor) reconcile() {
 			s.spawn(slot)
 		}
 	}
-	s.advanceRollout()
 }
 
 // spawn fills an empty slot; a failed spawn backs off like a crash.

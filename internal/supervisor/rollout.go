@@ -1,134 +1,224 @@
 package supervisor
 
 import (
-	"context"
-	"errors"
 	"fmt"
+	"slices"
+	"sort"
 )
 
-// ReloadError says why a rolling reload stopped. The slots not yet replaced
-// keep their old workers, which go on serving.
-type ReloadError struct {
-	Slot       int
-	Generation int
-	Reason     string
-}
+// rolloutKind says what started a rollout.
+type rolloutKind int
 
-func (e *ReloadError) Error() string {
-	return fmt.Sprintf("reload to generation %d stopped at slot %d: %s; the old workers keep serving", e.Generation, e.Slot, e.Reason)
-}
+const (
+	reloadRollout  rolloutKind = iota + 1 // Reload: every slot, a new generation
+	restartRollout                        // RestartWorker: one slot, same generation
+)
 
-// rollout is a rolling reload in progress: slot by slot, a worker of the new
-// generation starts beside the old one, and the old one is stopped only once
-// the new one is ready.
+// rollout replaces the workers that ran in its slots when it started. With
+// width 0 (MaxUnavailable 0) it surges: one slot at a time, a new worker
+// starts beside the old one, and the old one is stopped only once the new
+// one is ready. With width K > 0 it works stop-first on up to K slots at
+// once: the old worker is stopped, the emptied slot refilled, and a slot is
+// taken out only while Workers-K others stay ready.
 type rollout struct {
-	generation int
-	waiters    []chan error
-	pending    *worker // the new worker being started, nil between slots
-	replacing  *worker // the old worker pending replaces
+	kind       rolloutKind
+	generation int // of the new workers
+	slot       int // restartRollout: the slot restarted
+	width      int
+	todo       []WorkerID // old workers not yet taken on, by slot
+	steps      []*step    // slots being replaced
 	replaced   int
+	reply      chan rolloutResult
 }
 
-type reloadRequest struct{ reply chan error }
-
-// Reload replaces every worker with a fresh one, slot by slot, without ever
-// having fewer ready workers than before. It returns when the reload is done
-// or has failed; if ctx ends first it returns ctx.Err() and the reload goes
-// on. A second Reload while one runs gets ErrBusy.
-func (s *Supervisor) Reload(ctx context.Context) error {
-	req := reloadRequest{reply: make(chan error, 1)}
-	return s.request(ctx, req, req.reply)
+// step is the replacement of one slot.
+type step struct {
+	slot  int
+	old   *worker // nil when a restart found the slot without a running worker
+	fresh *worker // the new worker, once started
 }
 
-func (s *Supervisor) onReload(req reloadRequest) {
+type rolloutResult struct {
+	generation int
+	err        error
+}
+
+// newRollout lists the running workers to replace: in every slot, or in
+// slot alone for a restart.
+func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutResult) *rollout {
+	r := &rollout{kind: kind, generation: s.generation, slot: slot, width: s.maxUnavailable(), reply: reply}
+	var old []*worker
+	for _, w := range s.workers {
+		if running(w) && w.slot < s.opts.Workers && (kind == reloadRollout || w.slot == slot) {
+			old = append(old, w)
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].slot < old[j].slot })
+	for _, w := range old {
+		r.todo = append(r.todo, w.id)
+	}
+	return r
+}
+
+// maxUnavailable is MaxUnavailable as it applies to the current target.
+func (s *Supervisor) maxUnavailable() int {
+	return max(0, min(s.opts.MaxUnavailable, s.opts.Workers-1))
+}
+
+func running(w *worker) bool { return w.state == Ready || w.state == Starting }
+
+// refuseRollout says why a rollout cannot start now, if it cannot.
+func (s *Supervisor) refuseRollout() error {
 	switch {
 	case s.shuttingDown:
-		req.reply <- ErrShuttingDown
-		return
+		return ErrShuttingDown
 	case s.rollout != nil:
-		req.reply <- fmt.Errorf("%w: a reload to generation %d is in progress", ErrBusy, s.rollout.generation)
+		return fmt.Errorf("%w: %s", ErrBusy, s.rollout.describe())
+	}
+	return nil
+}
+
+func (r *rollout) describe() string {
+	if r.kind == restartRollout {
+		return fmt.Sprintf("a restart of slot %d is in progress", r.slot)
+	}
+	return fmt.Sprintf("a reload to generation %d is in progress", r.generation)
+}
+
+// advanceRollout refills the slots the rollout emptied, takes on more slots
+// while its width and the ready budget allow, and ends the rollout when
+// nothing is left to replace. reconcile calls it before it fills empty slots
+// itself, so that a slot the rollout emptied is refilled by the rollout.
+func (s *Supervisor) advanceRollout() {
+	r := s.rollout
+	if r == nil {
 		return
 	}
-	s.generation++
-	s.rollout = &rollout{generation: s.generation, waiters: []chan error{req.reply}}
-	s.log.Info("reload started", "generation", s.generation, "workers", s.opts.Workers)
-	if err := s.notifier.Reloading(fmt.Sprintf("reloading to generation %d", s.generation)); err != nil {
-		s.log.Warn("notify systemd", "err", err)
+	occupied := s.occupiedSlots()
+	for _, st := range slices.Clone(r.steps) {
+		if st.fresh == nil && !occupied[st.slot] && !s.refill(r, st) {
+			return
+		}
+	}
+	for len(r.steps) < max(r.width, 1) {
+		old := s.nextToReplace(r)
+		if old == nil {
+			break
+		}
+		if !s.beginStep(r, old) {
+			return
+		}
+	}
+	switch {
+	case len(r.steps) > 0:
+	case len(r.todo) == 0:
+		s.finishRollout(nil)
+	case !s.recovering():
+		s.finishRollout(s.budgetError(r))
 	}
 }
 
-// advanceRollout starts the next replacement when none is pending, and ends
-// the rollout when every slot runs the new generation.
-func (s *Supervisor) advanceRollout() {
-	r := s.rollout
-	if r == nil || r.pending != nil {
-		return
+// nextToReplace takes the lowest-slot worker still to replace that the
+// budget allows replacing now, forgetting those that have gone meanwhile.
+func (s *Supervisor) nextToReplace(r *rollout) *worker {
+	r.todo = slices.DeleteFunc(r.todo, func(id WorkerID) bool {
+		w := s.workers[id]
+		return w == nil || !running(w) || w.slot >= s.opts.Workers
+	})
+	for i, id := range r.todo {
+		if w := s.workers[id]; r.width == 0 || w.state != Ready || s.readyCount()-1 >= s.opts.Workers-r.width {
+			r.todo = slices.Delete(r.todo, i, i+1)
+			return w
+		}
 	}
-	old := s.nextToReplace(r.generation)
-	if old == nil {
-		s.finishRollout(nil)
-		return
+	return nil
+}
+
+// beginStep starts replacing old: beside it when surging, else by stopping
+// it first. It reports false when it ended the rollout.
+func (s *Supervisor) beginStep(r *rollout, old *worker) bool {
+	st := &step{slot: old.slot, old: old}
+	r.steps = append(r.steps, st)
+	if r.width > 0 {
+		s.stop(old, stopRequested, r.stopReason())
+		return true // refilled once it has exited
 	}
 	w, err := s.spawnWorker(old.slot)
 	if err != nil {
-		s.finishRollout(&ReloadError{Slot: old.slot, Generation: r.generation, Reason: err.Error()})
-		return
+		s.finishRollout(r.failure(old.slot, err.Error(), false))
+		return false
 	}
 	w.surge = true
-	r.pending, r.replacing = w, old
+	st.fresh = w
+	return true
 }
 
-// nextToReplace is the lowest-slot running worker of an older generation.
-func (s *Supervisor) nextToReplace(generation int) *worker {
-	var found *worker
-	for _, w := range s.workers {
-		if w.generation >= generation || w.slot >= s.opts.Workers || (w.state != Ready && w.state != Starting) {
-			continue
-		}
-		if found == nil || w.slot < found.slot {
-			found = w
-		}
+// refill starts the new worker of a slot the rollout emptied. A failed
+// spawn ends the rollout and backs the slot off like a crash. It reports
+// false when it ended the rollout.
+func (s *Supervisor) refill(r *rollout, st *step) bool {
+	w, err := s.spawnWorker(st.slot)
+	if err != nil {
+		delay := s.backOff(st.slot, err.Error())
+		s.log.Error("spawn worker", "slot", st.slot, "err", err, "retry_in", delay)
+		s.reportCrashLoop(st.slot)
+		s.finishRollout(r.failure(st.slot, err.Error(), true))
+		return false
 	}
-	return found
+	st.fresh = w
+	if st.old == nil {
+		s.completeStep(r, st) // an empty slot restarted: done once started
+	}
+	return true
 }
 
-// rolloutReady is called when a worker becomes ready.
-func (s *Supervisor) rolloutReady(w *worker) {
-	r := s.rollout
-	if r == nil || r.pending != w {
-		return
+func (r *rollout) stopReason() string {
+	if r.kind == restartRollout {
+		return "restart requested"
 	}
-	w.surge = false
-	s.stop(r.replacing, stopRequested, fmt.Sprintf("replaced by generation %d", r.generation))
-	r.pending, r.replacing = nil, nil
+	return fmt.Sprintf("replaced by generation %d", r.generation)
+}
+
+func (r *rollout) stepOf(w *worker) *step {
+	for _, st := range r.steps {
+		if st.fresh == w {
+			return st
+		}
+	}
+	return nil
+}
+
+func (s *Supervisor) completeStep(r *rollout, st *step) {
+	r.steps = slices.DeleteFunc(r.steps, func(x *step) bool { return x == st })
 	r.replaced++
 }
 
-// rolloutFailed is called when a worker fails to start (exit or ready
-// timeout); it ends the rollout if that worker was its pending one.
-func (s *Supervisor) rolloutFailed(w *worker, reason string) {
-	if r := s.rollout; r != nil && r.pending == w {
-		s.finishRollout(&ReloadError{Slot: w.slot, Generation: r.generation, Reason: reason})
+// rolloutReady is called when a worker becomes ready: a surge step stops
+// the old worker, and the slot is done.
+func (s *Supervisor) rolloutReady(w *worker) {
+	r := s.rollout
+	if r == nil {
+		return
 	}
+	st := r.stepOf(w)
+	if st == nil {
+		return
+	}
+	w.surge = false
+	if st.old != nil && s.workers[st.old.id] == st.old {
+		s.stop(st.old, stopRequested, r.stopReason())
+	}
+	s.completeStep(r, st)
 }
 
-func (s *Supervisor) finishRollout(err error) {
+// rolloutFailed is called when a worker fails to start (exit or ready
+// timeout); it ends the rollout if that worker was one of its new ones.
+func (s *Supervisor) rolloutFailed(w *worker, reason string) {
 	r := s.rollout
-	s.rollout = nil
-	s.reloadFailed = ""
-	if err != nil {
-		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
-		var rerr *ReloadError
-		if errors.As(err, &rerr) {
-			s.reloadFailed = fmt.Sprintf("last reload failed at slot %d", rerr.Slot)
-		}
-	} else {
-		s.log.Info("reload complete", "generation", r.generation, "replaced", r.replaced)
+	if r == nil {
+		return
 	}
-	// systemd expects READY=1 after RELOADING=1 either way: the pool serves.
-	s.toldReady = false
-	s.lastSummary = ""
-	for _, c := range r.waiters {
-		c <- err
+	if st := r.stepOf(w); st != nil {
+		s.finishRollout(r.failure(st.slot, reason, !w.surge))
 	}
 }

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -22,9 +23,13 @@ func readyPool(t *testing.T, opts Options, n *fakeNotifier) (*pool, []spawned) {
 	return p, spawns
 }
 
-func (p *pool) reload() chan error {
-	done := make(chan error, 1)
-	go func() { done <- p.sup.Reload(context.Background()) }()
+// reload runs Reload on its own goroutine; the result arrives on the channel.
+func (p *pool) reload() chan rolloutResult {
+	done := make(chan rolloutResult, 1)
+	go func() {
+		gen, err := p.sup.Reload(context.Background())
+		done <- rolloutResult{generation: gen, err: err}
+	}()
 	return done
 }
 
@@ -32,13 +37,8 @@ func (p *pool) reload() chan error {
 // the reload request travels on its own goroutine.
 func (p *pool) waitSpawns(n int) []spawned {
 	p.t.Helper()
-	for range 1000 {
-		if s := p.spawns(); len(s) >= n {
-			return s
-		}
-	}
-	p.t.Fatalf("never reached %d spawns", n)
-	return nil
+	p.waitUntil(fmt.Sprintf("%d spawns", n), func(Status) bool { return len(p.spawner.all()) >= n })
+	return p.spawner.all()
 }
 
 func TestReloadReplacesSlotBySlotWithoutLosingReadyWorkers(t *testing.T) {
@@ -67,8 +67,8 @@ func TestReloadReplacesSlotBySlotWithoutLosingReadyWorkers(t *testing.T) {
 		}
 		p.sup.Post(Exited{ID: old[slot].req.ID, Status: ExitStatus{}})
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("Reload = %v", err)
+	if res := <-done; res.err != nil || res.generation != 2 {
+		t.Fatalf("Reload = %d, %v; want generation 2", res.generation, res.err)
 	}
 	st := p.status()
 	for _, w := range st.Workers {
@@ -99,7 +99,7 @@ func TestReloadStopsWhenANewWorkerFails(t *testing.T) {
 			done := p.reload()
 			fresh := p.waitSpawns(3)[2]
 			tt.fail(p, fresh)
-			err := <-done
+			err := (<-done).err
 			var rerr *ReloadError
 			if !errors.As(err, &rerr) || rerr.Slot != 0 || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Reload = %v, want a ReloadError at slot 0 saying %q", err, tt.want)
@@ -124,14 +124,14 @@ func TestOneReloadAtATime(t *testing.T) {
 	p, _ := readyPool(t, Options{Workers: 1}, nil)
 	first := p.reload()
 	p.waitSpawns(2)
-	if err := p.sup.Reload(context.Background()); !errors.Is(err, ErrBusy) {
+	if _, err := p.sup.Reload(context.Background()); !errors.Is(err, ErrBusy) {
 		t.Fatalf("second Reload = %v, want ErrBusy", err)
 	}
 	if err := p.sup.Scale(context.Background(), 3, RefuseZero); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Scale during a reload = %v, want ErrBusy", err)
 	}
 	p.cancel()
-	if err := <-first; !errors.Is(err, ErrShuttingDown) {
+	if err := (<-first).err; !errors.Is(err, ErrShuttingDown) {
 		t.Fatalf("Reload during shutdown = %v, want ErrShuttingDown", err)
 	}
 }

@@ -24,7 +24,7 @@ type scaleRequest struct {
 
 // Scale sets the target worker count. Up starts new slots; down stops the
 // highest slots gracefully. It returns once the new target is set, not when
-// the workers are ready.
+// the workers are ready. It returns ErrBusy while a rollout runs.
 func (s *Supervisor) Scale(ctx context.Context, n int, zero ScaleZero) error {
 	req := scaleRequest{n: n, zero: zero, reply: make(chan error, 1)}
 	return s.request(ctx, req, req.reply)
@@ -45,7 +45,7 @@ func (s *Supervisor) scale(n int, zero ScaleZero) error {
 	case s.shuttingDown:
 		return ErrShuttingDown
 	case s.rollout != nil:
-		return fmt.Errorf("%w: a reload is in progress", ErrBusy)
+		return fmt.Errorf("%w: %s", ErrBusy, s.rollout.describe())
 	}
 	if n == s.opts.Workers {
 		return nil
@@ -57,23 +57,4 @@ func (s *Supervisor) scale(n int, zero ScaleZero) error {
 	s.opts.Workers = n
 	s.opts.MinReady = min(s.opts.MinReady, n)
 	return nil
-}
-
-// request sends a request to the loop and waits for its reply.
-func (s *Supervisor) request(ctx context.Context, req any, reply chan error) error {
-	select {
-	case s.events <- req:
-	case <-s.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-s.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -81,8 +81,9 @@ type worker struct {
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is
 	// a planned one, not a crash.
 	leaving bool
-	// surge marks a reload's new worker until it is ready: it runs beside
-	// the old worker of its slot, and its failure ends the reload.
+	// surge marks a surging rollout's new worker until it is ready: it runs
+	// beside the old worker of its slot, and its failure ends the rollout
+	// without a backoff for the slot.
 	surge bool
 }
 

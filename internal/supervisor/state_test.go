@@ -59,6 +59,9 @@ func TestOptionsValidate(t *testing.T) {
 		{Options{Workers: 0}, "workers 0: want at least 1"},
 		{Options{Workers: 2, MinReady: 3}, "min-ready 3: want 1..2"},
 		{Options{Workers: 1, StopTimeout: -time.Second}, "stop-timeout -1s"},
+		{Options{Workers: 2, MaxUnavailable: 2}, "max-unavailable 2: want 0..1"},
+		{Options{Workers: 1, MaxUnavailable: 1}, "max-unavailable 1: want 0..0"},
+		{Options{Workers: 2, MaxUnavailable: -1}, "max-unavailable -1"},
 		{Options{Workers: 1, Backoff: Backoff{Initial: time.Second, Max: time.Millisecond}}, "backoff 1s..1ms"},
 	}
 	for _, tt := range tests {

@@ -11,13 +11,19 @@ import (
 // Status is a snapshot of the pool.
 type Status struct {
 	Name       string
+	State      PoolState
 	Target     int
-	Ready      int
-	Starting   int
-	Stopping   int
-	Generation int
-	Summary    string // the line sent to systemd as STATUS=
-	Workers    []WorkerStatus
+	MaxWorkers int // the highest target Scale accepts
+	// MaxUnavailable is the MaxUnavailable option as it applies to the
+	// current target: at most Target-1.
+	MaxUnavailable int
+	ReadyMode      ReadyMode
+	Ready          int
+	Starting       int
+	Stopping       int
+	Generation     int
+	Summary        string // the line sent to systemd as STATUS=
+	Workers        []WorkerStatus
 }
 
 // WorkerStatus is a snapshot of one worker.
@@ -39,21 +45,7 @@ type statusRequest struct{ reply chan Status }
 // Status returns a snapshot of the pool from the loop.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	req := statusRequest{reply: make(chan Status, 1)}
-	select {
-	case s.events <- req:
-	case <-s.done:
-		return Status{}, ErrStopped
-	case <-ctx.Done():
-		return Status{}, ctx.Err()
-	}
-	select {
-	case st := <-req.reply:
-		return st, nil
-	case <-s.done:
-		return Status{}, ErrStopped
-	case <-ctx.Done():
-		return Status{}, ctx.Err()
-	}
+	return ask(ctx, s, req, req.reply)
 }
 
 func (s *Supervisor) snapshot() Status {
@@ -74,7 +66,8 @@ func (s *Supervisor) snapshot() Status {
 
 // counts is the snapshot without the per-worker list.
 func (s *Supervisor) counts() Status {
-	st := Status{Name: s.opts.Name, Target: s.opts.Workers, Generation: s.generation}
+	st := Status{Name: s.opts.Name, Target: s.opts.Workers, MaxWorkers: s.opts.MaxWorkers,
+		MaxUnavailable: s.maxUnavailable(), ReadyMode: s.opts.Ready, Generation: s.generation}
 	for _, w := range s.workers {
 		switch w.state {
 		case Ready:
@@ -85,8 +78,30 @@ func (s *Supervisor) counts() Status {
 			st.Stopping++
 		}
 	}
+	st.State = s.poolState(st.Ready)
 	st.Summary = s.summary(st)
 	return st
+}
+
+// readyThreshold is the ready count for READY=1: MinReady at start. After a
+// reload it is at most Workers-MaxUnavailable, which a stop-first rollout
+// keeps ready even when it fails part-way, so that systemd hears READY=1 at
+// the end of every reload.
+func (s *Supervisor) readyThreshold() int {
+	if !s.wasReady {
+		return s.opts.MinReady
+	}
+	return min(s.opts.MinReady, s.opts.Workers-s.maxUnavailable())
+}
+
+func (s *Supervisor) readyCount() int {
+	n := 0
+	for _, w := range s.workers {
+		if w.state == Ready {
+			n++
+		}
+	}
+	return n
 }
 
 // summary is the one-line pool state for systemd's STATUS= and logs.
@@ -105,8 +120,10 @@ func (s *Supervisor) summary(st Status) string {
 	if s.reloadFailed != "" {
 		fmt.Fprintf(&b, "; %s", s.reloadFailed)
 	}
-	if r := s.rollout; r != nil {
+	if r := s.rollout; r != nil && r.kind == reloadRollout {
 		fmt.Fprintf(&b, "; reloading to generation %d (%d replaced)", r.generation, r.replaced)
+	} else if r != nil {
+		fmt.Fprintf(&b, "; restarting slot %d", r.slot)
 	}
 	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
 		if ss := s.slots[slot]; ss.crashLoop {
@@ -125,8 +142,8 @@ func (s *Supervisor) report() {
 	}
 	s.lastSummary = st.Summary
 	var err error
-	if !s.toldReady && !s.shuttingDown && st.Ready >= s.opts.MinReady {
-		s.toldReady = true
+	if !s.toldReady && !s.shuttingDown && st.Ready >= s.readyThreshold() {
+		s.toldReady, s.wasReady = true, true
 		s.log.Info("pool ready", "ready", st.Ready, "target", st.Target)
 		err = s.notifier.Ready(st.Summary)
 	} else {

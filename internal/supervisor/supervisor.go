@@ -30,6 +30,7 @@ type Supervisor struct {
 	events  chan any
 	done    chan struct{}
 	started chan struct{}
+	changes chan struct{}
 
 	// Owned by the loop goroutine.
 	workers      map[WorkerID]*worker
@@ -39,8 +40,10 @@ type Supervisor struct {
 	shuttingDown bool
 	rollout      *rollout
 	reloadFailed string // why the last reload failed; empty once one succeeds
-	toldReady    bool
+	toldReady    bool   // READY=1 sent since the start or the last reload
+	wasReady     bool   // READY=1 sent at least once
 	lastSummary  string
+	published    Status // the snapshot Changes last announced
 	nextPing     time.Time
 	timerAt      time.Time
 	stopTimer    func() bool
@@ -71,6 +74,7 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		events:     make(chan any, 256),
 		done:       make(chan struct{}),
 		started:    make(chan struct{}),
+		changes:    make(chan struct{}, 1),
 		workers:    make(map[WorkerID]*worker),
 		generation: 1,
 	}, nil
@@ -102,6 +106,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	for {
 		s.reconcile()
 		s.report()
+		s.publish()
 		if s.shuttingDown && len(s.workers) == 0 {
 			s.log.Info("pool stopped")
 			return nil

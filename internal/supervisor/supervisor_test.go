@@ -207,7 +207,7 @@ func TestShutdownDrainsThenKills(t *testing.T) {
 	p := startPool(t, Options{Workers: 2, StopTimeout: 5 * time.Second}, n)
 	spawns := p.spawns()
 	p.cancel()
-	p.status()
+	p.waitUntil("shutdown begun", func(st Status) bool { return st.State == PoolStopping }) // the loop sees ctx at some point
 	for _, s := range spawns {
 		if got := s.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM}) {
 			t.Fatalf("signals %v, want SIGTERM", got)

@@ -1,0 +1,73 @@
+package supervisor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/poold/poold/internal/notify"
+)
+
+// changed reports whether Changes received since the last call, and
+// consumes it. Two barriers: the loop publishes at the top of the iteration
+// after the one that replied to the first.
+func (p *pool) changed() bool {
+	p.status()
+	p.status()
+	select {
+	case <-p.sup.Changes():
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *pool) notified(id WorkerID, m notify.Message) {
+	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
+}
+
+func TestChangesFollowWhatStatusShows(t *testing.T) {
+	p := startPool(t, Options{Workers: 1, MaxWorkers: 4}, &fakeNotifier{interval: time.Second})
+	w := p.spawns()[0].req.ID
+	if !p.changed() {
+		t.Fatal("no change after the first worker started")
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want bool
+	}{
+		{"status requests", func() {}, false},
+		{"watchdog ping", func() { p.advance(time.Second) }, false},
+		{"READY=1", func() { p.ready(w) }, true},
+		{"READY=1 again", func() { p.ready(w) }, false},
+		{"STATUS=", func() { p.notified(w, notify.Message{Status: "warm", HasStatus: true}) }, true},
+		{"same STATUS=", func() { p.notified(w, notify.Message{Status: "warm", HasStatus: true}) }, false},
+		{"heartbeat", func() { p.notified(w, notify.Message{Watchdog: true}) }, true},
+		{"Signal", func() { _ = p.sup.Signal(context.Background(), 0, 10) }, false},
+		{"scale up", func() { _ = p.sup.Scale(context.Background(), 2, RefuseZero) }, true},
+		{"crash", func() { p.crash(w) }, true},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := p.changed(); got != s.want {
+			t.Errorf("%s: changed = %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+func TestChangesCoalesce(t *testing.T) {
+	p := startPool(t, Options{Workers: 2}, nil)
+	spawns := p.spawns()
+	p.changed()
+	p.ready(spawns[0].req.ID)
+	p.ready(spawns[1].req.ID)
+	p.status()
+	p.status()
+	if n := len(p.sup.Changes()); n != 1 {
+		t.Fatalf("%d pending changes after two, want them coalesced into 1", n)
+	}
+	if p.changed(); p.changed() {
+		t.Fatal("a change left over after the coalesced one was read")
+	}
+}

@@ -1,0 +1,48 @@
+package supervisor
+
+import "fmt"
+
+// PoolState is the pool's condition as a whole.
+type PoolState int
+
+const (
+	// PoolStarting: READY=1 has not yet been told (fewer than MinReady
+	// workers have been ready at once since the start).
+	PoolStarting PoolState = iota + 1
+	// PoolRunning: every slot of the target has a ready worker.
+	PoolRunning
+	// PoolReloading: a Reload runs. A RestartWorker shows as running or
+	// degraded, as its ready count makes it.
+	PoolReloading
+	// PoolDegraded: after the start, fewer than the target workers are
+	// ready, as when a slot is crash-looping (its workers never get ready).
+	PoolDegraded
+	// PoolStopping: the pool is shutting down.
+	PoolStopping
+)
+
+var poolStateNames = map[PoolState]string{
+	PoolStarting: "starting", PoolRunning: "running", PoolReloading: "reloading",
+	PoolDegraded: "degraded", PoolStopping: "stopping",
+}
+
+func (p PoolState) String() string {
+	if s, ok := poolStateNames[p]; ok {
+		return s
+	}
+	return fmt.Sprintf("PoolState(%d)", int(p))
+}
+
+func (s *Supervisor) poolState(ready int) PoolState {
+	switch {
+	case s.shuttingDown:
+		return PoolStopping
+	case !s.wasReady:
+		return PoolStarting
+	case s.rollout != nil && s.rollout.kind == reloadRollout:
+		return PoolReloading
+	case ready < s.opts.Workers:
+		return PoolDegraded
+	}
+	return PoolRunning
+}
