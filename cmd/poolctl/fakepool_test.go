@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/bustest"
+)
+
+// startBus runs a session-like dbus-daemon for the test and returns its
+// address; the test is skipped where dbus-daemon is not installed.
+func startBus(t *testing.T) string { return bustest.StartSessionBus(t) }
+
+// fakePool plays poold's side of the D-Bus API, just enough for poolctl.
+type fakePool struct {
+	conn    *dbus.Conn
+	mu      sync.Mutex
+	info    dbusapi.PoolInfo
+	workers []dbusapi.WorkerInfo
+	nextID  uint64
+	fail    map[string]*dbus.Error // method name → the error it returns
+	hold    chan struct{}          // when set, Reload waits on it after slot 0
+	signals [][2]int32             // SignalWorkers calls
+}
+
+func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	f := &fakePool{conn: conn, fail: map[string]*dbus.Error{}, info: dbusapi.PoolInfo{
+		Name: name, Version: "test", State: "running", TargetWorkers: uint32(workers), MaxWorkers: 8,
+		ReadyWorkers: uint32(workers), Generation: 1, Listen: []string{"http=127.0.0.1:3000"},
+		Command: []string{"node", "server.js"}, MainPID: 4242, Bus: "session",
+	}}
+	for slot := range workers {
+		f.workers = append(f.workers, f.newWorker(uint32(slot), "ready", 1))
+	}
+	if err := conn.Export(f, dbusapi.ManagerPath, dbusapi.ManagerInterface); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Export(fakeProps{f}, dbusapi.ManagerPath, "org.freedesktop.DBus.Properties"); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName(dbusapi.BusName(name), dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("request name: %v %v", reply, err)
+	}
+	return f
+}
+
+func (f *fakePool) newWorker(slot uint32, state string, gen uint32) dbusapi.WorkerInfo {
+	f.nextID++
+	return dbusapi.WorkerInfo{ID: f.nextID, Slot: slot, PID: uint32(1000 + f.nextID), State: state,
+		Generation: gen, Path: dbusapi.WorkerPath(f.nextID)}
+}
+
+func (f *fakePool) failure(method string) *dbus.Error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fail[method]
+}
+
+func (f *fakePool) Scale(workers int32, flags uint64) *dbus.Error {
+	if err := f.failure("Scale"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.info.TargetWorkers = uint32(workers)
+	return nil
+}
+
+// Reload replaces the workers slot by slot, announcing each step as poold
+// does, and lets go of the lock between steps so that poolctl can read the
+// pool meanwhile.
+func (f *fakePool) Reload(flags uint64) (uint32, *dbus.Error) {
+	if err := f.failure("Reload"); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	gen := f.info.Generation + 1
+	slots := len(f.workers)
+	hold := f.hold
+	f.mu.Unlock()
+	for slot := range slots {
+		f.replace(uint32(slot), gen)
+		if hold != nil && slot == 0 {
+			select {
+			case <-hold:
+			case <-time.After(10 * time.Second):
+				return 0, dbus.NewError(dbusapi.ErrorReloadFailed, []any{"poolctl printed no progress"})
+			}
+		}
+	}
+	f.mu.Lock()
+	f.info.Generation = gen
+	f.mu.Unlock()
+	return gen, nil
+}
+
+func (f *fakePool) RestartWorker(slot uint32, flags uint64) *dbus.Error {
+	if err := f.failure("RestartWorker"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	gen := f.info.Generation
+	f.mu.Unlock()
+	f.replace(slot, gen)
+	return nil
+}
+
+// replace starts a worker in slot, makes it ready and removes the old one.
+func (f *fakePool) replace(slot, gen uint32) {
+	f.mu.Lock()
+	w := f.newWorker(slot, "starting", gen)
+	f.workers = append(f.workers, w)
+	f.sortWorkers()
+	f.mu.Unlock()
+	f.emit(dbusapi.ManagerPath, dbusapi.ManagerInterface+"."+dbusapi.SignalWorkerNew, w.ID, w.Path)
+
+	f.mu.Lock()
+	var old dbusapi.WorkerInfo
+	kept := f.workers[:0]
+	for _, k := range f.workers {
+		switch {
+		case k.ID == w.ID:
+			k.State = "ready"
+		case k.Slot == slot:
+			old = k
+			continue
+		}
+		kept = append(kept, k)
+	}
+	f.workers = kept
+	f.mu.Unlock()
+	f.emit(w.Path, "org.freedesktop.DBus.Properties.PropertiesChanged", dbusapi.WorkerInterface,
+		map[string]dbus.Variant{"State": dbus.MakeVariant("ready")}, []string{})
+	f.emit(dbusapi.ManagerPath, dbusapi.ManagerInterface+"."+dbusapi.SignalWorkerRemoved, old.ID, old.Path)
+}
+
+func (f *fakePool) sortWorkers() {
+	sort.SliceStable(f.workers, func(i, j int) bool { return f.workers[i].Slot < f.workers[j].Slot })
+}
+
+func (f *fakePool) emit(path dbus.ObjectPath, name string, args ...any) {
+	if err := f.conn.Emit(path, name, args...); err != nil {
+		panic(err)
+	}
+}
+
+func (f *fakePool) SignalWorkers(slot, signal int32) *dbus.Error {
+	if err := f.failure("SignalWorkers"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signals = append(f.signals, [2]int32{slot, signal})
+	return nil
+}
+
+func (f *fakePool) ListWorkers() ([]dbusapi.WorkerInfo, *dbus.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]dbusapi.WorkerInfo(nil), f.workers...), nil
+}
+
+type fakeProps struct{ f *fakePool }
+
+func (p fakeProps) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
+	p.f.mu.Lock()
+	defer p.f.mu.Unlock()
+	props := map[string]dbus.Variant{}
+	v := reflect.ValueOf(p.f.info)
+	for i := range v.NumField() {
+		props[v.Type().Field(i).Name] = dbus.MakeVariant(v.Field(i).Interface())
+	}
+	return props, nil
+}
+
+func TestAgainstFakePool(t *testing.T) {
+	addr := startBus(t)
+	express := serveFakePool(t, addr, "express", 2)
+	serveFakePool(t, addr, "my-app", 1)
+	getenv := env("DBUS_SESSION_BUS_ADDRESS", addr)
+	pc := func(args ...string) result { return poolctl(t, getenv, args...) }
+	expect := func(t *testing.T, r result, code int, stdout, stderr string) {
+		t.Helper()
+		if r.code != code || r.stdout != stdout || r.stderr != stderr {
+			t.Errorf("got code %d\nstdout:\n%s\nstderr:\n%s\nwant code %d\nstdout:\n%s\nstderr:\n%s",
+				r.code, r.stdout, r.stderr, code, stdout, stderr)
+		}
+	}
+
+	t.Run("list", func(t *testing.T) {
+		expect(t, pc("list"), 0, `NAME     BUS      STATE    WORKERS  GENERATION  MAIN PID
+express  session  running  2/2      1           4242
+my-app   session  running  1/1      1           4242
+
+2 pools listed.
+`, "")
+	})
+	t.Run("status", func(t *testing.T) {
+		r := pc("status", "my-app")
+		want := "● my-app\n      State: running, 1/1 workers ready, generation 1\n"
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "\n0     1001  ready  1    -  ") {
+			t.Errorf("code %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("status --json", func(t *testing.T) {
+		r := pc("status", "--json", "express")
+		if r.code != 0 || !strings.Contains(r.stdout, `"bus_address": "`+addr+`"`) || strings.Count(r.stdout, `"slot"`) != 2 {
+			t.Errorf("code %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("unknown pool", func(t *testing.T) {
+		expect(t, pc("status", "nosuch"), 1, "",
+			`poolctl: no pool named "nosuch" (looked on: session bus, private buses under /run/poold; could not reach: system bus); see 'poolctl list'`+"\n")
+	})
+	t.Run("scale", func(t *testing.T) {
+		expect(t, pc("scale", "express", "4"), 0, "express: scaling from 2 to 4 workers\n", "")
+		express.mu.Lock()
+		defer express.mu.Unlock()
+		if express.info.TargetWorkers != 4 {
+			t.Errorf("target %d after scale", express.info.TargetWorkers)
+		}
+		express.info.TargetWorkers = 2
+	})
+	t.Run("reload", func(t *testing.T) {
+		expect(t, pc("reload", "express"), 0, "slot 0: worker 1003 ready (generation 2)\n"+
+			"slot 1: worker 1004 ready (generation 2)\nexpress: reloaded to generation 2\n", "")
+	})
+	t.Run("reload progress", func(t *testing.T) {
+		// Slot 0 is printed while the reload still runs: from the events.
+		hold := make(chan struct{})
+		express.mu.Lock()
+		express.hold = hold
+		express.mu.Unlock()
+		w := &lineWatcher{want: "slot 0: worker ", seen: hold}
+		r := poolctlTo(t, w, getenv, "reload", "express")
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("code %d, stderr %q, stdout %q", r.code, r.stderr, w.b.String())
+		}
+		express.mu.Lock()
+		defer express.mu.Unlock()
+		express.info.Generation, express.hold = 1, nil
+	})
+	t.Run("restart all", func(t *testing.T) {
+		expect(t, pc("restart", "express", "all"), 0, "slot 0: worker 1007 ready (generation 2)\n"+
+			"slot 1: worker 1008 ready (generation 2)\nexpress: reloaded to generation 2\n", "")
+	})
+	t.Run("restart", func(t *testing.T) {
+		expect(t, pc("restart", "express", "1"), 0, "express: slot 1: worker 1009 ready (generation 2)\n", "")
+	})
+	t.Run("signal", func(t *testing.T) {
+		expect(t, pc("signal", "express", "usr2"), 0, "express: sent SIGUSR2 to every worker\n", "")
+		expect(t, pc("signal", "express", "1", "1"), 0, "express: sent SIGHUP to the worker of slot 1\n", "")
+		express.mu.Lock()
+		defer express.mu.Unlock()
+		if want := [][2]int32{{-1, 12}, {1, 1}}; !reflect.DeepEqual(express.signals, want) {
+			t.Errorf("signals %v, want %v", express.signals, want)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		fail := func(method, name, msg string) {
+			express.mu.Lock()
+			defer express.mu.Unlock()
+			express.fail = map[string]*dbus.Error{method: dbus.NewError(name, []any{msg})}
+		}
+		defer fail("", "", "")
+		fail("Reload", dbusapi.ErrorReloadFailed, "reload failed: slot 1: worker 1012 exited with status 1 before it was ready")
+		expect(t, pc("reload", "express"), 1, "",
+			"poolctl: express: reload failed: slot 1: worker 1012 exited with status 1 before it was ready\n")
+		fail("Scale", dbusapi.ErrorBusy, "a reload is running")
+		expect(t, pc("scale", "express", "3"), 1, "",
+			"poolctl: express: a reload is running (a reload or restart is in progress; try again when it ends)\n")
+		fail("SignalWorkers", dbusapi.ErrorNotPermitted, "uid 1000 may not change express")
+		expect(t, pc("signal", "express", "HUP"), 1, "",
+			"poolctl: express: uid 1000 may not change express (changing a pool needs root or membership in the poold group)\n")
+		fail("RestartWorker", dbusapi.ErrorNoSuchWorker, "no worker in slot 7")
+		expect(t, pc("restart", "express", "7"), 1, "", "poolctl: express: no worker in slot 7\n")
+	})
+	t.Run("completion", func(t *testing.T) {
+		r := pc("__complete", "status", "")
+		if want := "express\nmy-app\n:4\n"; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("pool names: %q, want %q...", r.stdout, want)
+		}
+		r = pc("__complete", "restart", "express", "")
+		if want := "0\n1\nall\n:4\n"; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("slots: %q, want %q...", r.stdout, want)
+		}
+		r = pc("__complete", "reload", "ex")
+		if want := "express\n:4\n"; !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("prefix: %q, want %q...", r.stdout, want)
+		}
+	})
+	t.Run("verbose", func(t *testing.T) {
+		r := pc("list", "--verbose")
+		if want := "poolctl: skipping the system bus unix:abstract=poolctl-test-no-such-bus: "; !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("stderr %q, want %q...", r.stderr, want)
+		}
+	})
+}
+
+// lineWatcher closes seen once want has been written to it.
+type lineWatcher struct {
+	b    bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	had := strings.Contains(w.b.String(), w.want)
+	w.b.Write(p)
+	if !had && strings.Contains(w.b.String(), w.want) {
+		close(w.seen)
+	}
+	return len(p), nil
+}

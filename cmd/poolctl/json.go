@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// The JSON shapes of list and status: dbusapi's types with stable
+// snake_case keys. jsonPool and jsonWorker convert from dbusapi.PoolInfo and
+// WorkerInfo directly, so a field added there breaks the build here until it gets a
+// key: JSON output never loses a field silently.
+type (
+	jsonStatus struct {
+		Pool    jsonPoolOnBus `json:"pool"`
+		Workers []jsonWorker  `json:"workers"`
+	}
+	// jsonPoolOnBus adds the address of the bus poolctl found the pool on,
+	// for busctl --address and other clients.
+	jsonPoolOnBus struct {
+		jsonPool
+		BusAddress string `json:"bus_address"`
+	}
+	jsonPool struct {
+		Name            string   `json:"name"`
+		Version         string   `json:"version"`
+		State           string   `json:"state"`
+		StatusText      string   `json:"status_text"`
+		TargetWorkers   uint32   `json:"target_workers"`
+		MaxWorkers      uint32   `json:"max_workers"`
+		ReadyWorkers    uint32   `json:"ready_workers"`
+		StartingWorkers uint32   `json:"starting_workers"`
+		StoppingWorkers uint32   `json:"stopping_workers"`
+		Generation      uint32   `json:"generation"`
+		WorkersReason   string   `json:"workers_reason"`
+		ReadyMode       string   `json:"ready_mode"`
+		Listen          []string `json:"listen"`
+		Command         []string `json:"command"`
+		MainPID         uint32   `json:"main_pid"`
+		Bus             string   `json:"bus"`
+	}
+	jsonWorker struct {
+		ID                uint64          `json:"id"`
+		Slot              uint32          `json:"slot"`
+		PID               uint32          `json:"pid"`
+		State             string          `json:"state"`
+		Generation        uint32          `json:"generation"`
+		StartedUSec       uint64          `json:"started_usec"`
+		ReadyUSec         uint64          `json:"ready_usec"`
+		LastHeartbeatUSec uint64          `json:"last_heartbeat_usec"`
+		Restarts          uint32          `json:"restarts"`
+		StatusText        string          `json:"status_text"`
+		MemoryCurrent     uint64          `json:"memory_current"`
+		CPUUsageNSec      uint64          `json:"cpu_usage_nsec"`
+		Path              dbus.ObjectPath `json:"path"`
+	}
+)
+
+func toJSONPool(r poolStatus) jsonPoolOnBus {
+	j := jsonPoolOnBus{jsonPool: jsonPool(r.Pool), BusAddress: r.Bus.Address}
+	j.Listen = nonNil(j.Listen)
+	j.Command = nonNil(j.Command)
+	return j
+}
+
+func toJSONStatus(r poolStatus) jsonStatus {
+	j := jsonStatus{Pool: toJSONPool(r), Workers: make([]jsonWorker, len(r.Workers))}
+	for i, w := range r.Workers {
+		j.Workers[i] = jsonWorker(w)
+	}
+	return j
+}
+
+// nonNil makes empty lists [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poold/poold/dbusapi"
+)
+
+func (a *app) reloadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reload NAME",
+		Short: "Roll a pool over to a new generation of workers",
+		Long: `Start a new generation of workers in pool NAME, slot by slot: each new worker
+starts beside the old one of its slot, which drains and stops once the new one
+is ready, so that the pool keeps serving. Configuration changes take effect
+with the new generation.
+
+poolctl prints each slot as its new worker becomes ready and returns once
+every slot runs the new generation, or fails with the pool's reason when the
+reload fails. It waits as long as the reload takes unless --timeout is given,
+which makes it fit for ExecReload= in a unit file.`,
+		Example: "  poolctl reload express\n\n  # in myapp.service:\n  ExecReload=/usr/bin/poolctl reload myapp",
+		Args: func(cmd *cobra.Command, args []string) error {
+			return wantArgs(cmd, args, 1, 1, "a pool name")
+		},
+		ValidArgsFunction: a.completeNames(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withPool(cmd.Context(), args[0], 0, a.reload)
+		},
+	}
+}
+
+// reload follows the pool's signals while Reload runs: on each event that
+// may be a worker becoming ready, it reads the pool and prints the workers of
+// the new generation that are ready and were not printed yet.
+func (a *app) reload(ctx context.Context, p *dbusapi.Pool) error {
+	before, err := p.Status(ctx)
+	if err != nil {
+		return err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	events, err := p.Watch(watchCtx) // before Reload, so that no event is missed
+	if err != nil {
+		a.warnf("%s: cannot follow the reload's progress: %v", p.Name, err)
+	}
+	done := startReload(ctx, p)
+	progress := newProgress(a.stdout, before.Pool.Generation)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // the watch ended; wait for Reload alone
+				continue
+			}
+			if mayBeReady(ev) {
+				if st, err := p.Status(ctx); err == nil {
+					progress.update(st)
+				}
+			}
+		case r := <-done:
+			if r.err != nil {
+				return r.err
+			}
+			if st, err := p.Status(ctx); err == nil {
+				progress.update(st)
+			}
+			fmt.Fprintf(a.stdout, "%s: reloaded to generation %d\n", p.Name, r.gen)
+			return nil
+		}
+	}
+}
+
+type reloadResult struct {
+	gen uint32
+	err error
+}
+
+// startReload calls Reload in a goroutine that ends when the call does
+// (ctx ends it early) and sends the result on the channel.
+func startReload(ctx context.Context, p *dbusapi.Pool) <-chan reloadResult {
+	done := make(chan reloadResult, 1)
+	go func() {
+		gen, err := p.Reload(ctx)
+		done <- reloadResult{gen, err}
+	}()
+	return done
+}
+
+// mayBeReady: a new worker, or a worker whose state may have changed (not
+// one that only sent a heartbeat or had its memory read).
+func mayBeReady(ev dbusapi.Event) bool {
+	switch ev.Kind {
+	case dbusapi.WorkerNew:
+		return true
+	case dbusapi.WorkerChanged:
+		_, state := ev.Changed["State"]
+		return state || len(ev.Changed) == 0
+	}
+	return false
+}
+
+// progress prints each worker newer than a generation once, when ready.
+type progress struct {
+	w       io.Writer
+	oldGen  uint32
+	printed map[uint64]bool // worker IDs
+}
+
+func newProgress(w io.Writer, oldGen uint32) *progress {
+	return &progress{w: w, oldGen: oldGen, printed: map[uint64]bool{}}
+}
+
+func (p *progress) update(st dbusapi.Status) {
+	for _, k := range st.Workers {
+		if k.Generation <= p.oldGen || k.State != "ready" || p.printed[k.ID] {
+			continue
+		}
+		p.printed[k.ID] = true
+		fmt.Fprintf(p.w, "slot %d: worker %d ready (generation %d)\n", k.Slot, k.PID, k.Generation)
+	}
+}

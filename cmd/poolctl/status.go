@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poold/poold/dbusapi"
+)
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [NAME...]",
+		Short: "Show pools and their workers",
+		Long: `Show each named pool, or every pool when none is named, in the look of
+systemctl status: its state, worker counts and why the pool has its target
+count, its sockets, command, main PID and status text, then a table of its
+workers with their slot, PID, state, generation, uptime, restarts, last
+heartbeat, resident memory, CPU time and status text.
+
+With --json, print a JSON array with one {"pool": ..., "workers": [...]}
+object per pool.`,
+		Example:           "  poolctl status\n  poolctl status express\n  poolctl status express --json | jq '.[0].workers[].pid'",
+		ValidArgsFunction: a.completeNames(-1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.status(cmd.Context(), args, outputFor(asJSON))
+		},
+	}
+	jsonFlag(cmd, &asJSON)
+	return cmd
+}
+
+func (a *app) status(ctx context.Context, names []string, out output) error {
+	ctx, cancel := a.withTimeout(ctx, readTimeout)
+	defer cancel()
+	b := a.connect(ctx)
+	defer b.close()
+	all := a.pools(ctx, b)
+	targets := all
+	var errs []error
+	if len(names) > 0 {
+		targets = nil
+		for _, n := range names {
+			p, err := pick(all, n, b)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			targets = append(targets, p)
+		}
+	}
+	var rows []poolStatus
+	for _, p := range targets {
+		st, err := p.Status(ctx)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows = append(rows, poolStatus{Status: st, Bus: p.Bus().Address})
+	}
+	if err := a.writeStatuses(rows, out, b.where(), names); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// writeStatuses prints the pools read for names (all pools when none);
+// where says which buses were searched.
+func (a *app) writeStatuses(rows []poolStatus, out output, where string, names []string) error {
+	if out == outputJSON {
+		out := make([]jsonStatus, len(rows))
+		for i, r := range rows {
+			out[i] = toJSONStatus(r)
+		}
+		return writeJSON(a.stdout, out)
+	}
+	if len(rows) == 0 && len(names) == 0 {
+		_, err := fmt.Fprintf(a.stdout, "No pools found (%s).\n", where)
+		return err
+	}
+	v := view{now: a.now(), color: a.color()}
+	for i, r := range rows {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		if err := writeStatus(a.stdout, r, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStatus is one pool in the look of systemctl status.
+func writeStatus(w io.Writer, r poolStatus, v view) error {
+	p := r.Pool
+	fmt.Fprintf(w, "%s %s\n", v.dot(p.State), clean(p.Name))
+	field(w, "State", stateLine(p))
+	field(w, "Workers", workersLine(p))
+	field(w, "Listen", p.Listen...)
+	if len(p.Command) > 0 {
+		field(w, "Command", clean(shellJoin(p.Command)))
+	}
+	field(w, "Main PID", fmt.Sprintf("%d (poold %s)", p.MainPID, clean(orDash(p.Version))))
+	if p.StatusText != "" {
+		field(w, "Status", fmt.Sprintf("%q", p.StatusText))
+	}
+	field(w, "Bus", fmt.Sprintf("%s (%s)", r.Bus.Kind, withoutGUID(r.Bus.Address)))
+	fmt.Fprintln(w)
+	return writeWorkers(w, r.Workers, v.now)
+}
+
+// labelWidth right-aligns labels as systemctl status does.
+const labelWidth = 11
+
+// field prints "   Label: value", further values on lines of their own.
+func field(w io.Writer, label string, values ...string) {
+	for i, v := range values {
+		if i > 0 {
+			label = ""
+		}
+		sep := ":"
+		if label == "" {
+			sep = " "
+		}
+		fmt.Fprintf(w, "%*s%s %s\n", labelWidth, label, sep, clean(v))
+	}
+}
+
+// stateLine: "running, 4/4 workers ready (1 starting), generation 2".
+func stateLine(p dbusapi.PoolInfo) string {
+	s := fmt.Sprintf("%s, %d/%d workers ready", orDash(p.State), p.ReadyWorkers, p.TargetWorkers)
+	switch {
+	case p.StartingWorkers > 0 && p.StoppingWorkers > 0:
+		s += fmt.Sprintf(" (%d starting, %d stopping)", p.StartingWorkers, p.StoppingWorkers)
+	case p.StartingWorkers > 0:
+		s += fmt.Sprintf(" (%d starting)", p.StartingWorkers)
+	case p.StoppingWorkers > 0:
+		s += fmt.Sprintf(" (%d stopping)", p.StoppingWorkers)
+	}
+	return s + fmt.Sprintf(", generation %d", p.Generation)
+}
+
+// workersLine: "target 4, max 8; 2 CPUs (cgroup cpu.max)".
+func workersLine(p dbusapi.PoolInfo) string {
+	s := fmt.Sprintf("target %d, max %d", p.TargetWorkers, p.MaxWorkers)
+	if p.WorkersReason != "" {
+		s += "; " + p.WorkersReason
+	}
+	return s
+}
+
+// writeWorkers is the table of a pool's workers.
+func writeWorkers(w io.Writer, workers []dbusapi.WorkerInfo, now time.Time) error {
+	if len(workers) == 0 {
+		_, err := fmt.Fprintln(w, "No workers.")
+		return err
+	}
+	t := newTable(w)
+	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tRSS\tCPU\tSTATUS")
+	for _, k := range workers {
+		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, clean(k.State),
+			k.Generation, uptime(k.StartedUSec, now), k.Restarts, age(k.LastHeartbeatUSec, now),
+			humanBytes(k.MemoryCurrent), cpuSeconds(k.CPUUsageNSec), orDash(clean(k.StatusText)))
+	}
+	return t.Flush()
+}
+
+// dot is systemctl's ●, coloured by state on a terminal.
+func (v view) dot(state string) string {
+	if !v.color {
+		return "●"
+	}
+	code := "0"
+	switch state {
+	case "running":
+		code = "0;1;32" // green
+	case "starting", "reloading", "stopping":
+		code = "0;1;33" // yellow
+	case "degraded":
+		code = "0;1;31" // red
+	}
+	return "\x1b[" + code + "m●\x1b[0m"
+}
