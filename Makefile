@@ -8,12 +8,13 @@ LDFLAGS := -X main.version=$(VERSION)
 PORT    ?= 3000
 WORKERS ?= 4
 
-.PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz clean
+.PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz man clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/poold ./cmd/poold
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/poolctl ./cmd/poolctl
 
 example-deps:
 	npm ci --prefix examples/express --no-audit --no-fund
@@ -40,6 +41,11 @@ test: deps example-deps vet lint
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./internal/notify/
+
+# poolctl's man pages and shell completions, from its command definitions.
+man:
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+	$(GO) run ./cmd/poolctl __generate --man docs/man --completions completions
 
 clean:
 	rm -rf bin dist

@@ -8,6 +8,8 @@ want=(
   python3-systemd  # a real sd_listen_fds worker in the end-to-end tests
   util-linux       # unshare, for the PID 1 test
   curl
+  dbus-daemon      # the private bus poold starts when run by hand; test buses
+  dbus-bin         # dbus-send, for the bus policy tests
 )
 missing=()
 for pkg in "${want[@]}"; do

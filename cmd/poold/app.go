@@ -4,14 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime"
 	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
 	"github.com/poold/poold/activation"
-	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/supervisor"
@@ -32,9 +30,12 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 			newRuntimeDir,
 			proc.NewReaper,
 			newSpawner,
+			newSizing,
 			newSupervisor,
 		),
-		fx.Invoke(runOrphanReaper, runSupervisor),
+		// Hooks run in this order and stop in reverse: the control plane
+		// outlives the drain.
+		fx.Invoke(runOrphanReaper, runControlPlane, runSupervisor),
 	)
 }
 
@@ -79,14 +80,8 @@ func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, re
 	})
 }
 
-func newSupervisor(cfg config.Config, sp *proc.Spawner, n *activation.Notifier, log *slog.Logger) (*supervisor.Supervisor, error) {
-	limits, err := cgroup.Read()
-	if err != nil {
-		log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
-	}
-	workers, reason := cfg.ResolveWorkers(limits, runtime.NumCPU())
-	log.Info("worker count", "pool", cfg.Name, "workers", workers, "reason", reason)
-	return supervisor.New(cfg.SupervisorOptions(workers), sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
+func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, log *slog.Logger) (*supervisor.Supervisor, error) {
+	return supervisor.New(cfg.SupervisorOptions(size.workers), sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
 }
 
 // runSupervisor starts the loop with a context of its own: OnStart's context

@@ -89,14 +89,16 @@ func start(t *testing.T, s spec) *pool {
 	return p
 }
 
-// protocolFree drops systemd's protocol variables, in case the tests run
-// under systemd: a test gives poold its own.
+// protocolFree drops systemd's protocol variables and the bus addresses, in
+// case the tests run under systemd or in a desktop session: a test gives
+// poold its own, and without them every pool gets a private bus.
 func protocolFree(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
 		key, _, _ := strings.Cut(kv, "=")
 		switch key {
-		case "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "INVOCATION_ID":
+		case "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "INVOCATION_ID",
+			"DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS", "MANAGERPID":
 			continue
 		}
 		out = append(out, kv)

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// pooldBin is the poold binary TestMain builds; self is this test binary,
-// which poold runs as a helper worker.
-var pooldBin, self string
+// pooldBin and poolctlBin are the binaries TestMain builds; self is this
+// test binary, which poold runs as a helper worker.
+var pooldBin, poolctlBin, self string
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(helperEnv); name != "" {
@@ -31,18 +31,34 @@ func setUpAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	pooldBin = filepath.Join(dir, "poold")
-	// With -race, poold is built with it too: a data race in poold makes it
-	// print "DATA RACE", which the harness reports.
-	args := []string{"build", "-o", pooldBin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, "github.com/poold/poold/cmd/poold")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: go build poold:", err)
+	if err := os.Chmod(dir, 0o755); err != nil { // tests run poolctl as nobody
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	pooldBin = filepath.Join(dir, "poold")
+	poolctlBin = filepath.Join(dir, "poolctl")
+	// poolctl is a short-lived client whose code the unit tests run with
+	// -race; built without it, it does not slow the tests down under load.
+	for bin, b := range map[string]struct {
+		pkg  string
+		race bool
+	}{pooldBin: {"./cmd/poold", raceEnabled}, poolctlBin: {"./cmd/poolctl", false}} {
+		if err := build(bin, b.pkg, b.race); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: go build %s: %v\n", b.pkg, err)
+			return 1
+		}
+	}
 	return m.Run()
+}
+
+// build builds a binary of the module, with the race detector if race: a
+// data race in poold makes it print "DATA RACE", which the harness reports.
+func build(bin, pkg string, race bool) error {
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "github.com/poold/poold/"+pkg[2:])...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/procstat"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// backend adapts the supervisor to dbusapi.Backend: it translates types and
+// errors and adds what the supervisor does not know (how the count was
+// chosen, the sockets, the workers' memory and CPU).
+type backend struct {
+	sup    *supervisor.Supervisor
+	size   sizing
+	static dbusapi.PoolInfo
+}
+
+func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket) *backend {
+	listen := make([]string, 0, len(socks))
+	for _, s := range socks {
+		listen = append(listen, s.Name+"="+s.Addr)
+	}
+	return &backend{sup: sup, size: size, static: dbusapi.PoolInfo{
+		Name:          cfg.Name,
+		Version:       version,
+		WorkersReason: size.reason,
+		ReadyMode:     cfg.Ready.String(),
+		Listen:        listen,
+		Command:       cfg.Command,
+		MainPID:       uint32(os.Getpid()),
+	}}
+}
+
+func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
+	st, err := b.sup.Status(ctx)
+	if err != nil {
+		return dbusapi.Status{}, apiError(err)
+	}
+	pool := b.static
+	pool.State = st.State.String()
+	pool.StatusText = st.Summary
+	pool.TargetWorkers = uint32(st.Target)
+	if st.Target != b.size.workers {
+		pool.WorkersReason = fmt.Sprintf("%d workers set by Scale; started with %s", st.Target, b.size.reason)
+	}
+	pool.MaxWorkers = uint32(st.MaxWorkers)
+	pool.ReadyWorkers = uint32(st.Ready)
+	pool.StartingWorkers = uint32(st.Starting)
+	pool.StoppingWorkers = uint32(st.Stopping)
+	pool.Generation = uint32(st.Generation)
+	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
+	for _, w := range st.Workers {
+		workers = append(workers, workerInfo(w))
+	}
+	return dbusapi.Status{Pool: pool, Workers: workers}, nil
+}
+
+func workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
+	info := dbusapi.WorkerInfo{
+		ID:                uint64(w.ID),
+		Slot:              uint32(w.Slot),
+		PID:               uint32(w.PID),
+		State:             w.State.String(),
+		Generation:        uint32(w.Generation),
+		StartedUSec:       usec(w.Started),
+		ReadyUSec:         usec(w.ReadySince),
+		LastHeartbeatUSec: usec(w.LastHeartbeat),
+		Restarts:          uint32(w.Restarts),
+		StatusText:        w.StatusText,
+	}
+	if s, err := procstat.Read(w.PID); err == nil { // gone already: leave 0, "unknown"
+		info.MemoryCurrent = s.RSS
+		info.CPUUsageNSec = uint64(s.CPU.Nanoseconds())
+	}
+	return info
+}
+
+func usec(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixMicro())
+}
+
+func (b *backend) Scale(ctx context.Context, workers int, allowZero bool) error {
+	zero := supervisor.RefuseZero
+	if allowZero {
+		zero = supervisor.AllowZero
+	}
+	return apiError(b.sup.Scale(ctx, workers, zero))
+}
+
+func (b *backend) Reload(ctx context.Context) (int, error) {
+	gen, err := b.sup.Reload(ctx)
+	return gen, apiError(err)
+}
+
+func (b *backend) RestartWorker(ctx context.Context, slot int) error {
+	return apiError(b.sup.RestartWorker(ctx, slot))
+}
+
+func (b *backend) SignalWorkers(ctx context.Context, slot int, sig syscall.Signal) error {
+	return apiError(b.sup.Signal(ctx, slot, sig))
+}
+
+func (b *backend) Changes() <-chan struct{} { return b.sup.Changes() }
+
+// apiError marks supervisor errors with the dbusapi kind that names them on
+// the bus.
+func apiError(err error) error {
+	var reloadErr *supervisor.ReloadError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, supervisor.ErrInvalidArgument):
+		return dbusapi.WithKind(dbusapi.ErrInvalidArgument, err)
+	case errors.Is(err, supervisor.ErrBusy):
+		return dbusapi.WithKind(dbusapi.ErrBusy, err)
+	case errors.Is(err, supervisor.ErrShuttingDown), errors.Is(err, supervisor.ErrStopped):
+		return dbusapi.WithKind(dbusapi.ErrShuttingDown, err)
+	case errors.Is(err, supervisor.ErrNoSuchWorker):
+		return dbusapi.WithKind(dbusapi.ErrNoSuchWorker, err)
+	case errors.As(err, &reloadErr):
+		return dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
+	}
+	return err
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"runtime"
+
+	"go.uber.org/fx"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// sizing is the worker count poold started with and why.
+type sizing struct {
+	workers int
+	reason  string
+}
+
+func newSizing(cfg config.Config, log *slog.Logger) sizing {
+	limits, err := cgroup.Read()
+	if err != nil {
+		log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
+	}
+	workers, reason := cfg.ResolveWorkers(limits, runtime.NumCPU())
+	log.Info("worker count", "pool", cfg.Name, "workers", workers, "reason", reason)
+	return sizing{workers: workers, reason: reason}
+}
+
+// controlPlaneGroup may change any pool, besides root and the pool's owner.
+const controlPlaneGroup = "poold"
+
+// controlPlane is the pool's D-Bus server and its connection.
+type controlPlane struct {
+	conn *dbusapi.ServerConn
+	srv  *dbusapi.Server
+}
+
+// runControlPlane serves the pool on D-Bus. It starts before the supervisor
+// and stops after it, so that poolctl sees the drain. A bus that cannot be
+// reached leaves the pool running without a control plane; another pool of
+// the same name on the bus stops start-up.
+func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
+	socks []activation.Socket, dir runtimeDir, log *slog.Logger) {
+	backend := newBackend(cfg, sup, size, socks)
+	var cp *controlPlane
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			var err error
+			cp, err = startControlPlane(ctx, cfg.Bus, cfg, backend, dir, log)
+			if err != nil && cfg.Bus == dbusapi.BusModeAuto && !errors.Is(err, dbusapi.ErrNameTaken) && cp != nil && cp.conn.Kind == dbusapi.BusSystem {
+				// Typically the bus policy is not installed, or this user
+				// is not in the poold group.
+				log.Warn("cannot serve on the system bus; using a private bus", "err", err)
+				cp, err = startControlPlane(ctx, dbusapi.BusModePrivate, cfg, backend, dir, log)
+			}
+			switch {
+			case errors.Is(err, dbusapi.ErrNameTaken):
+				return err
+			case err != nil:
+				log.Warn("no control plane: poolctl cannot reach this pool", "err", err)
+				cp = nil
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			if cp == nil {
+				return nil
+			}
+			return errors.Join(cp.srv.Stop(), cp.conn.Close())
+		},
+	})
+}
+
+// startControlPlane connects to the bus mode chooses and serves the pool on
+// it. On a failure after connecting it returns the closed connection too, so
+// the caller knows which bus failed.
+func startControlPlane(ctx context.Context, mode string, cfg config.Config, backend *backend, dir runtimeDir, log *slog.Logger) (*controlPlane, error) {
+	conn, err := dbusapi.ConnectServer(ctx, dbusapi.ServerBusOptions{
+		Mode:         mode,
+		UnderSystemd: systemdUnit() != "",
+		RuntimeDir:   string(dir),
+		Getenv:       os.Getenv,
+		Log:          log,
+	})
+	if err != nil || conn == nil { // conn is nil for --bus none
+		return nil, err
+	}
+	auth := dbusapi.NewAuthorizer(conn.Conn, os.Getuid(), controlPlaneGroup)
+	srv := dbusapi.NewServer(conn.Conn, conn.Kind, cfg.Name, backend, auth, log)
+	cp := &controlPlane{conn: conn, srv: srv}
+	if err := srv.Start(); err != nil {
+		return cp, errors.Join(err, conn.Close())
+	}
+	return cp, nil
+}
