@@ -10,6 +10,8 @@ want=(
   curl
   dbus-daemon      # the private bus poold starts when run by hand; test buses
   dbus-bin         # dbus-send, for the bus policy tests
+  openssh-server   # sshd, run by a test on a loopback port for poolctl -H
+  openssh-client
 )
 missing=()
 for pkg in "${want[@]}"; do
@@ -23,5 +25,12 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "deps: installing ${missing[*]}"
+# Packages with a service (openssh-server) must not start it: the tests run
+# their own instances. policy-rc.d is Debian's switch for that.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
