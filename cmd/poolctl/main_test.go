@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/rundir"
 )
 
 // result is one poolctl run.
@@ -20,9 +21,13 @@ type result struct {
 }
 
 // env is a fake environment; the system bus is one that refuses
-// connections, so that tests never reach the machine's.
+// connections and private buses are looked for in a directory that does not
+// exist, so that tests never reach the machine's pools.
 func env(kv ...string) func(string) string {
-	m := map[string]string{"DBUS_SYSTEM_BUS_ADDRESS": "unix:abstract=poolctl-test-no-such-bus"}
+	m := map[string]string{
+		"DBUS_SYSTEM_BUS_ADDRESS": "unix:abstract=poolctl-test-no-such-bus",
+		rundir.BaseEnv:            "/nonexistent/poolctl-test",
+	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}

@@ -31,13 +31,20 @@ const (
 	LockFile = "lock"
 	// busSuffix names a runtime directory's bus directory.
 	busSuffix = ".bus"
+	// BaseEnv names the variable that overrides every other rule: poold
+	// keeps its runtime directories there and poolctl looks there only (for
+	// unusual layouts, and tests that must not see the host's pools).
+	BaseEnv = "POOLD_RUNTIME_BASE"
 )
 
 // Base is the directory holding the runtime directories of the pools that
-// user uid runs with this environment: systemd's RuntimeDirectory= (its first
-// entry) when set, else RootBase for root, else $XDG_RUNTIME_DIR/poold, else
-// $TMPDIR/poold-UID.
+// user uid runs with this environment: $POOLD_RUNTIME_BASE when set, else
+// systemd's RuntimeDirectory= (its first entry) when set, else RootBase for
+// root, else $XDG_RUNTIME_DIR/poold, else $TMPDIR/poold-UID.
 func Base(getenv func(string) string, uid int) string {
+	if d := getenv(BaseEnv); d != "" {
+		return d
+	}
 	if d, _, _ := strings.Cut(getenv("RUNTIME_DIRECTORY"), ":"); d != "" {
 		return d
 	}
@@ -61,7 +68,8 @@ func RuntimeDirOf(busDir string) (runtimeDir string, ok bool) {
 }
 
 // SearchBases lists, first to last and without duplicates, the bases where
-// poolctl run by uid looks for private buses:
+// poolctl run by uid looks for private buses: $POOLD_RUNTIME_BASE alone when
+// set, else
 //
 //   - Base for this environment, then RootBase: pools run by root by hand
 //     are readable by every local user;
@@ -80,6 +88,9 @@ func RuntimeDirOf(busDir string) (runtimeDir string, ok bool) {
 // shadow the user's own pools, and changing them is not allowed anyway
 // unless in group poold (who can still name the bus explicitly).
 func SearchBases(getenv func(string) string, uid int) []string {
+	if d := getenv(BaseEnv); d != "" {
+		return []string{d}
+	}
 	return searchBases(getenv, uid, "/run/user")
 }
 

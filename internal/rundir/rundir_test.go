@@ -107,3 +107,17 @@ func TestSearchBasesRoot(t *testing.T) {
 		t.Errorf("SearchBases =\n%q, want\n%q", ours, want)
 	}
 }
+
+func TestBaseEnvOverridesEverything(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{BaseEnv: "/srv/pools", "RUNTIME_DIRECTORY": "/run/app", "XDG_RUNTIME_DIR": "/run/user/7"}[k]
+	}
+	for _, uid := range []int{0, 7} {
+		if got := Base(getenv, uid); got != "/srv/pools" {
+			t.Errorf("Base(uid %d) = %q, want $%s", uid, got, BaseEnv)
+		}
+		if got := SearchBases(getenv, uid); len(got) != 1 || got[0] != "/srv/pools" {
+			t.Errorf("SearchBases(uid %d) = %q, want only $%s", uid, got, BaseEnv)
+		}
+	}
+}
