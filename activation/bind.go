@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,10 +39,10 @@ var errPathNotSocket = errors.New("path exists and is not a socket")
 //
 // Errors are *BindError naming the socket; on an error, the sockets already
 // bound are closed.
-func Bind(specs []ListenSpec) ([]Socket, error) {
+func Bind(specs []ListenSpec, opts ...BindOption) ([]Socket, error) {
 	socks := make([]Socket, 0, len(specs))
 	for _, spec := range specs {
-		s, err := bind(spec)
+		s, err := bind(spec, slices.Contains(opts, SharePort))
 		if err != nil {
 			berr := &BindError{Spec: spec, Err: err}
 			if cerr := CloseAll(socks); cerr != nil {
@@ -54,7 +55,16 @@ func Bind(specs []ListenSpec) ([]Socket, error) {
 	return socks, nil
 }
 
-func bind(spec ListenSpec) (Socket, error) {
+// BindOption changes how Bind creates sockets.
+type BindOption int
+
+const (
+	// SharePort sets SO_REUSEPORT on TCP sockets, so that Replicate can add
+	// sockets to their address (the balanced and sticky distributions).
+	SharePort BindOption = iota + 1
+)
+
+func bind(spec ListenSpec, sharePort bool) (Socket, error) {
 	name := spec.name()
 	if err := checkName(name); err != nil {
 		return Socket{}, err
@@ -63,7 +73,7 @@ func bind(spec ListenSpec) (Socket, error) {
 	var err error
 	switch spec.Network {
 	case "tcp":
-		fd, err = listenInet(spec.Address)
+		fd, err = listenInet(spec.Address, sharePort)
 	case "unix":
 		fd, err = listenUnix(spec.Address)
 	default:
@@ -80,20 +90,20 @@ func bind(spec ListenSpec) (Socket, error) {
 	return s, nil
 }
 
-func listenInet(address string) (int, error) {
+func listenInet(address string, sharePort bool) (int, error) {
 	ip, port, err := parseInet(address)
 	if err != nil {
 		return -1, err
 	}
 	if ip.Is4() {
-		return listenOn(unix.AF_INET, &unix.SockaddrInet4{Addr: ip.As4(), Port: int(port)})
+		return listenOn(unix.AF_INET, &unix.SockaddrInet4{Addr: ip.As4(), Port: int(port)}, sharePort)
 	}
 	if ip.Is6() {
-		return listenOn(unix.AF_INET6, &unix.SockaddrInet6{Addr: ip.As16(), Port: int(port)})
+		return listenOn(unix.AF_INET6, &unix.SockaddrInet6{Addr: ip.As16(), Port: int(port)}, sharePort)
 	}
-	fd, err := listenOn(unix.AF_INET6, &unix.SockaddrInet6{Port: int(port)})
+	fd, err := listenOn(unix.AF_INET6, &unix.SockaddrInet6{Port: int(port)}, sharePort)
 	if errors.Is(err, unix.EAFNOSUPPORT) {
-		return listenOn(unix.AF_INET, &unix.SockaddrInet4{Port: int(port)})
+		return listenOn(unix.AF_INET, &unix.SockaddrInet4{Port: int(port)}, sharePort)
 	}
 	return fd, err
 }
@@ -107,11 +117,11 @@ func listenUnix(path string) (int, error) {
 			return -1, err
 		}
 	}
-	return listenOn(unix.AF_UNIX, &unix.SockaddrUnix{Name: path})
+	return listenOn(unix.AF_UNIX, &unix.SockaddrUnix{Name: path}, false)
 }
 
 // listenOn returns a blocking, close-on-exec socket listening on sa.
-func listenOn(family int, sa unix.Sockaddr) (int, error) {
+func listenOn(family int, sa unix.Sockaddr, sharePort bool) (int, error) {
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
@@ -119,6 +129,12 @@ func listenOn(family int, sa unix.Sockaddr) (int, error) {
 	if err := setOptions(fd, family); err != nil {
 		unix.Close(fd)
 		return -1, err
+	}
+	if sharePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			unix.Close(fd)
+			return -1, os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+		}
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
