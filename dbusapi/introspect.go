@@ -94,6 +94,7 @@ const managerXML = introspectHeader + `<node>
   <property name="Command" type="as" access="read"` + constProp + `
   <property name="MainPID" type="u" access="read"` + constProp + `
   <property name="Bus" type="s" access="read"` + constProp + `
+  <property name="Distribution" type="s" access="read"` + constProp + `
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

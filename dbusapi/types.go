@@ -20,6 +20,7 @@ type PoolInfo struct {
 	Command         []string
 	MainPID         uint32
 	Bus             string // "system", "session" or "private"
+	Distribution    string // how connections reach the workers: "shared", "balanced" or "sticky"
 }
 
 // WorkerInfo is one worker object's properties. Its field order is the D-Bus

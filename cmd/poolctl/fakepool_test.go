@@ -42,6 +42,7 @@ func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
 		Name: name, Version: "test", State: "running", TargetWorkers: uint32(workers), MaxWorkers: 8,
 		ReadyWorkers: uint32(workers), Generation: 1, Listen: []string{"http=127.0.0.1:3000"},
 		Command: []string{"node", "server.js"}, MainPID: 4242, Bus: "session",
+		Distribution: "shared",
 	}}
 	for slot := range workers {
 		f.workers = append(f.workers, f.newWorker(uint32(slot), "ready", 1))

@@ -39,6 +39,7 @@ type (
 		Command         []string `json:"command"`
 		MainPID         uint32   `json:"main_pid"`
 		Bus             string   `json:"bus"`
+		Distribution    string   `json:"distribution"`
 	}
 	jsonWorker struct {
 		ID                uint64          `json:"id"`

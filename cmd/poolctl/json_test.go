@@ -32,13 +32,13 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("top level: %s", b.String())
 	}
 	pool := got[0]["pool"].(map[string]any)
-	wantPool := []string{"bus", "bus_address", "command", "generation", "listen", "main_pid", "max_workers",
+	wantPool := []string{"bus", "bus_address", "command", "distribution", "generation", "listen", "main_pid", "max_workers",
 		"name", "ready_mode", "ready_workers", "starting_workers", "state", "status_text", "stopping_workers",
 		"target_workers", "version", "workers_reason"}
 	if !reflect.DeepEqual(keys(pool), wantPool) {
 		t.Errorf("pool keys %v\nwant %v", keys(pool), wantPool)
 	}
-	if pool["name"] != "express" || pool["main_pid"] != 1200.0 || pool["bus_address"] != "unix:path=/run/dbus/system_bus_socket,guid=0123abcd" {
+	if pool["name"] != "express" || pool["main_pid"] != 1200.0 || pool["distribution"] != "sticky" || pool["bus_address"] != "unix:path=/run/dbus/system_bus_socket,guid=0123abcd" {
 		t.Errorf("pool values: %v", pool)
 	}
 	workers := got[0]["workers"].([]any)

@@ -19,9 +19,10 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show pools and their workers",
 		Long: `Show each named pool, or every pool when none is named, in the look of
 systemctl status: its state, worker counts and why the pool has its target
-count, its sockets, command, main PID and status text, then a table of its
-workers with their slot, PID, state, generation, uptime, restarts, last
-heartbeat, resident memory, CPU time and status text.
+count, its sockets and how their connections reach the workers (poold's
+--distribution: shared, balanced or sticky), command, main PID and status
+text, then a table of its workers with their slot, PID, state, generation,
+uptime, restarts, last heartbeat, resident memory, CPU time and status text.
 
 With --json, print a JSON array with one {"pool": ..., "workers": [...]}
 object per pool.`,
@@ -102,6 +103,9 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 	field(w, "State", stateLine(p))
 	field(w, "Workers", workersLine(p))
 	field(w, "Listen", p.Listen...)
+	if p.Distribution != "" { // empty from a poold older than --distribution
+		field(w, "Connections", p.Distribution)
+	}
 	if len(p.Command) > 0 {
 		field(w, "Command", clean(shellJoin(p.Command)))
 	}

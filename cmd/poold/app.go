@@ -11,6 +11,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/supervisor"
 )
@@ -29,13 +30,14 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 			newSockets,
 			newRuntimeDir,
 			proc.NewReaper,
+			newGroup,
 			newSpawner,
 			newSizing,
 			newSupervisor,
 		),
 		// Hooks run in this order and stop in reverse: the control plane
 		// outlives the drain.
-		fx.Invoke(runOrphanReaper, runControlPlane, runSupervisor),
+		fx.Invoke(runOrphanReaper, runControlPlane, runSupervisor, runDistributor),
 	)
 }
 
@@ -66,17 +68,22 @@ func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtim
 	return dir, nil
 }
 
-func newSpawner(cfg config.Config, socks []activation.Socket, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {
+func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {
+	var slotSockets func(int) ([]activation.Socket, error)
+	if cfg.Distribution != distribute.Shared {
+		slotSockets = g.Sockets
+	}
 	return proc.NewSpawner(proc.Config{
-		Pool:       cfg.Name,
-		Command:    cfg.Command,
-		Sockets:    socks,
-		RuntimeDir: string(dir),
-		Env:        os.Environ(),
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Reaper:     reaper,
-		Log:        log,
+		Pool:        cfg.Name,
+		Command:     cfg.Command,
+		Sockets:     socks,
+		SlotSockets: slotSockets,
+		RuntimeDir:  string(dir),
+		Env:         os.Environ(),
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Reaper:      reaper,
+		Log:         log,
 	})
 }
 

@@ -19,9 +19,10 @@ import (
 // errors and adds what the supervisor does not know (how the count was
 // chosen, the sockets, the workers' memory and CPU).
 type backend struct {
-	sup    *supervisor.Supervisor
-	size   sizing
-	static dbusapi.PoolInfo
+	sup     *supervisor.Supervisor
+	size    sizing
+	static  dbusapi.PoolInfo
+	changes <-chan struct{} // the server's subscription to the supervisor
 }
 
 func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket) *backend {
@@ -29,7 +30,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, size: size, static: dbusapi.PoolInfo{
+	return &backend{sup: sup, size: size, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
 		Name:          cfg.Name,
 		Version:       version,
 		WorkersReason: size.reason,
@@ -37,6 +38,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 		Listen:        listen,
 		Command:       cfg.Command,
 		MainPID:       uint32(os.Getpid()),
+		Distribution:  cfg.Distribution.String(),
 	}}
 }
 
@@ -112,7 +114,7 @@ func (b *backend) SignalWorkers(ctx context.Context, slot int, sig syscall.Signa
 	return apiError(b.sup.Signal(ctx, slot, sig))
 }
 
-func (b *backend) Changes() <-chan struct{} { return b.sup.Changes() }
+func (b *backend) Changes() <-chan struct{} { return b.changes }
 
 // apiError marks supervisor errors with the dbusapi kind that names them on
 // the bus.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/config"
 )
 
@@ -28,7 +29,11 @@ func openSockets(cfg config.Config, log *slog.Logger) ([]activation.Socket, erro
 	if len(cfg.Listen) == 0 {
 		return nil, errNoSockets
 	}
-	socks, err = activation.Bind(cfg.Listen)
+	var opts []activation.BindOption
+	if cfg.Distribution != distribute.Shared {
+		opts = append(opts, activation.SharePort)
+	}
+	socks, err = activation.Bind(cfg.Listen, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	Command      []string
 	Version      bool   // --version: print it and exit
 	Bus          string // --bus: dbusapi.BusMode*, where the control plane is served
+
+	// Distribution is how connections reach the workers: one shared socket,
+	// or one SO_REUSEPORT socket per slot (TCP sockets only).
+	Distribution distribute.Mode
 
 	// MaxUnavailable is how many workers a reload may stop at once, each
 	// before its replacement starts; 0 starts each new worker beside the old

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -40,14 +41,15 @@ func TestParse(t *testing.T) {
 
 func TestParseReportsEveryProblem(t *testing.T) {
 	_, err := Parse([]string{"--listen", "nonsense", "--workers", "-1", "--ready", "tcp",
-		"--stop-timeout", "0s", "--worker-memory", "lots", "--log-level", "loud", "--name", "a/b"}, env(), io.Discard)
+		"--stop-timeout", "0s", "--worker-memory", "lots", "--log-level", "loud", "--name", "a/b",
+		"--distribution", "round-robin"}, env(), io.Discard)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
 		`"nonsense"`, `--workers="-1": want a whole number`, "--ready: ready mode \"tcp\"",
 		"--stop-timeout 0s: want a positive duration", "--worker-memory", `--log-level "loud"`,
-		`--name "a/b"`, "no worker command",
+		`--name "a/b"`, `--distribution: distribution "round-robin"`, "no worker command",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -184,5 +186,44 @@ func TestUsageMentionsMaxUnavailable(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "-max-unavailable") {
 		t.Fatalf("usage lacks --max-unavailable:\n%s", b.String())
+	}
+}
+
+func TestDistribution(t *testing.T) {
+	tests := []struct {
+		give    []string
+		want    distribute.Mode
+		wantErr string
+	}{
+		{nil, distribute.Shared, ""},
+		{[]string{"--distribution", "shared"}, distribute.Shared, ""},
+		{[]string{"--distribution", "balanced"}, distribute.Balanced, ""},
+		{[]string{"--distribution=sticky"}, distribute.Sticky, ""},
+		{[]string{"--distribution", "Sticky"}, 0, `--distribution: distribution "Sticky"`},
+		{[]string{"--distribution", ""}, 0, `--distribution: distribution ""`},
+	}
+	for _, tt := range tests {
+		c, err := Parse(append(tt.give, "--", "x"), env(), io.Discard)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) error = %v, want %q", tt.give, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.Distribution != tt.want {
+			t.Errorf("Parse(%q) = %v, %v; want %v", tt.give, c.Distribution, err, tt.want)
+		}
+	}
+}
+
+func TestUsageMentionsDistribution(t *testing.T) {
+	var b strings.Builder
+	if _, err := Parse([]string{"--help"}, env(), &b); err != ErrHelp {
+		t.Fatalf("Parse(--help) = %v", err)
+	}
+	for _, want := range []string{"-distribution string", "shared", "balanced", "sticky", "(default \"shared\")"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -26,9 +27,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
-	var workers, memory, ready, level, bus string
+	var workers, memory, ready, level, bus, distribution string
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
+	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
 	fs.StringVar(&workers, "workers", "", "worker count `N` or auto (default: $POOLD_WORKERS, $WEB_CONCURRENCY, else auto from the cgroup's CPU and memory limits)")
 	fs.IntVar(&c.MaxWorkers, "max-workers", DefaultMaxWorkers, "upper bound for the worker count")
 	fs.StringVar(&memory, "worker-memory", "", "memory one worker needs (`SIZE`, e.g. 512M): auto sizing divides the cgroup's memory limit by it")
@@ -66,6 +68,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	}
 	if c.Ready, err = supervisor.ParseReadyMode(ready); err != nil {
 		errs = append(errs, fmt.Errorf("--ready: %w", err))
+	}
+	if c.Distribution, err = distribute.ParseMode(distribution); err != nil {
+		errs = append(errs, fmt.Errorf("--distribution: %w", err))
 	}
 	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
 		errs = append(errs, fmt.Errorf("--bus: %w", err))

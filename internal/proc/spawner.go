@@ -20,6 +20,13 @@ type Config struct {
 	Pool    string
 	Command []string // the worker command and its arguments
 	Sockets []activation.Socket
+	// SlotSockets, when set, gives the sockets of one slot: the same count,
+	// names and order as Sockets (checked at each spawn), each one of its
+	// slot's own, typically bound to the same address with SO_REUSEPORT.
+	// Workers of that slot get them as fds 3.. instead of Sockets. The
+	// spawner neither keeps nor closes them: the caller keeps them open at
+	// least until Spawn returns. When nil, every worker gets Sockets.
+	SlotSockets func(slot int) ([]activation.Socket, error)
 	// RuntimeDir holds the workers' notify sockets; the caller creates it,
 	// accessible to poold and the workers only.
 	RuntimeDir string
@@ -38,6 +45,7 @@ type Spawner struct {
 	files          []*os.File
 	fdNames        string
 	inodes         map[uint64]bool
+	slotSockets    func(slot int) ([]activation.Socket, error)
 	runtimeDir     string
 	baseEnv        []string
 	stdout, stderr *os.File
@@ -51,8 +59,9 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 		return nil, errors.New("no worker command: give it after --, e.g. poold --listen :3000 -- node server.js")
 	}
 	s := &Spawner{
-		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, runtimeDir: cfg.RuntimeDir,
-		baseEnv: inheritable(cfg.Env), stdout: cfg.Stdout, stderr: cfg.Stderr, reaper: cfg.Reaper, log: cfg.Log,
+		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
+		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stdout: cfg.Stdout, stderr: cfg.Stderr,
+		reaper: cfg.Reaper, log: cfg.Log,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
 	if s.reaper == nil {
@@ -75,6 +84,10 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 // Spawn starts one worker through the trampoline and the goroutines that
 // report on it.
 func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supervisor.Process, error) {
+	files, inodes, err := s.socketsFor(req.Slot)
+	if err != nil {
+		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
+	}
 	sockPath := filepath.Join(s.runtimeDir, fmt.Sprintf("w%d.notify", req.ID))
 	ns, err := notify.Listen(sockPath)
 	if err != nil {
@@ -84,7 +97,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		Path:        "/proc/self/exe",
 		Args:        append([]string{TrampolineArg0}, s.command...),
 		Env:         s.workerEnv(req, sockPath),
-		ExtraFiles:  s.files,
+		ExtraFiles:  files,
 		Stdout:      s.stdout,
 		Stderr:      s.stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
@@ -97,9 +110,38 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	go readNotify(ns, req.ID, sink)
 	go s.wait(p, ns, req.ID, sink)
 	if req.ProbeListening {
-		go probeListening(p, s.inodes, req.ID, sink)
+		go probeListening(p, inodes, req.ID, sink)
 	}
 	return p, nil
+}
+
+// socketsFor is what a worker of slot gets as fds 3.., and the inodes the
+// listening probe looks for: the pool's sockets, or the slot's own.
+func (s *Spawner) socketsFor(slot int) ([]*os.File, map[uint64]bool, error) {
+	if s.slotSockets == nil {
+		return s.files, s.inodes, nil
+	}
+	socks, err := s.slotSockets(slot)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sockets of slot %d: %w", slot, err)
+	}
+	if len(socks) != len(s.sockets) {
+		return nil, nil, fmt.Errorf("sockets of slot %d: got %d, want %d like the pool", slot, len(socks), len(s.sockets))
+	}
+	files := make([]*os.File, len(socks))
+	inodes := make(map[uint64]bool, len(socks))
+	for i, sock := range socks {
+		if sock.Name != s.sockets[i].Name {
+			return nil, nil, fmt.Errorf("sockets of slot %d: socket %d is %q, want %q like the pool", slot, i, sock.Name, s.sockets[i].Name)
+		}
+		ino, err := sock.Inode()
+		if err != nil {
+			return nil, nil, fmt.Errorf("sockets of slot %d: socket %q: %w", slot, sock.Name, err)
+		}
+		files[i] = sock.File
+		inodes[ino] = true
+	}
+	return files, inodes, nil
 }
 
 func readNotify(ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink) {

@@ -1,10 +1,8 @@
 package proc
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,7 +51,9 @@ type fixture struct {
 	sink    chanSink
 }
 
-func newFixture(t *testing.T, helper string) *fixture {
+// newFixture makes a spawner of helper workers for one TCP pool socket,
+// "http"; configure changes its Config before the spawner is made.
+func newFixture(t *testing.T, helper string, configure ...func(*Config)) *fixture {
 	t.Helper()
 	socks, err := activation.Bind([]activation.ListenSpec{{Name: "http", Network: "tcp", Address: "127.0.0.1:0"}})
 	if err != nil {
@@ -65,12 +65,16 @@ func newFixture(t *testing.T, helper string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	sp, err := NewSpawner(Config{
+	cfg := Config{
 		Pool: "test", Command: []string{os.Args[0]}, Sockets: socks, RuntimeDir: dir,
 		Env: append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99",
 			"WEB_CONCURRENCY=8"),
 		Stdout: os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	sp, err := NewSpawner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,15 +104,7 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	if n := next[supervisor.Notified](t, f.sink); n.ID != 7 || !n.Datagram.Message.Ready || n.Datagram.PID != p.PID() {
 		t.Fatalf("notification %+v, want READY=1 from worker 7 (pid %d)", n, p.PID())
 	}
-	resp, err := http.Get("http://" + f.sockets[0].Addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var got contract
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
-		t.Fatal(err)
-	}
+	got := askWorker(t, f.sockets[0].Addr)
 	if got.PID != p.PID() || got.ListenPID != strconv.Itoa(p.PID()) {
 		t.Errorf("pid %d LISTEN_PID %q, want both %d", got.PID, got.ListenPID, p.PID())
 	}

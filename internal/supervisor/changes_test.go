@@ -8,19 +8,22 @@ import (
 	"github.com/poold/poold/internal/notify"
 )
 
-// changed reports whether Changes received since the last call, and
-// consumes it. Two barriers: the loop publishes at the top of the iteration
-// after the one that replied to the first.
-func (p *pool) changed() bool {
+// received reports whether c received since the last call, and consumes it.
+// Two barriers: the loop publishes at the top of the iteration after the one
+// that replied to the first.
+func (p *pool) received(c <-chan struct{}) bool {
 	p.status()
 	p.status()
 	select {
-	case <-p.sup.Changes():
+	case <-c:
 		return true
 	default:
 		return false
 	}
 }
+
+// changed is received for the pool's own subscription, made before Run.
+func (p *pool) changed() bool { return p.received(p.changes) }
 
 func (p *pool) notified(id WorkerID, m notify.Message) {
 	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
@@ -64,10 +67,44 @@ func TestChangesCoalesce(t *testing.T) {
 	p.ready(spawns[1].req.ID)
 	p.status()
 	p.status()
-	if n := len(p.sup.Changes()); n != 1 {
+	if n := len(p.changes); n != 1 {
 		t.Fatalf("%d pending changes after two, want them coalesced into 1", n)
 	}
 	if p.changed(); p.changed() {
 		t.Fatal("a change left over after the coalesced one was read")
+	}
+}
+
+func TestEverySubscriberSeesEachChange(t *testing.T) {
+	p := startPool(t, Options{Workers: 1}, nil)
+	w := p.spawns()[0].req.ID
+	p.changed()
+	late := p.sup.Subscribe() // after Run started
+	if p.received(late) {
+		t.Fatal("a subscriber made after the last change received it")
+	}
+
+	p.ready(w)
+	if !p.received(late) || !p.changed() {
+		t.Fatal("READY=1 did not reach both subscribers")
+	}
+
+	// A reader that leaves its channel full neither blocks the loop nor
+	// keeps the other from seeing the next change.
+	p.notified(w, notify.Message{Status: "warm", HasStatus: true})
+	if !p.changed() {
+		t.Fatal("STATUS= did not reach the pool's subscriber")
+	}
+	p.notified(w, notify.Message{Status: "hot", HasStatus: true})
+	if !p.changed() {
+		t.Fatal("second STATUS= did not reach the pool's subscriber")
+	}
+	if !p.received(late) || p.received(late) {
+		t.Fatal("the idle subscriber did not get exactly one coalesced change")
+	}
+
+	p.status()
+	if p.received(late) || p.changed() {
+		t.Fatal("a Status call made a subscriber receive")
 	}
 }

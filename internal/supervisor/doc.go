@@ -26,6 +26,6 @@
 //   - every worker that was stopped gets SIGKILL once its stop timeout passes;
 //   - systemd's watchdog is pinged from the loop itself, so a stalled loop
 //     stops the pings and systemd restarts the service;
-//   - Changes receives after every loop iteration that changed what Status
-//     returns, and never because of a Status request.
+//   - every Subscribe channel receives after every loop iteration that
+//     changed what Status returns, and never because of a Status request.
 package supervisor

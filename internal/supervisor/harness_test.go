@@ -157,6 +157,7 @@ type pool struct {
 	notifier *fakeNotifier
 	cancel   context.CancelFunc
 	runErr   chan error
+	changes  <-chan struct{} // subscribed before Run started
 }
 
 func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
@@ -171,6 +172,7 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 		t.Fatal(err)
 	}
 	p.sup = sup
+	p.changes = sup.Subscribe()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() { p.runErr <- sup.Run(ctx) }()

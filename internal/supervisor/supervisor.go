@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -30,7 +31,9 @@ type Supervisor struct {
 	events  chan any
 	done    chan struct{}
 	started chan struct{}
-	changes chan struct{}
+
+	subMu       sync.Mutex      // guards subscribers, appended by Subscribe from any goroutine
+	subscribers []chan struct{} // one per Subscribe call, signalled by publish
 
 	// Owned by the loop goroutine.
 	workers      map[WorkerID]*worker
@@ -43,7 +46,7 @@ type Supervisor struct {
 	toldReady    bool   // READY=1 sent since the start or the last reload
 	wasReady     bool   // READY=1 sent at least once
 	lastSummary  string
-	published    Status // the snapshot Changes last announced
+	published    Status // the snapshot publish last announced
 	nextPing     time.Time
 	timerAt      time.Time
 	stopTimer    func() bool
@@ -74,7 +77,6 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		events:     make(chan any, 256),
 		done:       make(chan struct{}),
 		started:    make(chan struct{}),
-		changes:    make(chan struct{}, 1),
 		workers:    make(map[WorkerID]*worker),
 		generation: 1,
 	}, nil
