@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/poold/poold/activation"
 )
 
 // getFrom asks url on a new connection from the local address src.
@@ -142,5 +145,61 @@ func sameSlots(t *testing.T, when string, want, got []string) {
 		if got[i] != want[i] {
 			t.Errorf("%s: %s went to slot %s, before to %s", when, source(i), got[i], want[i])
 		}
+	}
+}
+
+// activated runs poold the way systemd activates it: the socket as fd 3,
+// LISTEN_FDS and LISTEN_PID set to poold's own PID.
+func activated(socks []activation.Socket, args ...string) spec {
+	return spec{
+		wrap:   []string{"sh", "-c", `LISTEN_PID=$$ exec "$@"`, "sh"},
+		env:    []string{"LISTEN_FDS=1", "LISTEN_FDNAMES=http"},
+		files:  []*os.File{socks[0].File},
+		args:   args,
+		helper: "serve",
+	}
+}
+
+// Under socket activation, with the socket made as a .socket unit with
+// ReusePort=yes makes it, poold adds the other slots' sockets to it.
+func TestStickyUnderSocketActivation(t *testing.T) {
+	t.Parallel()
+	socks, err := activation.Bind([]activation.ListenSpec{{Name: "http", Network: "tcp", Address: "127.0.0.1:0"}}, activation.SharePort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer activation.CloseAll(socks)
+	p := start(t, activated(socks, "--distribution", "sticky", "--workers", "3"))
+	p.waitLog(`INF sockets from systemd fd=3 name=http `, bound)
+	p.waitReady()
+	url := "http://" + socks[0].Addr + "/"
+	slots := map[string]bool{}
+	for i := 0; i < 300 && len(slots) < 3; i++ {
+		a, err := getFrom(url, source(i))
+		if err != nil {
+			t.Fatalf("request from %s: %v", source(i), err)
+		}
+		slots[a.Slot] = true
+	}
+	if len(slots) != 3 {
+		t.Errorf("300 addresses reached slots %v, want all 3", slots)
+	}
+}
+
+// A socket without SO_REUSEPORT (a .socket unit without ReusePort=yes)
+// cannot be spread: poold says what to change and does not start.
+func TestDistributionNeedsReusePortUnderActivation(t *testing.T) {
+	t.Parallel()
+	socks, err := activation.Bind([]activation.ListenSpec{{Name: "http", Network: "tcp", Address: "127.0.0.1:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer activation.CloseAll(socks)
+	p := start(t, activated(socks, "--distribution", "balanced", "--workers", "2"))
+	if code := p.wait(bound); code != 1 {
+		t.Errorf("poold exited %d, want 1", code)
+	}
+	if !p.sawLog(`poold cannot start .*ReusePort=yes`) {
+		t.Error("poold did not say the socket needs ReusePort=yes")
 	}
 }

@@ -24,6 +24,8 @@ type spec struct {
 	// wrap is a command that execs poold in its own process (the same PID),
 	// e.g. systemd-socket-activate ... --
 	wrap []string
+	// files are passed to poold as fds 3.., as systemd passes sockets.
+	files []*os.File
 	// pidNamespace runs poold as PID 1 of a new PID namespace, with a /proc
 	// of its own. The worker PIDs it logs are then that namespace's.
 	pidNamespace bool
@@ -56,7 +58,7 @@ func start(t *testing.T, s spec) *pool {
 		cmd = exec.Command("unshare", append([]string{"--mount", "--mount-proc", "--"}, argv...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	}
-	cmd.Env, cmd.Dir = append(env, s.env...), s.dir
+	cmd.Env, cmd.Dir, cmd.ExtraFiles = append(env, s.env...), s.dir, s.files
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
