@@ -9,7 +9,8 @@ import (
 
 const rootLong = `poolctl controls the poold worker pools running on this host: it lists them,
 shows their workers, changes their worker count, rolls them over to a new
-generation of workers and signals their workers.
+generation of workers and signals their workers. poolctl init writes the
+configuration of a pool that systemd runs.
 
 poolctl finds pools on the system bus (pools run by systemd), on the session
 bus and on the private buses of pools run by hand, and talks to each over
@@ -52,7 +53,7 @@ func (a *app) newRoot() *cobra.Command {
 	pf.BoolVar(&a.verbose, "verbose", false, "say which buses were skipped and why")
 	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, 0 for never (default: 30s for list and status, never for changes)")
 	root.AddCommand(a.listCmd(), a.statusCmd(), a.scaleCmd(), a.reloadCmd(),
-		a.restartCmd(), a.signalCmd(), a.generateCmd())
+		a.restartCmd(), a.signalCmd(), a.initCmd(), a.generateCmd())
 	root.InitDefaultCompletionCmd()
 	if ps, _, err := root.Find([]string{"completion", "powershell"}); err == nil && ps.Name() == "powershell" {
 		ps.Hidden = true // poolctl is for Linux

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,15 +20,29 @@ import (
 // ErrHelp is returned by Parse for -h and --help.
 var ErrHelp = flag.ErrHelp
 
-// Parse reads poold's arguments (without the program name) and the
-// environment through getenv. The worker command follows "--".
+// Parse reads poold's arguments (without the program name), the config
+// file that --config names, and the environment through getenv. The worker
+// command follows "--".
 func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	return parse(args, getenv, usage, os.ReadFile)
+}
+
+// CheckFile reports the problems poold would find in a config file holding
+// data, started as "poold --config file" with an empty environment.
+func CheckFile(file string, data []byte) error {
+	_, err := parse([]string{"--" + configFlag, file}, func(string) string { return "" }, io.Discard,
+		func(string) ([]byte, error) { return data, nil })
+	return err
+}
+
+func parse(args []string, getenv func(string) string, usage io.Writer, readFile func(string) ([]byte, error)) (Config, error) {
 	c := Config{Ready: supervisor.ReadyAuto}
 	fs := flag.NewFlagSet("poold", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
-	var workers, memory, ready, level, bus, distribution string
+	var workers, memory, ready, level, bus, distribution, configFile string
+	fs.StringVar(&configFile, configFlag, "", "read flags from `FILE`: KEY = VALUE lines, KEY a long flag name or command (the worker command); flags and a command on the command line win over it")
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
 	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
@@ -53,77 +68,107 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 		}
 		return Config{}, err
 	}
-	c.Listen = listen.specs
 	c.Command = fs.Args()
+	if c.Version {
+		configFile = "" // nothing else matters
+	}
+	src := sources{file: configFile, line: map[string]int{}}
 	var errs []error
+	if configFile != "" {
+		command, ferrs := readConfig(fs, src, &listen, len(c.Command) > 0, readFile)
+		if len(c.Command) == 0 {
+			c.Command = command
+		}
+		errs = append(errs, ferrs...)
+	}
+	c.Listen = listen.specs
 	errs = append(errs, listen.errs...)
 	var err error
 	if c.Workers, err = ParseWorkerCount(workers, getenv); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, src.wrap("workers", err))
 	}
 	if memory != "" {
 		if c.WorkerMemory, err = cgroup.ParseSize(memory); err != nil {
-			errs = append(errs, fmt.Errorf("--worker-memory: %w", err))
+			errs = append(errs, src.wrap("worker-memory", fmt.Errorf("--worker-memory: %w", err)))
 		}
 	}
 	if c.Ready, err = supervisor.ParseReadyMode(ready); err != nil {
-		errs = append(errs, fmt.Errorf("--ready: %w", err))
+		errs = append(errs, src.wrap("ready", fmt.Errorf("--ready: %w", err)))
 	}
 	if c.Distribution, err = distribute.ParseMode(distribution); err != nil {
-		errs = append(errs, fmt.Errorf("--distribution: %w", err))
+		errs = append(errs, src.wrap("distribution", fmt.Errorf("--distribution: %w", err)))
 	}
 	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
-		errs = append(errs, fmt.Errorf("--bus: %w", err))
+		errs = append(errs, src.wrap("bus", fmt.Errorf("--bus: %w", err)))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
+		errs = append(errs, src.wrap("log-level", fmt.Errorf("--log-level %q: want debug, info, warn or error", level)))
 	}
 	if c.Version {
 		return c, nil // nothing else matters
 	}
-	errs = append(errs, c.validate()...)
+	errs = append(errs, c.validate(src)...)
+	if _, inFile := src.line["workers"]; inFile && len(errs) == 0 {
+		c.Workers.From = src.file // "4 workers from /etc/poold/myapp.conf"
+	}
 	return c, errors.Join(errs...)
 }
 
-func (c Config) validate() []error {
+// readConfig reads the config file src names into fs (see applyFile).
+func readConfig(fs *flag.FlagSet, src sources, listen *listFlag, haveCommand bool, readFile func(string) ([]byte, error)) ([]string, []error) {
+	data, err := readFile(src.file)
+	if err != nil {
+		return nil, []error{fmt.Errorf("--config: %w", err)}
+	}
+	entries, errs := parseEntries(src.file, data)
+	command, aerrs := applyFile(fs, src, entries, listen, haveCommand)
+	return command, append(errs, aerrs...)
+}
+
+func (c Config) validate(src sources) []error {
 	var errs []error
+	add := func(key string, err error) { errs = append(errs, src.wrap(key, err)) }
 	if len(c.Command) == 0 {
-		errs = append(errs, errors.New("no worker command: put it after --, e.g. poold --listen :3000 -- node server.js"))
+		if src.file != "" {
+			add(commandKey, fmt.Errorf("no worker command: put it after -- or in %s as command = COMMAND [ARGS...]", src.file))
+		} else {
+			add(commandKey, errors.New("no worker command: put it after --, e.g. poold --listen :3000 -- node server.js"))
+		}
 	}
 	if c.MaxWorkers < 1 {
-		errs = append(errs, fmt.Errorf("--max-workers %d: want at least 1", c.MaxWorkers))
+		add("max-workers", fmt.Errorf("--max-workers %d: want at least 1", c.MaxWorkers))
 	}
 	if !c.Workers.Auto && c.Workers.N > c.MaxWorkers && c.MaxWorkers >= 1 {
-		errs = append(errs, fmt.Errorf("%s=%d is above --max-workers %d: lower it or raise --max-workers", c.Workers.From, c.Workers.N, c.MaxWorkers))
+		add("workers", fmt.Errorf("%s=%d is above --max-workers %d: lower it or raise --max-workers", c.Workers.From, c.Workers.N, c.MaxWorkers))
 	}
 	if !c.Workers.Auto && c.MinReady > c.Workers.N {
-		errs = append(errs, fmt.Errorf("--min-ready %d is above the worker count %d", c.MinReady, c.Workers.N))
+		add("min-ready", fmt.Errorf("--min-ready %d is above the worker count %d", c.MinReady, c.Workers.N))
 	}
 	if c.MinReady < 0 {
-		errs = append(errs, fmt.Errorf("--min-ready %d: want 0 (all) or more", c.MinReady))
+		add("min-ready", fmt.Errorf("--min-ready %d: want 0 (all) or more", c.MinReady))
 	}
 	if c.MaxUnavailable < 0 {
-		errs = append(errs, fmt.Errorf("--max-unavailable %d: want 0 or more", c.MaxUnavailable))
+		add("max-unavailable", fmt.Errorf("--max-unavailable %d: want 0 or more", c.MaxUnavailable))
 	}
 	if !c.Workers.Auto && c.MaxUnavailable > 0 && c.MaxUnavailable >= c.Workers.N {
-		errs = append(errs, fmt.Errorf("--max-unavailable %d is not below the worker count %d: one worker must stay ready during a reload", c.MaxUnavailable, c.Workers.N))
+		add("max-unavailable", fmt.Errorf("--max-unavailable %d is not below the worker count %d: one worker must stay ready during a reload", c.MaxUnavailable, c.Workers.N))
 	}
-	if c.Name != "" && !validName(c.Name) {
-		errs = append(errs, fmt.Errorf("--name %q: use letters, digits, '_', '-' and '.' (at most 64)", c.Name))
+	if c.Name != "" && !ValidName(c.Name) {
+		add("name", fmt.Errorf("--name %q: use letters, digits, '_', '-' and '.' (at most 64)", c.Name))
 	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
 	}{
-		{"--ready-timeout", c.ReadyTimeout}, {"--stop-timeout", c.StopTimeout}, {"--ready-delay", c.ReadyDelay},
-		{"--restart-delay", c.Backoff.Initial}, {"--restart-delay-max", c.Backoff.Max}, {"--stable-after", c.Backoff.StableAfter},
+		{"ready-timeout", c.ReadyTimeout}, {"stop-timeout", c.StopTimeout}, {"ready-delay", c.ReadyDelay},
+		{"restart-delay", c.Backoff.Initial}, {"restart-delay-max", c.Backoff.Max}, {"stable-after", c.Backoff.StableAfter},
 	} {
 		if d.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s %v: want a positive duration such as 500ms or 30s", d.flag, d.v))
+			add(d.flag, fmt.Errorf("--%s %v: want a positive duration such as 500ms or 30s", d.flag, d.v))
 		}
 	}
 	if c.Backoff.Max < c.Backoff.Initial {
-		errs = append(errs, fmt.Errorf("--restart-delay-max %v is below --restart-delay %v", c.Backoff.Max, c.Backoff.Initial))
+		add("restart-delay-max", fmt.Errorf("--restart-delay-max %v is below --restart-delay %v", c.Backoff.Max, c.Backoff.Initial))
 	}
 	return errs
 }
@@ -156,6 +201,7 @@ func ParseWorkerCount(flagValue string, getenv func(string) string) (WorkerCount
 type listFlag struct {
 	specs []activation.ListenSpec
 	errs  []error
+	at    string // FILE:LINE of the value being set, from a config file
 }
 
 func (l *listFlag) String() string { return "" }
@@ -163,6 +209,9 @@ func (l *listFlag) String() string { return "" }
 func (l *listFlag) Set(s string) error {
 	spec, err := activation.ParseListen(s)
 	if err != nil {
+		if l.at != "" {
+			err = fmt.Errorf("%s: %w", l.at, err)
+		}
 		l.errs = append(l.errs, err) // reported with the rest, not one at a time
 		return nil
 	}

@@ -45,7 +45,9 @@ func DeriveName(unit string, command []string) string {
 	return "poold"
 }
 
-func validName(s string) bool { return s != "" && len(s) <= 64 && sanitize(s) == s }
+// ValidName reports whether s may be a pool name (--name): letters,
+// digits, '_', '-' and '.', at most 64.
+func ValidName(s string) bool { return s != "" && len(s) <= 64 && sanitize(s) == s }
 
 // sanitize keeps the characters a pool name may have (they end up in D-Bus
 // object paths and file names).

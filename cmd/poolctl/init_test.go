@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readTree reads every file below root, by path relative to it.
+func readTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		files[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestInitWritesTheFiles(t *testing.T) {
+	root := t.TempDir()
+	r := poolctl(t, env(), "init", "myapp", "--listen", "127.0.0.1:3000", "--listen", ":3001", "--listen", "unix:/run/myapp.sock",
+		"--workers", "4", "--root", root, "--", "node", "/srv/my app/server.js", "--port-from-fd")
+	if r.code != 0 {
+		t.Fatalf("code %d, stderr %s", r.code, r.stderr)
+	}
+	files := readTree(t, root)
+	conf := files["etc/poold/myapp.conf"]
+	for _, want := range []string{
+		"\ncommand = node '/srv/my app/server.js' --port-from-fd\n", "\nworkers = 4\n", "\ndistribution = shared\n",
+		"systemctl restart poold@myapp\n",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("myapp.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	wantListen := "# The addresses of pool myapp, written by poolctl init.\n[Socket]\n" +
+		"ListenStream=127.0.0.1:3000\nListenStream=3001\nListenStream=/run/myapp.sock\n"
+	if got := files["etc/systemd/system/poold@myapp.socket.d/listen.conf"]; got != wantListen {
+		t.Errorf("listen.conf =\n%s\nwant\n%s", got, wantListen)
+	}
+	if len(files) != 2 {
+		t.Errorf("wrote %d files, want 2: %v", len(files), files)
+	}
+	for _, want := range []string{
+		"wrote " + filepath.Join(root, "etc/poold/myapp.conf") + "\n",
+		"wrote " + filepath.Join(root, "etc/systemd/system/poold@myapp.socket.d/listen.conf") + "\n",
+		"next: systemctl daemon-reload && systemctl enable --now poold@myapp.socket\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestInitUserAndChdir(t *testing.T) {
+	root := t.TempDir()
+	r := poolctl(t, env(), "init", "shop", "--listen", "http=[::1]:8080", "--user", "shop", "--chdir", "/srv/shop%1/",
+		"--root", root, "--", "bin/server")
+	if r.code != 0 {
+		t.Fatalf("code %d, stderr %s", r.code, r.stderr)
+	}
+	files := readTree(t, root)
+	unit := "etc/systemd/system/"
+	if got := files[unit+"poold@shop.socket.d/listen.conf"]; !strings.HasSuffix(got, "ListenStream=[::1]:8080\nFileDescriptorName=http\n") {
+		t.Errorf("listen.conf =\n%s", got)
+	}
+	if got := files[unit+"poold@shop.service.d/user.conf"]; !strings.HasSuffix(got, "[Service]\nUser=shop\nSupplementaryGroups=poold\n") {
+		t.Errorf("user.conf =\n%s", got)
+	}
+	if got := files[unit+"poold@shop.service.d/workdir.conf"]; !strings.HasSuffix(got, "[Service]\nWorkingDirectory=/srv/shop%%1\n") {
+		t.Errorf("workdir.conf =\n%s", got)
+	}
+}
+
+func TestInitRefusesToOverwrite(t *testing.T) {
+	root := t.TempDir()
+	args := []string{"init", "myapp", "--listen", ":3000", "--user", "app", "--root", root, "--", "/usr/bin/node", "server.js"}
+	if r := poolctl(t, env(), args...); r.code != 0 {
+		t.Fatalf("first init: code %d, stderr %s", r.code, r.stderr)
+	}
+	before := readTree(t, root)
+	// Another listen address, no user: nothing may change without --force.
+	again := []string{"init", "myapp", "--listen", ":4000", "--root", root, "--", "/usr/bin/node", "server.js"}
+	r := poolctl(t, env(), again...)
+	conf := filepath.Join(root, "etc/poold/myapp.conf")
+	want := "poolctl: " + conf + " exists; add --force to replace the configuration of pool myapp (nothing was written)\n"
+	if r.code != exitFailure || r.stderr != want || r.stdout != "" {
+		t.Errorf("second init: code %d, stdout %q, stderr %q; want 1 and %q", r.code, r.stdout, r.stderr, want)
+	}
+	if after := readTree(t, root); len(after) != len(before) || after["etc/poold/myapp.conf"] != before["etc/poold/myapp.conf"] {
+		t.Errorf("files changed without --force")
+	}
+
+	r = poolctl(t, env(), append([]string{"init", "--force"}, again[1:]...)...)
+	if r.code != 0 {
+		t.Fatalf("--force: code %d, stderr %s", r.code, r.stderr)
+	}
+	after := readTree(t, root)
+	if !strings.Contains(after["etc/systemd/system/poold@myapp.socket.d/listen.conf"], "ListenStream=4000\n") {
+		t.Errorf("--force did not replace listen.conf")
+	}
+	if _, ok := after["etc/systemd/system/poold@myapp.service.d/user.conf"]; ok || !strings.Contains(r.stdout, "removed "+filepath.Join(root, "etc/systemd/system/poold@myapp.service.d/user.conf")) {
+		t.Errorf("--force without --user kept user.conf; stdout %s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "systemctl restart poold@myapp.socket") {
+		t.Errorf("--force does not say how to restart a running pool:\n%s", r.stdout)
+	}
+}
+
+// Usage errors exit 2, say what is wrong on one line and write nothing.
+func TestInitUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"my/app", "--listen", ":3000", "--", "x"}, `pool name "my/app": use letters, digits`},
+		{[]string{"myapp", "--listen", ":3000", "--"}, `no worker command after --`},
+		{[]string{"myapp", "--listen", ":3000"}, `init needs a pool name, then the worker command after --`},
+		{[]string{"myapp", "--listen", ":3000", "node", "--", "x"}, `init needs a pool name, then the worker command after --`},
+		{[]string{"--listen", ":3000", "--", "x"}, `init needs a pool name`},
+		{[]string{"myapp", "--", "x"}, `init needs --listen ADDR`},
+		{[]string{"myapp", "--listen", "localhost:3000", "--", "x"}, `not a name`},
+		{[]string{"myapp", "--listen", ":0", "--", "x"}, `port 0 cannot be in a socket unit`},
+		{[]string{"myapp", "--listen", "a=:1", "--listen", "b=:2", "--", "x"}, `share one name`},
+		{[]string{"myapp", "--listen", "a=:1", "--listen", ":2", "--", "x"}, `share one name`},
+		{[]string{"myapp", "--listen", ":3000", "--user", "app", "--distribution", "sticky", "--", "x"},
+			`--user app with --distribution sticky: poold must run as root, the user systemd creates the socket as`},
+		{[]string{"myapp", "--listen", ":3000", "--user", "app", "--distribution", "balanced", "--", "x"}, `use --distribution shared with --user`},
+		{[]string{"myapp", "--listen", ":3000", "--user", "a b", "--", "x"}, `--user "a b": want a user name or a UID`},
+		{[]string{"myapp", "--listen", ":3000", "--workers", "0", "--", "x"}, `--workers="0": want a whole number`},
+		{[]string{"myapp", "--listen", ":3000", "--workers", "65", "--", "x"}, `--workers 65 is above poold's --max-workers 64`},
+		{[]string{"myapp", "--listen", ":3000", "--distribution", "rr", "--", "x"}, `--distribution: distribution "rr"`},
+		{[]string{"myapp", "--listen", ":3000", "--chdir", "srv", "--", "x"}, `--chdir "srv": want an absolute path`},
+		{[]string{"myapp", "--listen", ":3000", "--", "x", "a\nb"}, `line breaks and control characters`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			root := t.TempDir()
+			args := append([]string{"init", "--root", root}, tt.args...)
+			r := poolctl(t, env(), args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("code %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
+			}
+			if files := readTree(t, root); len(files) != 0 {
+				t.Errorf("wrote %v", files)
+			}
+		})
+	}
+}

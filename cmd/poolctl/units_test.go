@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The shipped units, with the drop-ins poolctl init writes, pass systemd's
+// own checks: systemd-analyze verify, and security at no more than the
+// exposure docs/systemd.md records.
+func TestUnitsVerify(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("no systemd-analyze")
+	}
+	targets, _ := filepath.Glob("/usr/lib/systemd/system/*.target")
+	if len(targets) == 0 {
+		t.Skip("no systemd targets in /usr/lib/systemd/system to verify against")
+	}
+	root := t.TempDir()
+	r := poolctl(t, env(), "init", "myapp", "--listen", "127.0.0.1:3000", "--listen", "unix:/run/myapp.sock",
+		"--user", "app", "--chdir", "/srv/myapp", "--root", root, "--", "/usr/bin/node", "server.js")
+	if r.code != 0 {
+		t.Fatalf("init: code %d, stderr %s", r.code, r.stderr)
+	}
+	system := filepath.Join(root, "usr/lib/systemd/system") // where the packages install units
+	copyFiles(t, system, append(targets, "../../units/poold@.socket", "../../units/poold@.service")...)
+	copyFiles(t, filepath.Join(root, "etc/systemd/system"), "../../units/examples/myapp.socket", "../../units/examples/myapp.service")
+	for _, bin := range []string{"poold", "poolctl"} { // verify checks that ExecStart= and ExecReload= exist
+		path := filepath.Join(root, "usr/bin", bin)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	units := []string{"poold@myapp.socket", "poold@myapp.service", "myapp.socket", "myapp.service"}
+	out, err := exec.Command(analyze, append([]string{"verify", "--man=no", "--root=" + root}, units...)...).CombinedOutput()
+	// Unknown keys and bad values are only warnings, exit code 0.
+	if err != nil || strings.Contains(string(out), "myapp") || strings.Contains(string(out), "poold") {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	checkEnable(t, root)
+	for _, unit := range []string{"poold@myapp.service", "myapp.service"} {
+		out, err := exec.Command(analyze, "security", "--offline=yes", "--root="+root, "--threshold=45", unit).CombinedOutput()
+		if strings.Contains(string(out), "unrecognized option") {
+			t.Skipf("systemd-analyze security: %s", out) // before systemd 250
+		}
+		if err != nil {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			t.Errorf("systemd-analyze security %s: %v: %s", unit, err, lines[len(lines)-1])
+		}
+	}
+}
+
+// checkEnable: enabling the socket enables the service, which starts at
+// boot; disabling the socket undoes both.
+func checkEnable(t *testing.T, root string) {
+	t.Helper()
+	systemctl, err := exec.LookPath("systemctl")
+	if err != nil {
+		return
+	}
+	links := []string{"etc/systemd/system/sockets.target.wants/poold@myapp.socket",
+		"etc/systemd/system/multi-user.target.wants/poold@myapp.service"}
+	if out, err := exec.Command(systemctl, "--root="+root, "enable", "poold@myapp.socket").CombinedOutput(); err != nil {
+		t.Fatalf("systemctl enable: %v\n%s", err, out)
+	}
+	for _, l := range links {
+		if _, err := os.Readlink(filepath.Join(root, l)); err != nil {
+			t.Errorf("systemctl enable poold@myapp.socket: %v", err)
+		}
+	}
+	if out, err := exec.Command(systemctl, "--root="+root, "disable", "poold@myapp.socket").CombinedOutput(); err != nil {
+		t.Fatalf("systemctl disable: %v\n%s", err, out)
+	}
+	for _, l := range links {
+		if _, err := os.Lstat(filepath.Join(root, l)); err == nil {
+			t.Errorf("systemctl disable poold@myapp.socket left %s", l)
+		}
+	}
+}
+
+func copyFiles(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
