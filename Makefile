@@ -8,7 +8,8 @@ LDFLAGS := -X main.version=$(VERSION)
 PORT    ?= 3000
 WORKERS ?= 4
 
-.PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz man clean
+.PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz man clean \
+	deb rpm packages pkg-stage
 
 all: build
 
@@ -46,6 +47,39 @@ fuzz:
 man:
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
 	$(GO) run ./cmd/poolctl __generate --man docs/man --completions completions
+
+# Packages, built by nfpm (go tool nfpm) from packaging/nfpm.yaml into
+# $(DIST)/: poold_VERSION_ARCH.deb and poold-VERSION-1.ARCH.rpm. Their
+# version comes from git (packaging/version.sh) unless VERSION is given:
+# make deb VERSION=1.2.3. packaging/README.md has the rest.
+DIST       ?= dist
+UNITS      ?= units
+PKG_ARCH   ?= $(shell $(GO) env GOARCH)
+MAINTAINER ?= poold maintainers <maintainers@users.noreply.r-seed-daf82f61.example>
+PKG_STAGE   = $(DIST)/stage
+
+ifneq ($(filter deb rpm packages pkg-stage,$(MAKECMDGOALS)),)
+PKG_VERSION := $(shell packaging/version.sh $(if $(filter-out file,$(origin VERSION)),'$(VERSION)'))
+ifeq ($(PKG_VERSION),)
+$(error no package version: see the message above)
+endif
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+endif
+
+packages: deb rpm
+
+deb rpm: pkg-stage
+	POOLD_VERSION='$(PKG_VERSION)' POOLD_ARCH='$(PKG_ARCH)' POOLD_STAGE='$(PKG_STAGE)' \
+	POOLD_UNITS='$(UNITS)' POOLD_MAINTAINER='$(MAINTAINER)' \
+	$(GO) tool nfpm package --config packaging/nfpm.yaml --packager $@ --target $(DIST)/
+
+# Static binaries (no libc dependency, the same for Debian and Fedora),
+# stripped as Debian policy wants; then man pages and changelog.
+pkg-stage:
+	rm -rf $(PKG_STAGE)
+	CGO_ENABLED=0 GOARCH=$(PKG_ARCH) $(GO) build -trimpath -ldflags "-s -w -X main.version=$(PKG_VERSION)" -o $(PKG_STAGE)/poold ./cmd/poold
+	CGO_ENABLED=0 GOARCH=$(PKG_ARCH) $(GO) build -trimpath -ldflags "-s -w -X main.version=$(PKG_VERSION)" -o $(PKG_STAGE)/poolctl ./cmd/poolctl
+	packaging/stage.sh $(PKG_STAGE) '$(PKG_VERSION)' '$(MAINTAINER)'
 
 clean:
 	rm -rf bin dist
