@@ -12,6 +12,11 @@ want=(
   dbus-bin         # dbus-send, for the bus policy tests
   openssh-server   # sshd, run by a test on a loopback port for poolctl -H
   openssh-client
+  lintian          # checks the .deb (packaging tests)
+  rpm              # builds nothing, inspects the .rpm and installs it in the container
+  systemd-container  # systemd-nspawn: the real-systemd tests boot Debian with it
+  mmdebstrap       # builds that Debian root filesystem, once, from the host's mirror
+  zstd
 )
 missing=()
 for pkg in "${want[@]}"; do

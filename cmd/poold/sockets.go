@@ -5,8 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/poold/poold/activation"
-	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/distribute"
 )
 
 // errNoSockets explains the two ways to give poold its sockets.

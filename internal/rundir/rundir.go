@@ -71,8 +71,9 @@ func RuntimeDirOf(busDir string) (runtimeDir string, ok bool) {
 // poolctl run by uid looks for private buses: $POOLD_RUNTIME_BASE alone when
 // set, else
 //
-//   - Base for this environment, then RootBase: pools run by root by hand
-//     are readable by every local user;
+//   - Base for this environment, then RootBase and the directories in it
+//     that systemd made for units (RuntimeDirectory=poold/NAME): pools run
+//     by root are readable by every local user;
 //   - for any other user, the bases its own pools use in other
 //     environments ($XDG_RUNTIME_DIR/poold, /run/user/UID/poold,
 //     $TMPDIR/poold-UID, /tmp/poold-UID), as poold may have been started
@@ -95,7 +96,7 @@ func SearchBases(getenv func(string) string, uid int) []string {
 }
 
 func searchBases(getenv func(string) string, uid int, userRuntime string) []string {
-	bases := []string{Base(getenv, uid), RootBase}
+	bases := append([]string{Base(getenv, uid), RootBase}, unitBases(RootBase)...)
 	tmps := []string{tempDir(getenv), "/tmp"}
 	if uid != 0 {
 		if d := getenv("XDG_RUNTIME_DIR"); d != "" {
@@ -109,6 +110,28 @@ func searchBases(getenv func(string) string, uid int, userRuntime string) []stri
 		bases = append(bases, otherUsersBases(userRuntime, tmps)...)
 	}
 	return dedupe(bases)
+}
+
+// unitBases are the bases systemd made for the template units'
+// RuntimeDirectory=poold/%i: the directories in root that are neither a
+// runtime directory (NAME.PID, which holds LockFile) nor a bus directory.
+func unitBases(root string) []string {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var bases []string
+	for _, e := range entries {
+		dir := filepath.Join(root, e.Name())
+		if !e.IsDir() || strings.HasSuffix(e.Name(), busSuffix) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(dir, LockFile)); err == nil {
+			continue
+		}
+		bases = append(bases, dir)
+	}
+	return bases
 }
 
 // otherUsersBases finds the bases of non-root users, ordered by UID.

@@ -121,3 +121,20 @@ func TestBaseEnvOverridesEverything(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitBasesAreTheDirectoriesWithoutALock(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"express", "express/express.12", "api", "web.7", "web.7.bus"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "web.7", LockFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := unitBases(root)
+	want := []string{filepath.Join(root, "api"), filepath.Join(root, "express")}
+	if !slices.Equal(got, want) {
+		t.Errorf("unitBases = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,167 @@
+package systemd
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const (
+	app  = "express"
+	port = "18091"
+	url  = "http://127.0.0.1:" + port + "/"
+)
+
+// poolStatus is the part of poolctl status --json the test reads.
+type poolStatus struct {
+	Pool struct {
+		Bus          string `json:"bus"`
+		ReadyWorkers int    `json:"ready_workers"`
+		Target       int    `json:"target_workers"`
+		Generation   int    `json:"generation"`
+		MainPID      int    `json:"main_pid"`
+	} `json:"pool"`
+	Workers []struct {
+		PID   int    `json:"pid"`
+		State string `json:"state"`
+	} `json:"workers"`
+}
+
+func status(c *container) poolStatus {
+	c.t.Helper()
+	var all []poolStatus
+	out := c.must("poolctl", "status", "--json", app)
+	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
+		c.t.Fatalf("poolctl status --json: %v: %s", err, out)
+	}
+	return all[0]
+}
+
+func (s poolStatus) pids() map[int]bool {
+	m := map[int]bool{}
+	for _, w := range s.Workers {
+		m[w.PID] = true
+	}
+	return m
+}
+
+func show(c *container, prop string) string {
+	return strings.TrimSpace(c.must("systemctl", "show", "-P", prop, "poold@"+app+".service"))
+}
+
+// The .deb under a real systemd: socket activation of the guide's Express
+// app, poolctl on the system bus with its access rules, systemctl reload
+// under load, the watchdog, a SIGKILL of poold, stop and package removal.
+func TestDebianPackageUnderSystemd(t *testing.T) {
+	t.Parallel()
+	deb, _ := packages(t)
+	c := boot(t, deb, expressApp(t))
+	c.dumpJournalOnFailure("poold@" + app + ".service")
+	c.must("cp", "-a", "/var/tmp/e2e/express", "/srv/express")
+
+	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
+	c.must("getent", "group", "poold")
+	if out, _ := c.run("systemctl", "list-units", "--no-legend", "poold@*"); strings.TrimSpace(out) != "" {
+		t.Fatalf("installing the package started units: %s", out)
+	}
+
+	c.must("poolctl", "init", app, "--listen", "127.0.0.1:"+port, "--workers", "3", "--", "node", "/srv/express/server.js")
+	// A short watchdog for the test, so that a stall is caught in seconds.
+	c.must("mkdir", "-p", "/etc/systemd/system/poold@"+app+".service.d")
+	c.must("sh", "-c", "printf '[Service]\\nWatchdogSec=3s\\nTimeoutAbortSec=2s\\n' > /etc/systemd/system/poold@"+app+".service.d/test.conf")
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "enable", "--now", "poold@"+app+".socket")
+	if state := show(c, "ActiveState"); state != "inactive" {
+		t.Fatalf("the service is %s before the first connection, want inactive", state)
+	}
+
+	// Socket activation: the first connection starts poold, and is answered.
+	c.must("curl", "-fsS", "-m", "30", url)
+	c.waitFor("3/3 workers ready in STATUS=", func() bool { return strings.Contains(show(c, "StatusText"), "3/3 workers ready") })
+	cgroup := show(c, "ControlGroup")
+	procs := c.must("sh", "-c", "cat /sys/fs/cgroup"+cgroup+"/cgroup.procs | wc -l")
+	if n, _ := strconv.Atoi(strings.TrimSpace(procs)); n < 4 {
+		t.Errorf("%d processes in %s, want poold and 3 workers", n, cgroup)
+	}
+
+	// poolctl on the system bus: root changes, another user only reads.
+	st := status(c)
+	if st.Pool.Bus != "system" || st.Pool.ReadyWorkers != 3 {
+		t.Fatalf("status: %+v; want 3 ready on the system bus", st.Pool)
+	}
+	c.must("poolctl", "scale", app, "4")
+	c.waitFor("4 ready workers", func() bool { return status(c).Pool.ReadyWorkers == 4 })
+	c.must("useradd", "--system", "--no-create-home", "viewer")
+	if out, err := c.run("runuser", "-u", "viewer", "--", "poolctl", "status", app); err != nil || !strings.Contains(out, "4/4 workers ready") {
+		t.Errorf("poolctl status as another user: %v\n%s", err, out)
+	}
+	if out, err := c.run("runuser", "-u", "viewer", "--", "poolctl", "scale", app, "2"); err == nil || !strings.Contains(out, "not permitted") {
+		t.Errorf("poolctl scale as another user: %v\n%s; want refused", err, out)
+	}
+
+	// systemctl reload under load: every worker replaced, nothing fails.
+	before := status(c).pids()
+	l := startLoad(c, url)
+	c.must("systemctl", "reload", "poold@"+app+".service")
+	ok, failed := l.stop(t)
+	after := status(c)
+	t.Logf("reload under load: %d answered, %d failed", ok, failed)
+	if failed != 0 || ok == 0 {
+		t.Errorf("reload under load: %d answered, %d failed", ok, failed)
+	}
+	for pid := range after.pids() {
+		if before[pid] {
+			t.Errorf("worker %d survived systemctl reload", pid)
+		}
+	}
+
+	// Watchdog: a stalled poold is killed and restarted by systemd; the
+	// socket, systemd's, stays open and a client is answered.
+	main := show(c, "MainPID")
+	c.must("kill", "-STOP", main)
+	c.waitFor("a watchdog restart", func() bool { return show(c, "NRestarts") != "0" })
+	journal := c.must("journalctl", "--no-pager", "-o", "cat", "-u", "poold@"+app+".service")
+	if !strings.Contains(journal, "Failed with result 'watchdog'") {
+		t.Errorf("the journal does not show the watchdog failure:\n%s", journal)
+	}
+	c.must("curl", "-fsS", "-m", "30", url)
+
+	// SIGKILL of poold: systemd restarts it, no worker of the old poold is
+	// left, and clients are answered throughout.
+	c.waitFor("ready again", func() bool { return strings.Contains(show(c, "StatusText"), "workers ready") })
+	old := status(c).pids()
+	restarts := show(c, "NRestarts")
+	l = startLoad(c, url)
+	c.must("kill", "-KILL", show(c, "MainPID"))
+	c.waitFor("a restart after SIGKILL", func() bool { return show(c, "NRestarts") != restarts })
+	// The new poold starts with the configured 3 workers: a scale is not
+	// written back to the config.
+	c.waitFor("ready after SIGKILL", func() bool { return strings.Contains(show(c, "StatusText"), "3/3 workers ready") })
+	ok, failed = l.stop(t)
+	t.Logf("SIGKILL of poold under load: %d answered, %d failed", ok, failed)
+	if failed != 0 {
+		t.Errorf("SIGKILL of poold: %d requests failed", failed)
+	}
+	for pid := range old {
+		if out, err := c.run("kill", "-0", strconv.Itoa(pid)); err == nil {
+			t.Errorf("worker %d of the killed poold is still running %s", pid, out)
+		}
+	}
+
+	// Stop drains; removing the package leaves nothing running.
+	c.must("systemctl", "stop", "poold@"+app+".service")
+	if out, err := c.run("pgrep", "-f", "server.js"); err == nil {
+		t.Errorf("workers still running after systemctl stop: %s", out)
+	}
+	c.must("systemctl", "start", "poold@"+app+".service")
+	c.waitFor("running again", func() bool { return show(c, "ActiveState") == "active" })
+	c.must("dpkg", "-r", "poold")
+	if out, err := c.run("pgrep", "-f", "poold|server.js"); err == nil {
+		t.Errorf("processes left after dpkg -r: %s", out)
+	}
+	if _, err := c.run("curl", "-fsS", "-m", "2", url); err == nil {
+		t.Error("still serving after dpkg -r")
+	}
+}

@@ -1,0 +1,89 @@
+package systemd
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rootfsPackages are installed in the container: it has no network, so
+// everything the tests run inside must be here.
+var rootfsPackages = []string{
+	"systemd", "systemd-sysv", "dbus", "iproute2", "curl", "nodejs", "passwd", "procps", "rpm",
+}
+
+// cacheDir keeps the root filesystem between runs (not /tmp: it may be a
+// tmpfs, and a fresh machine builds it once in about a minute).
+const cacheDir = "/var/tmp/poold-systemd-e2e"
+
+// rootfs returns a tarball of a Debian bookworm root filesystem with
+// rootfsPackages, built with mmdebstrap from the host's own apt mirror on
+// first use.
+func rootfs(t *testing.T) string {
+	t.Helper()
+	key := sha256.Sum256([]byte("bookworm minbase " + strings.Join(rootfsPackages, ",")))
+	tarball := filepath.Join(cacheDir, fmt.Sprintf("rootfs-%x.tar.zst", key[:6]))
+	if fi, err := os.Stat(tarball); err == nil && fi.Size() > 0 {
+		return tarball
+	}
+	mirror, err := hostMirror()
+	if err != nil {
+		t.Skipf("cannot build the container's root filesystem: %v", err)
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// mmdebstrap picks the output format from the name's extension.
+	partial := strings.TrimSuffix(tarball, ".tar.zst") + ".partial.tar.zst"
+	cmd := exec.Command("mmdebstrap", "--quiet", "--variant=minbase", "--include="+strings.Join(rootfsPackages, ","),
+		"bookworm", partial, mirror)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(partial)
+		t.Fatalf("mmdebstrap: %v\n%s", err, out)
+	}
+	if err := os.Rename(partial, tarball); err != nil {
+		t.Fatal(err)
+	}
+	return tarball
+}
+
+// hostMirror is the Debian mirror the host's apt uses, so that the test
+// never names one itself.
+func hostMirror() (string, error) {
+	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
+	for _, f := range files {
+		if u := firstField(f, "URIs:"); u != "" {
+			return u, nil
+		}
+	}
+	if u := firstField("/etc/apt/sources.list", "deb"); u != "" {
+		return u, nil
+	}
+	return "", fmt.Errorf("no Debian mirror in /etc/apt")
+}
+
+func firstField(path, key string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 || fields[0] != key {
+			continue
+		}
+		for _, f := range fields[1:] { // "deb [arch=amd64] URL suite"
+			if strings.HasPrefix(f, "http") {
+				return f
+			}
+		}
+	}
+	return ""
+}
