@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,35 +22,52 @@ var rootfsPackages = []string{
 // tmpfs, and a fresh machine builds it once in about a minute).
 const cacheDir = "/var/tmp/poold-systemd-e2e"
 
+var (
+	rootfsOnce sync.Once
+	rootfsPath string
+	rootfsErr  error
+	rootfsSkip string
+)
+
 // rootfs returns a tarball of a Debian bookworm root filesystem with
 // rootfsPackages, built with mmdebstrap from the host's own apt mirror on
-// first use.
+// first use, once for all the tests of this binary.
 func rootfs(t *testing.T) string {
 	t.Helper()
+	rootfsOnce.Do(func() { rootfsPath, rootfsSkip, rootfsErr = buildRootfs() })
+	switch {
+	case rootfsSkip != "":
+		t.Skip(rootfsSkip)
+	case rootfsErr != nil:
+		t.Fatal(rootfsErr)
+	}
+	return rootfsPath
+}
+
+// buildRootfs builds the tarball unless it is cached. Another test binary
+// may build it at the same time: each writes its own file and renames it.
+func buildRootfs() (path, skip string, err error) {
 	key := sha256.Sum256([]byte("bookworm minbase " + strings.Join(rootfsPackages, ",")))
 	tarball := filepath.Join(cacheDir, fmt.Sprintf("rootfs-%x.tar.zst", key[:6]))
 	if fi, err := os.Stat(tarball); err == nil && fi.Size() > 0 {
-		return tarball
+		return tarball, "", nil
 	}
 	mirror, err := hostMirror()
 	if err != nil {
-		t.Skipf("cannot build the container's root filesystem: %v", err)
+		return "", fmt.Sprintf("cannot build the container's root filesystem: %v", err), nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	// mmdebstrap picks the output format from the name's extension.
-	partial := strings.TrimSuffix(tarball, ".tar.zst") + ".partial.tar.zst"
+	partial := fmt.Sprintf("%s.partial-%d.tar.zst", strings.TrimSuffix(tarball, ".tar.zst"), os.Getpid())
 	cmd := exec.Command("mmdebstrap", "--quiet", "--variant=minbase", "--include="+strings.Join(rootfsPackages, ","),
 		"bookworm", partial, mirror)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(partial)
-		t.Fatalf("mmdebstrap: %v\n%s", err, out)
+		return "", "", fmt.Errorf("mmdebstrap: %v\n%s", err, out)
 	}
-	if err := os.Rename(partial, tarball); err != nil {
-		t.Fatal(err)
-	}
-	return tarball
+	return tarball, "", os.Rename(partial, tarball)
 }
 
 // hostMirror is the Debian mirror the host's apt uses, so that the test
