@@ -7,19 +7,25 @@ import (
 )
 
 // load is a curl loop inside the container, a new connection per request,
-// that runs until stopped (or 20000 requests) and counts what failed.
+// that runs until stopped (or 20000 requests) and counts what failed, and
+// among those the connections refused (curl's exit code 7).
 type load struct {
 	c    *container
 	done chan string
 }
 
-const loadScript = `ok=0; fail=0; n=0
+const loadScript = `ok=0; fail=0; refused=0; n=0
 rm -f /run/stop-load
 while [ ! -e /run/stop-load ] && [ $n -lt 20000 ]; do
-  if curl -fsS -m 10 -o /dev/null %s; then ok=$((ok+1)); else fail=$((fail+1)); fi
+  curl -fsS -m 10 -o /dev/null %s 2>/dev/null
+  case $? in
+  0) ok=$((ok+1)) ;;
+  7) fail=$((fail+1)); refused=$((refused+1)) ;;
+  *) fail=$((fail+1)) ;;
+  esac
   n=$((n+1))
 done
-echo "$ok $fail"`
+echo "$ok $fail $refused"`
 
 func startLoad(c *container, url string) *load {
 	l := &load{c: c, done: make(chan string, 1)}
@@ -33,13 +39,21 @@ func startLoad(c *container, url string) *load {
 	return l
 }
 
-// stop ends the loop and returns the answered and failed requests.
-func (l *load) stop(t *testing.T) (ok, failed int) {
+// loadResult counts the requests of a load.
+type loadResult struct{ ok, failed, refused int }
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%d answered, %d failed (%d connections refused)", r.ok, r.failed, r.refused)
+}
+
+// stop ends the loop and returns what it counted.
+func (l *load) stop(t *testing.T) loadResult {
 	t.Helper()
 	l.c.must("touch", "/run/stop-load")
 	out := <-l.done
-	if _, err := fmt.Sscan(strings.TrimSpace(out), &ok, &failed); err != nil {
+	var r loadResult
+	if _, err := fmt.Sscan(strings.TrimSpace(out), &r.ok, &r.failed, &r.refused); err != nil {
 		t.Fatalf("load loop: %q", out)
 	}
-	return ok, failed
+	return r
 }
