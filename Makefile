@@ -9,7 +9,7 @@ PORT    ?= 3000
 WORKERS ?= 4
 
 .PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz man clean \
-	deb rpm packages pkg-stage
+	deb rpm packages pkg-stage bench bench-quick
 
 all: build
 
@@ -39,6 +39,27 @@ test-unit:
 # Everything CI runs: dependencies, vet, lint, all tests with the race detector.
 test: deps example-deps vet lint
 	$(GO) test -race -count=1 ./...
+
+# Benchmarks: the Express example under poold (every distribution mode),
+# Node cluster, PM2, a single process and a bare launcher, with wrk on this
+# machine. `make bench` (about 20 minutes, nothing else running meanwhile)
+# rewrites docs/benchmarks.md, docs/benchmarks.svg and
+# bench/results/latest.json; `make bench-quick` is a smoke check in under a
+# minute that writes to $(BENCH_QUICK_DIR). BENCH_FLAGS adds harness flags
+# (go run ./bench/cmd/poold-bench -h). Needs wrk (apt-get install wrk).
+BENCH_FLAGS     ?=
+BENCH_QUICK_DIR ?= $(or $(TMPDIR),/tmp)/poold-bench-quick
+BENCH_NPM        = (test -d examples/express/node_modules/express || npm ci --prefix examples/express --no-audit --no-fund) && \
+	(test -d bench/node_modules/pm2 || npm ci --prefix bench --no-audit --no-fund)
+
+bench: build
+	$(BENCH_NPM)
+	$(GO) run ./bench/cmd/poold-bench $(BENCH_FLAGS)
+
+bench-quick: build
+	$(BENCH_NPM)
+	$(GO) run ./bench/cmd/poold-bench -quick -json $(BENCH_QUICK_DIR)/latest.json \
+		-md $(BENCH_QUICK_DIR)/benchmarks.md -svg $(BENCH_QUICK_DIR)/benchmarks.svg $(BENCH_FLAGS)
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./internal/notify/
