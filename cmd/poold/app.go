@@ -73,13 +73,18 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 	if cfg.Distribution != distribute.Shared {
 		slotSockets = g.Sockets
 	}
+	env, err := workersEnv(cfg, dir, log)
+	if err != nil {
+		return nil, err
+	}
 	return proc.NewSpawner(proc.Config{
 		Pool:        cfg.Name,
 		Command:     cfg.Command,
 		Sockets:     socks,
 		SlotSockets: slotSockets,
 		RuntimeDir:  string(dir),
-		Env:         os.Environ(),
+		Env:         env,
+		StopTimeout: cfg.StopTimeout,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
 		Reaper:      reaper,

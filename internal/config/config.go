@@ -6,6 +6,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -31,6 +32,10 @@ type Config struct {
 	// Distribution is how connections reach the workers: one shared socket,
 	// or one SO_REUSEPORT socket per slot (TCP sockets only).
 	Distribution distribute.Mode
+
+	// NodePreload is whether node workers get poold's Node.js preload in
+	// NODE_OPTIONS (docs/nodejs.md).
+	NodePreload nodejs.Mode
 
 	// MaxUnavailable is how many workers a reload may stop at once, each
 	// before its replacement starts; 0 starts each new worker beside the old

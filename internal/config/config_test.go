@@ -8,6 +8,7 @@ import (
 
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -222,6 +223,55 @@ func TestUsageMentionsDistribution(t *testing.T) {
 		t.Fatalf("Parse(--help) = %v", err)
 	}
 	for _, want := range []string{"-distribution string", "shared", "balanced", "sticky", "(default \"shared\")"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestNodePreload(t *testing.T) {
+	tests := []struct {
+		give    []string
+		env     []string
+		file    string
+		want    nodejs.Mode
+		wantErr string
+	}{
+		{give: nil, want: nodejs.Auto},
+		{give: []string{"--node-preload", "off"}, want: nodejs.Off},
+		{give: []string{"--node-preload=auto"}, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: nodejs.Auto},
+		{give: nil, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: nodejs.Off},
+		{give: nil, file: "node-preload = off\n", want: nodejs.Off},
+		{give: []string{"--node-preload", "auto"}, file: "node-preload = off\n", want: nodejs.Auto},
+		{give: []string{"--node-preload", "no"}, wantErr: `--node-preload: node-preload "no": want auto or off`},
+		{give: nil, env: []string{"POOLD_NODE_PRELOAD", "0"}, wantErr: `POOLD_NODE_PRELOAD: node-preload "0": want auto or off`},
+		{give: nil, file: "node-preload = maybe\n", wantErr: `/etc/p.conf:1: --node-preload: node-preload "maybe"`},
+	}
+	for _, tt := range tests {
+		args := tt.give
+		if tt.file != "" {
+			args = append([]string{"--config", "/etc/p.conf"}, args...)
+		}
+		c, err := parse(append(args, "--", "x"), env(tt.env...), io.Discard,
+			func(string) ([]byte, error) { return []byte(tt.file), nil })
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) env %q file %q: error = %v, want %q", tt.give, tt.env, tt.file, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.NodePreload != tt.want {
+			t.Errorf("Parse(%q) env %q file %q = %v, %v; want %v", tt.give, tt.env, tt.file, c.NodePreload, err, tt.want)
+		}
+	}
+}
+
+func TestUsageMentionsNodePreload(t *testing.T) {
+	var b strings.Builder
+	if _, err := Parse([]string{"--help"}, env(), &b); err != ErrHelp {
+		t.Fatalf("Parse(--help) = %v", err)
+	}
+	for _, want := range []string{"-node-preload string", "NODE_OPTIONS", "$POOLD_NODE_PRELOAD, else auto"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, b.String())
 		}

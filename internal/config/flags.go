@@ -14,6 +14,7 @@ import (
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -41,11 +42,12 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
-	var workers, memory, ready, level, bus, distribution, configFile string
+	var workers, memory, ready, level, bus, distribution, nodePreload, configFile string
 	fs.StringVar(&configFile, configFlag, "", "read flags from `FILE`: KEY = VALUE lines, KEY a long flag name or command (the worker command); flags and a command on the command line win over it")
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
 	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
+	fs.StringVar(&nodePreload, "node-preload", "", "auto: node workers get poold's preload in NODE_OPTIONS (their listen(PORT) serves the pool's sockets, graceful drain on SIGTERM); off: NODE_OPTIONS left alone (default: $POOLD_NODE_PRELOAD, else auto)")
 	fs.StringVar(&workers, "workers", "", "worker count `N` or auto (default: $POOLD_WORKERS, $WEB_CONCURRENCY, else auto from the cgroup's CPU and memory limits)")
 	fs.IntVar(&c.MaxWorkers, "max-workers", DefaultMaxWorkers, "upper bound for the worker count")
 	fs.StringVar(&memory, "worker-memory", "", "memory one worker needs (`SIZE`, e.g. 512M): auto sizing divides the cgroup's memory limit by it")
@@ -97,6 +99,9 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	}
 	if c.Distribution, err = distribute.ParseMode(distribution); err != nil {
 		errs = append(errs, src.wrap("distribution", fmt.Errorf("--distribution: %w", err)))
+	}
+	if c.NodePreload, err = parseNodePreload(nodePreload, getenv); err != nil {
+		errs = append(errs, src.wrap("node-preload", err))
 	}
 	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
 		errs = append(errs, src.wrap("bus", fmt.Errorf("--bus: %w", err)))
@@ -195,6 +200,22 @@ func ParseWorkerCount(flagValue string, getenv func(string) string) (WorkerCount
 	}
 	wc.N = n
 	return wc, nil
+}
+
+// parseNodePreload reads --node-preload, else POOLD_NODE_PRELOAD, else auto.
+func parseNodePreload(flagValue string, getenv func(string) string) (nodejs.Mode, error) {
+	from, value := "--node-preload", flagValue
+	if value == "" {
+		from, value = "POOLD_NODE_PRELOAD", getenv("POOLD_NODE_PRELOAD")
+	}
+	if value == "" {
+		return nodejs.Auto, nil
+	}
+	m, err := nodejs.ParseMode(value)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", from, err)
+	}
+	return m, nil
 }
 
 // listFlag collects repeated --listen values.

@@ -32,6 +32,9 @@ func inheritable(env []string) []string {
 func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []string {
 	env := slices.Clip(s.baseEnv) // appending must copy, not share, the base
 	slot := strconv.Itoa(req.Slot)
+	if s.stopTimeout > 0 {
+		env = append(env, "POOLD_STOP_TIMEOUT_MS="+strconv.FormatInt(s.stopTimeout.Milliseconds(), 10))
+	}
 	return append(env,
 		"LISTEN_FDS="+strconv.Itoa(len(s.sockets)),
 		"LISTEN_FDNAMES="+s.fdNames,

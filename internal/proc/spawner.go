@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/notify"
@@ -31,7 +32,10 @@ type Config struct {
 	// accessible to poold and the workers only.
 	RuntimeDir string
 	// Env is the environment workers start from (poold's own, usually).
-	Env            []string
+	Env []string
+	// StopTimeout is how long a worker has to exit after SIGTERM, passed
+	// on to it as POOLD_STOP_TIMEOUT_MS; not passed on when 0.
+	StopTimeout    time.Duration
 	Stdout, Stderr *os.File
 	Reaper         *Reaper
 	Log            *slog.Logger
@@ -48,6 +52,7 @@ type Spawner struct {
 	slotSockets    func(slot int) ([]activation.Socket, error)
 	runtimeDir     string
 	baseEnv        []string
+	stopTimeout    time.Duration
 	stdout, stderr *os.File
 	reaper         *Reaper
 	log            *slog.Logger
@@ -60,7 +65,7 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 	}
 	s := &Spawner{
 		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
-		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stdout: cfg.Stdout, stderr: cfg.Stderr,
+		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, stdout: cfg.Stdout, stderr: cfg.Stderr,
 		reaper: cfg.Reaper, log: cfg.Log,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}

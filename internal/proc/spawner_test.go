@@ -69,7 +69,8 @@ func newFixture(t *testing.T, helper string, configure ...func(*Config)) *fixtur
 		Pool: "test", Command: []string{os.Args[0]}, Sockets: socks, RuntimeDir: dir,
 		Env: append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99",
 			"WEB_CONCURRENCY=8"),
-		Stdout: os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StopTimeout: 2500 * time.Millisecond,
+		Stdout:      os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, c := range configure {
 		c(&cfg)
@@ -111,6 +112,7 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	want := map[string]string{
 		"LISTEN_FDS": "1", "LISTEN_FDNAMES": "http", "POOLD_SLOT": "3", "NODE_APP_INSTANCE": "3",
 		"POOLD_POOL": "test", "POOLD_GENERATION": "2", "POOLD_WORKER_ID": "7", "WEB_CONCURRENCY": "1",
+		"POOLD_STOP_TIMEOUT_MS": "2500",
 	}
 	for k, v := range want {
 		if got.Env[k] != v {

@@ -31,12 +31,23 @@ func MaybeRunTrampoline() {
 	os.Exit(trampoline(os.Args[1:]))
 }
 
-// closeStrayFDs closes every fd past the pool's sockets: fds that poold
-// itself inherited without close-on-exec (from a shell, say) must not reach
-// workers. Go's own fds are close-on-exec already.
+// closeStrayFDs makes every fd past the pool's sockets close on exec: fds
+// that poold itself inherited without close-on-exec (from a shell, say) must
+// not reach workers. They are not closed here: the Go runtime's own fds
+// (its epoll instance) are among them until the exec, and closing those
+// under it is fatal ("netpoll failed").
 func closeStrayFDs() {
 	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
-	_ = unix.CloseRange(uint(3+n), math.MaxUint32, 0)
+	first := 3 + n
+	if unix.CloseRange(uint(first), math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	entries, _ := os.ReadDir("/proc/self/fd") // before Linux 5.11: one by one
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
+		}
+	}
 }
 
 // trampoline only returns when exec fails.

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/nodejs"
+)
+
+// workersEnv is the environment workers start from: poold's own, with the
+// Node.js preload, written into the runtime directory, in front of
+// NODE_OPTIONS when the worker command is node (docs/nodejs.md).
+func workersEnv(cfg config.Config, dir runtimeDir, log *slog.Logger) ([]string, error) {
+	env := os.Environ()
+	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) {
+		return env, nil
+	}
+	path, err := nodejs.Install(string(dir))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("node preload in NODE_OPTIONS", "pool", cfg.Name, "path", path)
+	return nodejs.WithPreload(env, path), nil
+}
