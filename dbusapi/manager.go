@@ -52,7 +52,7 @@ func (m *manager) SignalWorkers(sender dbus.Sender, slot int32, signal int32) *d
 }
 
 func (m *manager) ListWorkers() ([]WorkerInfo, *dbus.Error) {
-	st, err := m.s.status(m.s.ctx)
+	st, err := m.s.statusWithUsage(m.s.ctx)
 	if err != nil {
 		return nil, toDBusError(err)
 	}

@@ -8,9 +8,13 @@ import (
 // Backend is what the server needs from a pool. cmd/poold adapts the
 // supervisor to it, so that this package does not depend on the supervisor.
 type Backend interface {
-	// Status is the pool and its workers now. Worker paths are filled in by
-	// the server.
+	// Status is the pool and its workers now, without their memory and CPU
+	// figures (see Usage). Worker paths are filled in by the server.
 	Status(ctx context.Context) (Status, error)
+	// Usage samples a worker's resident memory in bytes and CPU time in
+	// ns; zeros when unknown. The server asks only when a client reads them,
+	// not for every change it signals.
+	Usage(pid uint32) (memory, cpuNSec uint64)
 	Scale(ctx context.Context, workers int, allowZero bool) error
 	// Reload returns once every slot runs the new generation, or the
 	// rollout has stopped (an error matching ErrReloadFailed).

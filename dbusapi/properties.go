@@ -9,7 +9,7 @@ import (
 
 // properties implements org.freedesktop.DBus.Properties for the Manager and
 // every worker path beneath it. Values are read from the pool at call time,
-// so a worker's memory and CPU figures are current.
+// and a worker's memory and CPU figures sampled then.
 type properties struct{ s *Server }
 
 func (p *properties) Get(msg dbus.Message, iface, name string) (dbus.Variant, *dbus.Error) {
@@ -26,7 +26,7 @@ func (p *properties) Get(msg dbus.Message, iface, name string) (dbus.Variant, *d
 
 func (p *properties) GetAll(msg dbus.Message, iface string) (map[string]dbus.Variant, *dbus.Error) {
 	path := msgPath(msg)
-	st, err := p.s.status(p.s.ctx)
+	st, err := p.s.statusWithUsage(p.s.ctx)
 	if err != nil {
 		return nil, toDBusError(err)
 	}

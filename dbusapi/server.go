@@ -111,6 +111,17 @@ func (s *Server) ownerHint(busName string) string {
 	return fmt.Sprintf(" (poold pid %d)", pid)
 }
 
+// statusWithUsage is status with each worker's memory and CPU sampled, for
+// the replies that carry them.
+func (s *Server) statusWithUsage(ctx context.Context) (Status, error) {
+	st, err := s.status(ctx)
+	for i := range st.Workers {
+		w := &st.Workers[i]
+		w.MemoryCurrent, w.CPUUsageNSec = s.pool.Usage(w.PID)
+	}
+	return st, err
+}
+
 // status reads the pool with the worker paths filled in.
 func (s *Server) status(ctx context.Context) (Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

@@ -77,6 +77,12 @@ func (f *fakeBackend) SignalWorkers(_ context.Context, slot int, sig syscall.Sig
 
 func (f *fakeBackend) Changes() <-chan struct{} { return f.changes }
 
+// Usage gives figures derived from the PID, so that a test sees which
+// worker's they are.
+func (f *fakeBackend) Usage(pid uint32) (memory, cpuNSec uint64) {
+	return uint64(pid) * 1000, uint64(pid)
+}
+
 // change edits the status and tells the server, as the supervisor would.
 func (f *fakeBackend) change(edit func(*dbusapi.Status)) {
 	f.mu.Lock()
@@ -147,6 +153,9 @@ func TestStatusReadsPoolAndWorkers(t *testing.T) {
 	if len(st.Workers) != 2 || st.Workers[1].PID != 102 || st.Workers[1].Path != dbusapi.WorkerPath(2) {
 		t.Errorf("workers = %+v", st.Workers)
 	}
+	if w := st.Workers[1]; w.MemoryCurrent != 102000 || w.CPUUsageNSec != 102 {
+		t.Errorf("worker 2's usage = %d bytes, %d ns; want the backend's sample 102000, 102", w.MemoryCurrent, w.CPUUsageNSec)
+	}
 	pools, err := pool.Bus().Pools(context.Background())
 	if err != nil || len(pools) != 1 || pools[0] != "web-1" {
 		t.Errorf("Pools() = %v, %v; want [web-1]", pools, err)
@@ -159,6 +168,9 @@ func TestWorkerObjectsHaveProperties(t *testing.T) {
 	v, err := obj.GetProperty(dbusapi.WorkerInterface + ".PID")
 	if err != nil || v.Value() != uint32(102) {
 		t.Errorf("PID of worker 2 = %v, %v; want 102", v, err)
+	}
+	if mem, err := obj.GetProperty(dbusapi.WorkerInterface + ".MemoryCurrent"); err != nil || mem.Value() != uint64(102000) {
+		t.Errorf("MemoryCurrent of worker 2 = %v, %v; want the backend's sample 102000", mem, err)
 	}
 	gone := pool.Bus().Conn().Object(dbusapi.BusName("web"), dbusapi.WorkerPath(9))
 	if _, err := gone.GetProperty(dbusapi.WorkerInterface + ".PID"); err == nil {

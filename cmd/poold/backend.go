@@ -79,11 +79,15 @@ func workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
 		Restarts:          uint32(w.Restarts),
 		StatusText:        w.StatusText,
 	}
-	if s, err := procstat.Read(w.PID); err == nil { // gone already: leave 0, "unknown"
-		info.MemoryCurrent = s.RSS
-		info.CPUUsageNSec = uint64(s.CPU.Nanoseconds())
-	}
 	return info
+}
+
+func (b *backend) Usage(pid uint32) (memory, cpuNSec uint64) {
+	s, err := procstat.Read(int(pid))
+	if err != nil { // gone already: 0, "unknown"
+		return 0, 0
+	}
+	return s.RSS, uint64(s.CPU.Nanoseconds())
 }
 
 func usec(t time.Time) uint64 {
