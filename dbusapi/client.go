@@ -151,6 +151,21 @@ func (p *Pool) SignalWorkers(ctx context.Context, slot int32, signal int32) erro
 	return p.wrap("signal", p.call(ctx, "SignalWorkers", slot, signal).Err)
 }
 
+// Broadcast sends data, one JSON value, to every worker listening on its
+// stream channel and returns how many it reached.
+func (p *Pool) Broadcast(ctx context.Context, data string) (workers uint32, err error) {
+	err = p.call(ctx, "Broadcast", data, uint64(0)).Store(&workers)
+	return workers, p.wrap("broadcast", err)
+}
+
+// PushConfig has poold read the worker configuration again and send it to
+// every worker listening on its stream channel, restarting none; it
+// returns how many it reached.
+func (p *Pool) PushConfig(ctx context.Context) (workers uint32, err error) {
+	err = p.call(ctx, "PushConfig", uint64(0)).Store(&workers)
+	return workers, p.wrap("push config", err)
+}
+
 // AllSlots addresses every worker in SignalWorkers.
 const AllSlots int32 = -1
 

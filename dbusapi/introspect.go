@@ -68,7 +68,16 @@ const managerXML = introspectHeader + `<node>
    <arg type="i" name="signal" direction="in"/>
   </method>
   <method name="ListWorkers">
-   <arg type="a(tuusutttustto)" name="workers" direction="out"/>
+   <arg type="a(tuusutttusttotttttttbt)" name="workers" direction="out"/>
+  </method>
+  <method name="Broadcast">
+   <arg type="s" name="json" direction="in"/>
+   <arg type="t" name="flags" direction="in"/>
+   <arg type="u" name="workers" direction="out"/>
+  </method>
+  <method name="PushConfig">
+   <arg type="t" name="flags" direction="in"/>
+   <arg type="u" name="workers" direction="out"/>
   </method>
   <signal name="WorkerNew">
    <arg type="t" name="id"/>
@@ -114,6 +123,15 @@ const workerXML = introspectHeader + `<node>
   <property name="StatusText" type="s" access="read"/>
   <property name="MemoryCurrent" type="t" access="read"` + volatileProp + `
   <property name="CPUUsageNSec" type="t" access="read"` + volatileProp + `
+  <property name="MetricsUSec" type="t" access="read"` + volatileProp + `
+  <property name="LoopDelayP99USec" type="t" access="read"` + volatileProp + `
+  <property name="LoopDelayMaxUSec" type="t" access="read"` + volatileProp + `
+  <property name="HeapUsedBytes" type="t" access="read"` + volatileProp + `
+  <property name="HeapTotalBytes" type="t" access="read"` + volatileProp + `
+  <property name="RequestsTotal" type="t" access="read"` + volatileProp + `
+  <property name="ActiveRequests" type="t" access="read"` + volatileProp + `
+  <property name="ChannelOpen" type="b" access="read"/>
+  <property name="MessagesDropped" type="t" access="read"` + volatileProp + `
  </interface>` + standardInterfaces + `
 </node>
 `

@@ -21,16 +21,12 @@ func (m *manager) Scale(sender dbus.Sender, workers int32, flags uint64) *dbus.E
 }
 
 func (m *manager) Reload(sender dbus.Sender, flags uint64) (uint32, *dbus.Error) {
-	var generation int
-	err := m.change(sender, "reload", false, func(ctx context.Context) error {
+	return m.changeCounting(sender, "reload", false, func(ctx context.Context) (int, error) {
 		if flags != 0 {
-			return fmt.Errorf("%w: unknown Reload flags %#x", ErrInvalidArgument, flags)
+			return 0, fmt.Errorf("%w: unknown Reload flags %#x", ErrInvalidArgument, flags)
 		}
-		var err error
-		generation, err = m.s.pool.Reload(ctx)
-		return err
+		return m.s.pool.Reload(ctx)
 	})
-	return uint32(generation), err
 }
 
 func (m *manager) RestartWorker(sender dbus.Sender, slot uint32, flags uint64) *dbus.Error {
@@ -48,6 +44,24 @@ func (m *manager) SignalWorkers(sender dbus.Sender, slot int32, signal int32) *d
 			return fmt.Errorf("%w: slot %d: want a slot number, or -1 for every worker", ErrInvalidArgument, slot)
 		}
 		return m.s.pool.SignalWorkers(ctx, int(slot), syscall.Signal(signal))
+	})
+}
+
+func (m *manager) Broadcast(sender dbus.Sender, data string, flags uint64) (uint32, *dbus.Error) {
+	return m.changeCounting(sender, "broadcast", true, func(ctx context.Context) (int, error) {
+		if flags != 0 {
+			return 0, fmt.Errorf("%w: unknown Broadcast flags %#x", ErrInvalidArgument, flags)
+		}
+		return m.s.pool.Broadcast(ctx, []byte(data))
+	})
+}
+
+func (m *manager) PushConfig(sender dbus.Sender, flags uint64) (uint32, *dbus.Error) {
+	return m.changeCounting(sender, "push config", true, func(ctx context.Context) (int, error) {
+		if flags != 0 {
+			return 0, fmt.Errorf("%w: unknown PushConfig flags %#x", ErrInvalidArgument, flags)
+		}
+		return m.s.pool.PushConfig(ctx)
 	})
 }
 
@@ -80,4 +94,16 @@ func (m *manager) change(sender dbus.Sender, op string, quick bool, do func(cont
 		return toDBusError(err)
 	}
 	return nil
+}
+
+// changeCounting is change for calls that answer with a number: a
+// generation, a count of workers.
+func (m *manager) changeCounting(sender dbus.Sender, op string, quick bool, do func(context.Context) (int, error)) (uint32, *dbus.Error) {
+	var n int
+	err := m.change(sender, op, quick, func(ctx context.Context) error {
+		var err error
+		n, err = do(ctx)
+		return err
+	})
+	return uint32(n), err
 }

@@ -22,6 +22,12 @@ type Backend interface {
 	RestartWorker(ctx context.Context, slot int) error
 	// SignalWorkers signals the worker of slot, or every worker for slot -1.
 	SignalWorkers(ctx context.Context, slot int, sig syscall.Signal) error
+	// Broadcast sends data, one JSON value, to every worker listening on its
+	// stream channel, and returns how many.
+	Broadcast(ctx context.Context, data []byte) (workers int, err error)
+	// PushConfig reads the worker configuration again and sends it to every
+	// worker listening on its stream channel, without restarting any.
+	PushConfig(ctx context.Context) (workers int, err error)
 	// Changes receives after anything Status shows may have changed.
 	Changes() <-chan struct{}
 }

@@ -75,6 +75,12 @@ func (f *fakeBackend) SignalWorkers(_ context.Context, slot int, sig syscall.Sig
 	return f.record(fmt.Sprintf("signal %d %d", slot, sig))
 }
 
+func (f *fakeBackend) Broadcast(_ context.Context, data []byte) (int, error) {
+	return 2, f.record("broadcast " + string(data))
+}
+
+func (f *fakeBackend) PushConfig(context.Context) (int, error) { return 2, f.record("push config") }
+
 func (f *fakeBackend) Changes() <-chan struct{} { return f.changes }
 
 // Usage gives figures derived from the PID, so that a test sees which
@@ -209,7 +215,14 @@ func TestChangingCallsReachTheBackend(t *testing.T) {
 	if err := pool.SignalWorkers(ctx, dbusapi.AllSlots, int32(syscall.SIGUSR2)); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"scale 0 true", "reload", "restart 1", fmt.Sprintf("signal -1 %d", syscall.SIGUSR2)}
+	if n, err := pool.Broadcast(ctx, `{"type":"invalidate"}`); err != nil || n != 2 {
+		t.Errorf("Broadcast() = %d, %v; want 2", n, err)
+	}
+	if n, err := pool.PushConfig(ctx); err != nil || n != 2 {
+		t.Errorf("PushConfig() = %d, %v; want 2", n, err)
+	}
+	want := []string{"scale 0 true", "reload", "restart 1", fmt.Sprintf("signal -1 %d", syscall.SIGUSR2),
+		`broadcast {"type":"invalidate"}`, "push config"}
 	if got := fake.recorded(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("backend calls = %q, want %q", got, want)
 	}
@@ -256,6 +269,10 @@ func TestChangingCallsNeedTheAuthorizer(t *testing.T) {
 		pool.SignalWorkers(ctx, 0, int32(syscall.SIGTERM)),
 	}
 	_, err := pool.Reload(ctx)
+	errs = append(errs, err)
+	_, err = pool.Broadcast(ctx, "1")
+	errs = append(errs, err)
+	_, err = pool.PushConfig(ctx)
 	errs = append(errs, err)
 	for i, err := range errs {
 		if !errors.Is(err, dbusapi.ErrNotPermitted) {

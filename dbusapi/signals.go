@@ -9,7 +9,11 @@ import (
 
 // unsignalled are the properties that change all the time and are marked
 // EmitsChangedSignal=false: clients read them when they need them.
-var unsignalled = []string{"LastHeartbeatUSec", "MemoryCurrent", "CPUUsageNSec"}
+var unsignalled = []string{
+	"LastHeartbeatUSec", "MemoryCurrent", "CPUUsageNSec",
+	"MetricsUSec", "LoopDelayP99USec", "LoopDelayMaxUSec", "HeapUsedBytes", "HeapTotalBytes",
+	"RequestsTotal", "ActiveRequests", "MessagesDropped",
+}
 
 // follow turns the pool's changes into signals until the server stops.
 func (s *Server) follow() {

@@ -40,6 +40,17 @@ type WorkerInfo struct {
 	MemoryCurrent     uint64 // resident set size in bytes, 0 when unknown
 	CPUUsageNSec      uint64 // user+system CPU time, 0 when unknown
 	Path              dbus.ObjectPath
+	// What the worker reported on its stream channel: 0 when it never did
+	// (MetricsUSec 0) or left a figure out.
+	MetricsUSec      uint64 // when it last reported
+	LoopDelayP99USec uint64 // event-loop delay, 99th percentile
+	LoopDelayMaxUSec uint64
+	HeapUsedBytes    uint64
+	HeapTotalBytes   uint64
+	RequestsTotal    uint64 // handled since the worker started
+	ActiveRequests   uint64
+	ChannelOpen      bool   // it said hello: it gets broadcasts and the worker config
+	MessagesDropped  uint64 // lines to it dropped because it did not read them
 }
 
 // Status is a pool and its workers, sorted by slot.

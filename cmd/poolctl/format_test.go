@@ -71,7 +71,8 @@ func testStatus() poolStatus {
 			Workers: []dbusapi.WorkerInfo{
 				{ID: 1, Slot: 0, PID: 1201, State: "ready", Generation: 2, StartedUSec: usec(26*time.Hour + 3*time.Minute),
 					LastHeartbeatUSec: usec(2 * time.Second), Restarts: 0, StatusText: "serving",
-					MemoryCurrent: 50_443_059, CPUUsageNSec: 12_345_000_000},
+					MemoryCurrent: 50_443_059, CPUUsageNSec: 12_345_000_000,
+					MetricsUSec: usec(3 * time.Second), LoopDelayP99USec: 12_345, HeapUsedBytes: 20 << 20, RequestsTotal: 4711},
 				{ID: 9, Slot: 0, PID: 1377, State: "starting", Generation: 3, StartedUSec: usec(4 * time.Second)},
 				{ID: 2, Slot: 1, PID: 98765, State: "ready", Generation: 2, StartedUSec: usec(3*time.Minute + 12*time.Second),
 					Restarts: 12, StatusText: "evil\x1b[2Jtext", MemoryCurrent: 1023, CPUUsageNSec: 500_000_000},
@@ -96,10 +97,10 @@ Connections: sticky
      Status: "reloading: 1/2 slots"
         Bus: system (unix:path=/run/dbus/system_bus_socket)
 
-SLOT  PID    STATE     GEN  UPTIME  RESTARTS  HEARTBEAT  RSS    CPU     STATUS
-0     1201   ready     2    1d02h   0         2s ago     48.1M  12.35s  serving
-0     1377   starting  3    4s      0         -          -      -       -
-1     98765  ready     2    3m12s   12        -          1023B  0.50s   evil?[2Jtext
+SLOT  PID    STATE     GEN  UPTIME  RESTARTS  HEARTBEAT  RSS    CPU     LOOP P99  HEAP   REQS  STATUS
+0     1201   ready     2    1d02h   0         2s ago     48.1M  12.35s  12.3ms    20.0M  4711  serving
+0     1377   starting  3    4s      0         -          -      -       -         -      -     -
+1     98765  ready     2    3m12s   12        -          1023B  0.50s   -         -      -     evil?[2Jtext
 `
 	if b.String() != want {
 		t.Errorf("status view:\n%s\nwant:\n%s", b.String(), want)

@@ -55,6 +55,15 @@ type (
 		MemoryCurrent     uint64          `json:"memory_current"`
 		CPUUsageNSec      uint64          `json:"cpu_usage_nsec"`
 		Path              dbus.ObjectPath `json:"path"`
+		MetricsUSec       uint64          `json:"metrics_usec"`
+		LoopDelayP99USec  uint64          `json:"loop_delay_p99_usec"`
+		LoopDelayMaxUSec  uint64          `json:"loop_delay_max_usec"`
+		HeapUsedBytes     uint64          `json:"heap_used_bytes"`
+		HeapTotalBytes    uint64          `json:"heap_total_bytes"`
+		RequestsTotal     uint64          `json:"requests_total"`
+		ActiveRequests    uint64          `json:"active_requests"`
+		ChannelOpen       bool            `json:"channel_open"`
+		MessagesDropped   uint64          `json:"messages_dropped"`
 	}
 )
 

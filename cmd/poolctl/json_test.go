@@ -43,12 +43,14 @@ func TestStatusJSON(t *testing.T) {
 	}
 	workers := got[0]["workers"].([]any)
 	w := workers[0].(map[string]any)
-	wantWorker := []string{"cpu_usage_nsec", "generation", "id", "last_heartbeat_usec", "memory_current", "path",
-		"pid", "ready_usec", "restarts", "slot", "started_usec", "state", "status_text"}
+	wantWorker := []string{"active_requests", "channel_open", "cpu_usage_nsec", "generation", "heap_total_bytes",
+		"heap_used_bytes", "id", "last_heartbeat_usec", "loop_delay_max_usec", "loop_delay_p99_usec", "memory_current",
+		"messages_dropped", "metrics_usec", "path", "pid", "ready_usec", "requests_total", "restarts", "slot",
+		"started_usec", "state", "status_text"}
 	if len(workers) != 3 || !reflect.DeepEqual(keys(w), wantWorker) {
 		t.Errorf("worker keys %v\nwant %v", keys(w), wantWorker)
 	}
-	if w["pid"] != 1201.0 || w["memory_current"] != 50_443_059.0 || w["cpu_usage_nsec"] != 12_345_000_000.0 {
+	if w["pid"] != 1201.0 || w["memory_current"] != 50_443_059.0 || w["cpu_usage_nsec"] != 12_345_000_000.0 || w["requests_total"] != 4711.0 {
 		t.Errorf("worker values: %v", w)
 	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 func (a *app) reloadCmd() *cobra.Command {
-	return &cobra.Command{
+	var configOnly bool
+	cmd := &cobra.Command{
 		Use:   "reload NAME",
 		Short: "Roll a pool over to a new generation of workers",
 		Long: `Start a new generation of workers in pool NAME, slot by slot: each new worker
@@ -22,16 +23,35 @@ with the new generation.
 poolctl prints each slot as its new worker becomes ready and returns once
 every slot runs the new generation, or fails with the pool's reason when the
 reload fails. It waits as long as the reload takes unless --timeout is given,
-which makes it fit for ExecReload= in a unit file.`,
-		Example: "  poolctl reload express\n\n  # in myapp.service:\n  ExecReload=/usr/bin/poolctl reload myapp",
+which makes it fit for ExecReload= in a unit file.
+
+A pool started with --worker-config FILE reads FILE again first and sends
+it to the running workers; a FILE that is not valid JSON fails the reload
+before any worker is replaced. With --config-only, poolctl only has the
+file read and sent, and no worker is restarted.`,
+		Example: "  poolctl reload express\n  poolctl reload express --config-only\n\n  # in myapp.service:\n  ExecReload=/usr/bin/poolctl reload myapp",
 		Args: func(cmd *cobra.Command, args []string) error {
 			return wantArgs(cmd, args, 1, 1, "a pool name")
 		},
 		ValidArgsFunction: a.completeNames(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if configOnly {
+				return a.withPool(cmd.Context(), args[0], 0, a.pushConfig)
+			}
 			return a.withPool(cmd.Context(), args[0], 0, a.reload)
 		},
 	}
+	cmd.Flags().BoolVar(&configOnly, "config-only", false, "send the worker configuration again without restarting workers")
+	return cmd
+}
+
+func (a *app) pushConfig(ctx context.Context, p *dbusapi.Pool) error {
+	n, err := p.PushConfig(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: worker config sent to %d worker%s\n", p.Name, n, plural(int(n)))
+	return nil
 }
 
 // reload follows the pool's signals while Reload runs: on each event that

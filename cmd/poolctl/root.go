@@ -53,7 +53,7 @@ func (a *app) newRoot() *cobra.Command {
 	pf.BoolVar(&a.verbose, "verbose", false, "say which buses were skipped and why")
 	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, 0 for never (default: 30s for list and status, never for changes)")
 	root.AddCommand(a.listCmd(), a.statusCmd(), a.scaleCmd(), a.reloadCmd(),
-		a.restartCmd(), a.signalCmd(), a.initCmd(), a.generateCmd())
+		a.restartCmd(), a.signalCmd(), a.broadcastCmd(), a.initCmd(), a.generateCmd())
 	root.InitDefaultCompletionCmd()
 	if ps, _, err := root.Find([]string{"completion", "powershell"}); err == nil && ps.Name() == "powershell" {
 		ps.Hidden = true // poolctl is for Linux

@@ -22,7 +22,9 @@ systemctl status: its state, worker counts and why the pool has its target
 count, its sockets and how their connections reach the workers (poold's
 --distribution: shared, balanced or sticky), command, main PID and status
 text, then a table of its workers with their slot, PID, state, generation,
-uptime, restarts, last heartbeat, resident memory, CPU time and status text.
+uptime, restarts, last heartbeat, resident memory, CPU time, what the worker
+last reported on its stream channel (99th percentile of event-loop delay,
+heap in use, requests handled; "-" when it never reported) and status text.
 
 With --json, print a JSON array with one {"pool": ..., "workers": [...]}
 object per pool.`,
@@ -165,13 +167,24 @@ func writeWorkers(w io.Writer, workers []dbusapi.WorkerInfo, now time.Time) erro
 		return err
 	}
 	t := newTable(w)
-	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tRSS\tCPU\tSTATUS")
+	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tRSS\tCPU\tLOOP P99\tHEAP\tREQS\tSTATUS")
 	for _, k := range workers {
-		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, clean(k.State),
+		loop, heap, reqs := reported(k)
+		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, clean(k.State),
 			k.Generation, uptime(k.StartedUSec, now), k.Restarts, age(k.LastHeartbeatUSec, now),
-			humanBytes(k.MemoryCurrent), cpuSeconds(k.CPUUsageNSec), orDash(clean(k.StatusText)))
+			humanBytes(k.MemoryCurrent), cpuSeconds(k.CPUUsageNSec), loop, heap, reqs, orDash(clean(k.StatusText)))
 	}
 	return t.Flush()
+}
+
+// reported is what the worker last sent as metrics, "-" each when it never
+// did.
+func reported(k dbusapi.WorkerInfo) (loop, heap, reqs string) {
+	if k.MetricsUSec == 0 {
+		return "-", "-", "-"
+	}
+	loop = fmt.Sprintf("%.1fms", float64(k.LoopDelayP99USec)/1000)
+	return loop, humanBytes(k.HeapUsedBytes), fmt.Sprint(k.RequestsTotal)
 }
 
 // dot is systemctl's ●, coloured by state on a terminal.

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/proc"
@@ -29,6 +30,7 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 			activation.NewNotifier,
 			newSockets,
 			newRuntimeDir,
+			newHub,
 			proc.NewReaper,
 			newGroup,
 			newSpawner,
@@ -68,7 +70,8 @@ func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtim
 	return dir, nil
 }
 
-func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir runtimeDir, reaper *proc.Reaper, log *slog.Logger) (*proc.Spawner, error) {
+func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir runtimeDir, reaper *proc.Reaper,
+	hub *channel.Hub, log *slog.Logger) (*proc.Spawner, error) {
 	var slotSockets func(int) ([]activation.Socket, error)
 	if cfg.Distribution != distribute.Shared {
 		slotSockets = g.Sockets
@@ -88,6 +91,7 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
 		Reaper:      reaper,
+		Channels:    hub,
 		Log:         log,
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/procstat"
 	"github.com/poold/poold/internal/supervisor"
@@ -20,17 +21,19 @@ import (
 // chosen, the sockets, the workers' memory and CPU).
 type backend struct {
 	sup     *supervisor.Supervisor
+	hub     *channel.Hub
+	config  workerConfig
 	size    sizing
 	static  dbusapi.PoolInfo
 	changes <-chan struct{} // the server's subscription to the supervisor
 }
 
-func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket) *backend {
+func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket, hub *channel.Hub, wc workerConfig) *backend {
 	listen := make([]string, 0, len(socks))
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, size: size, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
+	return &backend{sup: sup, hub: hub, config: wc, size: size, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
 		Name:          cfg.Name,
 		Version:       version,
 		WorkersReason: size.reason,
@@ -61,12 +64,12 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	pool.Generation = uint32(st.Generation)
 	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
 	for _, w := range st.Workers {
-		workers = append(workers, workerInfo(w))
+		workers = append(workers, b.workerInfo(w))
 	}
 	return dbusapi.Status{Pool: pool, Workers: workers}, nil
 }
 
-func workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
+func (b *backend) workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
 	info := dbusapi.WorkerInfo{
 		ID:                uint64(w.ID),
 		Slot:              uint32(w.Slot),
@@ -78,6 +81,16 @@ func workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
 		LastHeartbeatUSec: usec(w.LastHeartbeat),
 		Restarts:          uint32(w.Restarts),
 		StatusText:        w.StatusText,
+		MetricsUSec:       usec(w.MetricsAt),
+		LoopDelayP99USec:  uint64(w.Metrics.LoopDelayP99.Microseconds()),
+		LoopDelayMaxUSec:  uint64(w.Metrics.LoopDelayMax.Microseconds()),
+		HeapUsedBytes:     w.Metrics.HeapUsedBytes,
+		HeapTotalBytes:    w.Metrics.HeapTotalBytes,
+		RequestsTotal:     w.Metrics.Requests,
+		ActiveRequests:    w.Metrics.ActiveRequests,
+	}
+	if ch, ok := b.hub.Stats(uint64(w.ID)); ok {
+		info.ChannelOpen, info.MessagesDropped = ch.Open, ch.Dropped
 	}
 	return info
 }
@@ -106,8 +119,27 @@ func (b *backend) Scale(ctx context.Context, workers int, allowZero bool) error 
 }
 
 func (b *backend) Reload(ctx context.Context) (int, error) {
-	gen, err := b.sup.Reload(ctx)
+	gen, err := b.config.reload(ctx, b.sup)
 	return gen, apiError(err)
+}
+
+func (b *backend) Broadcast(_ context.Context, data []byte) (int, error) {
+	msg, err := channel.CheckData(data)
+	if err != nil {
+		return 0, dbusapi.WithKind(dbusapi.ErrInvalidArgument, fmt.Errorf("broadcast: %w", err))
+	}
+	return b.hub.Broadcast(msg), nil
+}
+
+func (b *backend) PushConfig(context.Context) (int, error) {
+	if b.config.path == "" {
+		return 0, dbusapi.WithKind(dbusapi.ErrInvalidArgument, errors.New("no worker config to push: start poold with --worker-config FILE (worker-config = FILE in its config file)"))
+	}
+	n, err := b.config.push()
+	if err != nil {
+		return 0, dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
+	}
+	return n, nil
 }
 
 func (b *backend) RestartWorker(ctx context.Context, slot int) error {

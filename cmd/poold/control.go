@@ -11,6 +11,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/supervisor"
@@ -46,8 +47,8 @@ type controlPlane struct {
 // reached leaves the pool running without a control plane; another pool of
 // the same name on the bus stops start-up.
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
-	socks []activation.Socket, dir runtimeDir, log *slog.Logger) {
-	backend := newBackend(cfg, sup, size, socks)
+	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir runtimeDir, log *slog.Logger) {
+	backend := newBackend(cfg, sup, size, socks, hub, wc)
 	var cp *controlPlane
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

@@ -64,7 +64,8 @@ func run(args []string) int {
 	defer signal.Stop(signals)
 
 	var sup *supervisor.Supervisor
-	app := fx.New(options(cfg, log), fx.Populate(&sup))
+	var wc workerConfig
+	app := fx.New(options(cfg, log), fx.Populate(&sup, &wc))
 	if err := app.Err(); err != nil {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
@@ -75,7 +76,7 @@ func run(args []string) int {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	c := controller{log: log, sup: sup}
+	c := controller{log: log, sup: sup, config: wc}
 	c.serve(signals)
 	stopped := make(chan struct{})
 	defer close(stopped)

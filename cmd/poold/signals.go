@@ -11,8 +11,9 @@ import (
 
 // controller turns signals into supervisor requests.
 type controller struct {
-	log *slog.Logger
-	sup *supervisor.Supervisor
+	log    *slog.Logger
+	sup    *supervisor.Supervisor
+	config workerConfig
 }
 
 // serve handles signals until SIGTERM or SIGINT asks for a drain, or the
@@ -35,7 +36,7 @@ func (c controller) serve(signals <-chan os.Signal) {
 
 func (c controller) reload() {
 	c.log.Info("SIGHUP: rolling reload")
-	if _, err := c.sup.Reload(context.Background()); err != nil {
+	if _, err := c.config.reload(context.Background(), c.sup); err != nil {
 		c.log.Error("reload", "err", err)
 	}
 }

@@ -37,6 +37,10 @@ type Config struct {
 	// NODE_OPTIONS (docs/nodejs.md).
 	NodePreload nodejs.Mode
 
+	// WorkerConfig is a JSON file sent to the workers on their stream
+	// channels, read at start and at every reload; empty for none.
+	WorkerConfig string
+
 	// MaxUnavailable is how many workers a reload may stop at once, each
 	// before its replacement starts; 0 starts each new worker beside the old
 	// one. Below the worker count.

@@ -29,6 +29,7 @@ var workerHelpers = map[string]func() int{
 	"exit3":        func() int { return 3 },
 	"orphan":       orphan,
 	"ignore-term":  ignoreTerm,
+	"channel":      channelWorker,
 }
 
 func TestMain(m *testing.M) {
@@ -114,3 +115,32 @@ while True:
     r, _, _ = select.select([s], [], [])
     c, _ = s.accept(); c.close()
 `
+
+// channelWorker speaks the stream channel: hello, READY=1 and metrics, then
+// exits 0 on a "bye" broadcast, 4 on anything else.
+func channelWorker() int {
+	fd, err := strconv.Atoi(os.Getenv("POOLD_CHANNEL_FD"))
+	if err != nil {
+		return 5
+	}
+	ch := os.NewFile(uintptr(fd), "channel")
+	fmt.Fprintln(ch, `{"op":"hello","version":1}`)
+	fmt.Fprintln(ch, `{"op":"notify","state":"READY=1"}`)
+	fmt.Fprintln(ch, `{"op":"metrics","requests":5}`)
+	dec := json.NewDecoder(ch)
+	for {
+		var m struct {
+			Op   string
+			Data any
+		}
+		if err := dec.Decode(&m); err != nil {
+			return 6
+		}
+		if m.Op == "message" {
+			if m.Data == "bye" {
+				return 0
+			}
+			return 4
+		}
+	}
+}

@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/notify"
 	"github.com/poold/poold/internal/supervisor"
 )
@@ -38,7 +41,10 @@ type Config struct {
 	StopTimeout    time.Duration
 	Stdout, Stderr *os.File
 	Reaper         *Reaper
-	Log            *slog.Logger
+	// Channels, when set, serves each worker's stream channel, passed to
+	// it as the fd after its sockets (docs/worker-contract.md).
+	Channels *channel.Hub
+	Log      *slog.Logger
 }
 
 // Spawner starts workers; it implements supervisor.Spawner.
@@ -55,6 +61,7 @@ type Spawner struct {
 	stopTimeout    time.Duration
 	stdout, stderr *os.File
 	reaper         *Reaper
+	channels       *channel.Hub
 	log            *slog.Logger
 }
 
@@ -66,7 +73,7 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 	s := &Spawner{
 		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
 		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, stdout: cfg.Stdout, stderr: cfg.Stderr,
-		reaper: cfg.Reaper, log: cfg.Log,
+		reaper: cfg.Reaper, channels: cfg.Channels, log: cfg.Log,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
 	if s.reaper == nil {
@@ -98,20 +105,43 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	if err != nil {
 		return nil, fmt.Errorf("spawn worker %d: notify socket: %w", req.Slot, err)
 	}
+	env := s.workerEnv(req, sockPath)
+	var ours, theirs *os.File
+	if s.channels != nil {
+		if ours, theirs, err = socketPair(); err != nil {
+			ns.Close()
+			return nil, fmt.Errorf("spawn worker %d: channel: %w", req.Slot, err)
+		}
+		env = append(env, "POOLD_CHANNEL_FD="+strconv.Itoa(3+len(files)))
+		files = append(slices.Clip(files), theirs)
+	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        append([]string{TrampolineArg0}, s.command...),
-		Env:         s.workerEnv(req, sockPath),
+		Env:         env,
 		ExtraFiles:  files,
 		Stdout:      s.stdout,
 		Stderr:      s.stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
-	if err := s.reaper.start(cmd); err != nil {
+	err = s.reaper.start(cmd)
+	if theirs != nil {
+		theirs.Close() // the worker has its copy
+	}
+	if err != nil {
 		ns.Close()
+		if ours != nil {
+			ours.Close()
+		}
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
 	p := &process{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	if ours != nil {
+		peer := channel.Peer{ID: uint64(req.ID), Slot: req.Slot, PID: p.pid}
+		if err := s.channels.Attach(peer, ours, sinkEvents{sink}); err != nil {
+			s.log.Warn("worker runs without its stream channel", "slot", req.Slot, "pid", p.pid, "err", err)
+		}
+	}
 	go readNotify(ns, req.ID, sink)
 	go s.wait(p, ns, req.ID, sink)
 	if req.ProbeListening {
@@ -164,5 +194,29 @@ func (s *Spawner) wait(p *process, ns *notify.Socket, id supervisor.WorkerID, si
 	s.reaper.forget(p.pid)
 	close(p.exited)
 	ns.Close()
+	if s.channels != nil {
+		s.channels.Detach(uint64(id))
+	}
 	sink.Post(supervisor.Exited{ID: id, Status: status})
+}
+
+// socketPair returns the two ends of a channel, both close-on-exec: exec.Cmd
+// passes the worker's end through ExtraFiles without it.
+func socketPair() (ours, theirs *os.File, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "channel"), os.NewFile(uintptr(fds[1]), "worker channel"), nil
+}
+
+// sinkEvents posts what workers say on their channels to the supervisor.
+type sinkEvents struct{ sink supervisor.Sink }
+
+func (e sinkEvents) Notified(id uint64, d notify.Datagram) {
+	e.sink.Post(supervisor.Notified{ID: supervisor.WorkerID(id), Datagram: d})
+}
+
+func (e sinkEvents) Reported(id uint64, m channel.Metrics) {
+	e.sink.Post(supervisor.Reported{ID: supervisor.WorkerID(id), Metrics: m})
 }

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -127,6 +129,28 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	}
 	if slices.Contains(got.OpenFiles, stray) {
 		t.Errorf("an fd poold inherited reached the worker: %q", got.OpenFiles)
+	}
+}
+
+func TestWorkerTalksOnItsChannel(t *testing.T) {
+	hub := channel.NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := newFixture(t, "channel", func(c *Config) { c.Channels = hub })
+	f.spawn(t, 4, 0, false)
+	if n := next[supervisor.Notified](t, f.sink); n.ID != 4 || !n.Datagram.Message.Ready {
+		t.Fatalf("notification %+v, want READY=1 from worker 4", n)
+	}
+	if r := next[supervisor.Reported](t, f.sink); r.ID != 4 || r.Metrics.Requests != 5 {
+		t.Fatalf("report %+v, want 5 requests from worker 4", r)
+	}
+	// The hello came before the metrics, so the worker now takes broadcasts.
+	if n := hub.Broadcast(json.RawMessage(`"bye"`)); n != 1 {
+		t.Fatalf("broadcast reached %d workers, want 1", n)
+	}
+	if e := next[supervisor.Exited](t, f.sink); !e.Status.Clean() {
+		t.Fatalf("worker %v, want exit 0 after the broadcast", e.Status)
+	}
+	if _, ok := hub.Stats(4); ok {
+		t.Error("the exited worker's channel is still attached")
 	}
 }
 

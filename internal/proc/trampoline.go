@@ -31,7 +31,8 @@ func MaybeRunTrampoline() {
 	os.Exit(trampoline(os.Args[1:]))
 }
 
-// closeStrayFDs makes every fd past the pool's sockets close on exec: fds
+// closeStrayFDs makes every fd past the pool's sockets and the worker's
+// channel close on exec: fds
 // that poold itself inherited without close-on-exec (from a shell, say) must
 // not reach workers. They are not closed here: the Go runtime's own fds
 // (its epoll instance) are among them until the exec, and closing those
@@ -39,6 +40,9 @@ func MaybeRunTrampoline() {
 func closeStrayFDs() {
 	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	first := 3 + n
+	if os.Getenv("POOLD_CHANNEL_FD") == strconv.Itoa(first) {
+		first++
+	}
 	if unix.CloseRange(uint(first), math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
 		return
 	}

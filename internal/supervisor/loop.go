@@ -21,6 +21,11 @@ func (s *Supervisor) handle(ev any) {
 		s.onExited(ev)
 	case Notified:
 		s.onNotified(ev)
+	case Reported:
+		if w := s.workers[ev.ID]; w != nil {
+			w.metrics, w.metricsAt = ev.Metrics, s.clock.Now()
+			w.lastHeartbeat = w.metricsAt
+		}
 	case Listening:
 		if w := s.workers[ev.ID]; w != nil && s.opts.Ready.acceptsListening() {
 			s.markReady(w, "listening on a pool socket")

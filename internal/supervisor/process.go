@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -50,6 +51,13 @@ type Exited struct {
 type Notified struct {
 	ID       WorkerID
 	Datagram notify.Datagram
+}
+
+// Reported carries the metrics a worker sent on its stream channel; they
+// count as a heartbeat.
+type Reported struct {
+	ID      WorkerID
+	Metrics channel.Metrics
 }
 
 // Listening reports that the probe saw a worker wait on a pool socket.

@@ -3,6 +3,8 @@ package supervisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/poold/poold/internal/channel"
 )
 
 // State is a worker's place in its life cycle.
@@ -76,6 +78,8 @@ type worker struct {
 	deadline      time.Time
 	status        string // last STATUS= the worker sent
 	lastHeartbeat time.Time
+	metrics       channel.Metrics // the latest the worker reported
+	metricsAt     time.Time       // when; zero for never
 	stopReason    string // why poold stopped it; empty while it runs
 	failed        bool   // stopped for a fault (ready timeout): counts as a failed start
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/poold/poold/internal/channel"
 )
 
 // Status is a snapshot of the pool.
@@ -38,6 +40,8 @@ type WorkerStatus struct {
 	LastHeartbeat time.Time
 	Restarts      int    // replacements in this slot so far
 	StatusText    string // the worker's own STATUS=
+	Metrics       channel.Metrics
+	MetricsAt     time.Time // when Metrics were reported; zero for never
 }
 
 type statusRequest struct{ reply chan Status }
@@ -55,6 +59,7 @@ func (s *Supervisor) snapshot() Status {
 			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,
 			Started: w.started, ReadySince: w.readySince, LastHeartbeat: w.lastHeartbeat,
 			Restarts: s.slotState(w.slot).restarts, StatusText: w.status,
+			Metrics: w.metrics, MetricsAt: w.metricsAt,
 		})
 	}
 	sort.Slice(st.Workers, func(i, j int) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -170,6 +171,22 @@ func TestNotifyFieldsAreKeptPerWorker(t *testing.T) {
 	p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true, Ready: true}}})
 	if st := p.status(); st.Workers[0].LastHeartbeat.IsZero() || st.Ready != 1 {
 		t.Fatalf("worker %+v, want a heartbeat and ready", st.Workers[0])
+	}
+}
+
+func TestReportedMetricsAreKeptAndCountAsHeartbeat(t *testing.T) {
+	p := startPool(t, Options{Workers: 1}, nil)
+	w := p.spawns()[0]
+	p.advance(time.Second)
+	m := channel.Metrics{LoopDelayP99: 3 * time.Millisecond, HeapUsedBytes: 1 << 20, Requests: 42}
+	p.sup.Post(Reported{ID: w.req.ID, Metrics: m})
+	got := p.status().Workers[0]
+	if got.Metrics != m || got.MetricsAt.IsZero() || !got.LastHeartbeat.Equal(got.MetricsAt) {
+		t.Fatalf("worker %+v, want the metrics, their time, and that time as the heartbeat", got)
+	}
+	p.sup.Post(Reported{ID: w.req.ID + 100, Metrics: m}) // an unknown worker: ignored
+	if got := p.status(); len(got.Workers) != 1 {
+		t.Fatalf("workers %+v after a report from an unknown worker", got.Workers)
 	}
 }
 
