@@ -83,6 +83,11 @@ func (s *Supervisor) finishRollout(err error) {
 
 func (s *Supervisor) endReload(r *rollout, err error) {
 	s.reloadFailed = ""
+	s.counters.Reloads++
+	s.counters.LastReload = s.clock.Now().Sub(r.started)
+	if err != nil {
+		s.counters.ReloadsFailed++
+	}
 	if err != nil {
 		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
 		var rerr *ReloadError

@@ -94,6 +94,7 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 		w.deadline = now.Add(s.opts.ReadyTimeout)
 	}
 	s.workers[w.id] = w
+	s.counters.Started++
 	s.log.Info("worker started", s.attrs(w, "generation", w.generation)...)
 	return w, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // rolloutKind says what started a rollout.
@@ -28,6 +29,7 @@ type rollout struct {
 	todo       []WorkerID // old workers not yet taken on, by slot
 	steps      []*step    // slots being replaced
 	replaced   int
+	started    time.Time
 	reply      chan rolloutResult
 }
 
@@ -46,7 +48,7 @@ type rolloutResult struct {
 // newRollout lists the running workers to replace: in every slot, or in
 // slot alone for a restart.
 func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutResult) *rollout {
-	r := &rollout{kind: kind, generation: s.generation, slot: slot, width: s.maxUnavailable(), reply: reply}
+	r := &rollout{kind: kind, generation: s.generation, slot: slot, width: s.maxUnavailable(), reply: reply, started: s.clock.Now()}
 	var old []*worker
 	for _, w := range s.workers {
 		if running(w) && w.slot < s.opts.Workers && (kind == reloadRollout || w.slot == slot) {

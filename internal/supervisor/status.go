@@ -26,6 +26,7 @@ type Status struct {
 	Generation     int
 	Summary        string // the line sent to systemd as STATUS=
 	Workers        []WorkerStatus
+	Counters       Counters
 }
 
 // WorkerStatus is a snapshot of one worker.
@@ -54,6 +55,7 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 
 func (s *Supervisor) snapshot() Status {
 	st := s.counts()
+	st.Counters = s.counters.clone()
 	for _, w := range s.workers {
 		st.Workers = append(st.Workers, WorkerStatus{
 			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,

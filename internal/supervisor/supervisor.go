@@ -47,6 +47,7 @@ type Supervisor struct {
 	wasReady     bool   // READY=1 sent at least once
 	lastSummary  string
 	published    Status // the snapshot publish last announced
+	counters     Counters
 	nextPing     time.Time
 	timerAt      time.Time
 	stopTimer    func() bool
