@@ -32,6 +32,9 @@ func inheritable(env []string) []string {
 func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []string {
 	env := slices.Clip(s.baseEnv) // appending must copy, not share, the base
 	slot := strconv.Itoa(req.Slot)
+	if s.watchdog > 0 { // WATCHDOG_PID is set by the trampoline, which knows the PID
+		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(s.watchdog.Microseconds(), 10))
+	}
 	if s.stopTimeout > 0 {
 		env = append(env, "POOLD_STOP_TIMEOUT_MS="+strconv.FormatInt(s.stopTimeout.Milliseconds(), 10))
 	}

@@ -38,7 +38,10 @@ type Config struct {
 	Env []string
 	// StopTimeout is how long a worker has to exit after SIGTERM, passed
 	// on to it as POOLD_STOP_TIMEOUT_MS; not passed on when 0.
-	StopTimeout    time.Duration
+	StopTimeout time.Duration
+	// Watchdog, when set, is passed on as WATCHDOG_USEC: how often each
+	// worker must send a heartbeat (the supervisor's Health.Watchdog).
+	Watchdog       time.Duration
 	Stdout, Stderr *os.File
 	Reaper         *Reaper
 	// Channels, when set, serves each worker's stream channel, passed to
@@ -59,6 +62,7 @@ type Spawner struct {
 	runtimeDir     string
 	baseEnv        []string
 	stopTimeout    time.Duration
+	watchdog       time.Duration
 	stdout, stderr *os.File
 	reaper         *Reaper
 	channels       *channel.Hub
@@ -72,7 +76,7 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 	}
 	s := &Spawner{
 		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
-		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, stdout: cfg.Stdout, stderr: cfg.Stderr,
+		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, watchdog: cfg.Watchdog, stdout: cfg.Stdout, stderr: cfg.Stderr,
 		reaper: cfg.Reaper, channels: cfg.Channels, log: cfg.Log,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}

@@ -132,6 +132,16 @@ func TestWorkerGetsTheContract(t *testing.T) {
 	}
 }
 
+func TestWorkerGetsItsWatchdog(t *testing.T) {
+	f := newFixture(t, "serve", func(c *Config) { c.Watchdog = 3 * time.Second })
+	p := f.spawn(t, 1, 0, false)
+	next[supervisor.Notified](t, f.sink)
+	got := askWorker(t, f.sockets[0].Addr)
+	if got.Env["WATCHDOG_USEC"] != "3000000" || got.Env["WATCHDOG_PID"] != strconv.Itoa(p.PID()) {
+		t.Errorf("WATCHDOG_USEC=%q WATCHDOG_PID=%q, want 3000000 and %d", got.Env["WATCHDOG_USEC"], got.Env["WATCHDOG_PID"], p.PID())
+	}
+}
+
 func TestWorkerTalksOnItsChannel(t *testing.T) {
 	hub := channel.NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f := newFixture(t, "channel", func(c *Config) { c.Channels = hub })

@@ -60,6 +60,9 @@ func trampoline(argv []string) int {
 	if os.Getenv("LISTEN_FDS") != "" {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	}
+	if os.Getenv("WATCHDOG_USEC") != "" { // sd_watchdog_enabled() checks it, as LISTEN_PID
+		os.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "poold: worker command %q: %v\n", argv[0], err)

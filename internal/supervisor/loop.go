@@ -25,6 +25,7 @@ func (s *Supervisor) handle(ev any) {
 		if w := s.workers[ev.ID]; w != nil {
 			w.metrics, w.metricsAt = ev.Metrics, s.clock.Now()
 			w.lastHeartbeat = w.metricsAt
+			s.noteLoopDelay(w, w.metricsAt)
 		}
 	case Listening:
 		if w := s.workers[ev.ID]; w != nil && s.opts.Ready.acceptsListening() {
@@ -60,6 +61,10 @@ func (s *Supervisor) onTick() {
 			s.log.Warn("watchdog ping", "err", err)
 		}
 		s.nextPing = now.Add(s.notifier.WatchdogInterval())
+	}
+	if !s.nextHealth.IsZero() && !now.Before(s.nextHealth) {
+		s.checkHealth(now)
+		s.nextHealth = now.Add(s.opts.Health.Every)
 	}
 	for _, w := range s.workers {
 		if w.deadline.IsZero() || now.Before(w.deadline) {

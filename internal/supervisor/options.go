@@ -69,6 +69,10 @@ type Options struct {
 	// leaves fewer than Workers-K ready. It must be below Workers; after a
 	// Scale it applies as at most the new count minus one.
 	MaxUnavailable int
+	// Health says when ready workers are recycled; Memory reads their
+	// resident memory for Health.Memory.
+	Health Health
+	Memory MemoryReader
 }
 
 // Defaults fills zero fields with the documented defaults.
@@ -95,6 +99,7 @@ func (o Options) withDefaults() Options {
 		o.CrashLoopAfter = 5
 	}
 	o.Backoff = o.Backoff.withDefaults()
+	o.Health = o.Health.withDefaults()
 	return o
 }
 

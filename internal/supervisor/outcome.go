@@ -71,14 +71,26 @@ func (s *Supervisor) recovering() bool {
 func (s *Supervisor) finishRollout(err error) {
 	r := s.rollout
 	s.rollout = nil
-	if r.kind == reloadRollout {
+	switch {
+	case r.kind == reloadRollout:
 		s.endReload(r, err)
-	} else if err != nil {
+	case r.recycle != "" && err != nil:
+		// A replacement that cannot start (a broken deploy) must not be
+		// retried every check.
+		s.nextRecycle = s.clock.Now().Add(s.opts.Backoff.Max)
+		s.log.Error("recycle failed", "slot", r.slot, "err", err, "next_recycle_in", s.opts.Backoff.Max)
+	case r.recycle != "":
+		s.log.Info("recycle complete", "slot", r.slot)
+	case err != nil:
 		s.log.Error("restart failed", "slot", r.slot, "err", err)
-	} else {
+	default:
 		s.log.Info("restart complete", "slot", r.slot)
 	}
 	r.reply <- rolloutResult{generation: s.generation, err: err}
+	if req := s.pendingReload; req != nil {
+		s.pendingReload = nil
+		s.onReload(*req)
+	}
 }
 
 func (s *Supervisor) endReload(r *rollout, err error) {

@@ -87,7 +87,8 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 		return nil, err
 	}
 	now := s.clock.Now()
-	w := &worker{id: req.ID, slot: slot, generation: req.Generation, proc: proc, state: Starting, started: now}
+	w := &worker{id: req.ID, slot: slot, generation: req.Generation, proc: proc, state: Starting, started: now,
+		limits: s.opts.Health.jittered(req.ID)}
 	if s.opts.Ready == ReadyDelay {
 		w.deadline = now.Add(s.opts.ReadyDelay)
 	} else {

@@ -28,6 +28,11 @@ func (s *Supervisor) Reload(ctx context.Context) (generation int, err error) {
 }
 
 func (s *Supervisor) onReload(req reloadRequest) {
+	if r := s.rollout; r != nil && r.recycle != "" && s.pendingReload == nil && !s.shuttingDown {
+		s.log.Info("reload waits for a recycle to finish", "slot", r.slot)
+		s.pendingReload = &req
+		return
+	}
 	if err := s.refuseRollout(); err != nil {
 		req.reply <- rolloutResult{generation: s.generation, err: err}
 		return

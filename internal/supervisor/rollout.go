@@ -30,7 +30,10 @@ type rollout struct {
 	steps      []*step    // slots being replaced
 	replaced   int
 	started    time.Time
-	reply      chan rolloutResult
+	// recycle is why the loop itself restarts the slot; empty when
+	// RestartWorker asked.
+	recycle string
+	reply   chan rolloutResult
 }
 
 // step is the replacement of one slot.
@@ -81,6 +84,9 @@ func (s *Supervisor) refuseRollout() error {
 }
 
 func (r *rollout) describe() string {
+	if r.recycle != "" {
+		return fmt.Sprintf("a recycle of slot %d (%s) is in progress", r.slot, r.recycle)
+	}
 	if r.kind == restartRollout {
 		return fmt.Sprintf("a restart of slot %d is in progress", r.slot)
 	}
@@ -175,6 +181,9 @@ func (s *Supervisor) refill(r *rollout, st *step) bool {
 }
 
 func (r *rollout) stopReason() string {
+	if r.recycle != "" {
+		return "recycled: " + r.recycle
+	}
 	if r.kind == restartRollout {
 		return "restart requested"
 	}

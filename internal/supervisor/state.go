@@ -80,6 +80,10 @@ type worker struct {
 	lastHeartbeat time.Time
 	metrics       channel.Metrics // the latest the worker reported
 	metricsAt     time.Time       // when; zero for never
+	limits        limits          // its recycling thresholds
+	// memoryHighSince and loopHighSince are when its memory and event-loop
+	// delay went above their limits; zero while below.
+	memoryHighSince, loopHighSince time.Time
 	stopReason    string // why poold stopped it; empty while it runs
 	failed        bool   // stopped for a fault (ready timeout): counts as a failed start
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is

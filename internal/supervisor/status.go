@@ -27,6 +27,8 @@ type Status struct {
 	Summary        string // the line sent to systemd as STATUS=
 	Workers        []WorkerStatus
 	Counters       Counters
+	// ReloadPending: a reload waits for the current recycle to finish.
+	ReloadPending bool
 }
 
 // WorkerStatus is a snapshot of one worker.
@@ -56,6 +58,7 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 func (s *Supervisor) snapshot() Status {
 	st := s.counts()
 	st.Counters = s.counters.clone()
+	st.ReloadPending = s.pendingReload != nil
 	for _, w := range s.workers {
 		st.Workers = append(st.Workers, WorkerStatus{
 			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,

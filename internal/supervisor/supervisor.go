@@ -48,6 +48,11 @@ type Supervisor struct {
 	lastSummary  string
 	published    Status // the snapshot publish last announced
 	counters     Counters
+	nextHealth   time.Time      // when checkHealth runs next; zero when off
+	nextRecycle  time.Time      // no recycle before: one failed
+	// pendingReload waits for a recycle to finish: a reload is not refused
+	// for what the pool did on its own.
+	pendingReload *reloadRequest
 	nextPing     time.Time
 	timerAt      time.Time
 	stopTimer    func() bool
@@ -103,6 +108,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	close(s.started)
 	if iv := s.notifier.WatchdogInterval(); iv > 0 {
 		s.nextPing = s.clock.Now()
+	}
+	if s.opts.Health.enabled() {
+		s.nextHealth = s.clock.Now().Add(s.opts.Health.Every)
 	}
 	s.log.Info("pool starting", "workers", s.opts.Workers, "ready", s.opts.Ready.String())
 	cancelled := ctx.Done()

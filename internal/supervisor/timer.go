@@ -33,6 +33,7 @@ func (s *Supervisor) earliestDeadline() time.Time {
 		}
 	}
 	consider(s.nextPing)
+	consider(s.nextHealth)
 	for _, w := range s.workers {
 		consider(w.deadline)
 	}
