@@ -23,9 +23,11 @@ example-deps:
 deps:
 	scripts/deps.sh
 
-# The example Express app on 127.0.0.1:$(PORT) with $(WORKERS) workers.
+# The example Express app on 127.0.0.1:$(PORT) with $(WORKERS) workers, its
+# sessions in the Redis on 127.0.0.1:6379: one already there, else a
+# redis-server started for the run if installed (examples/express/with-redis.sh).
 run: build example-deps
-	cd examples/express && ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
+	cd examples/express && ./with-redis.sh ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
 
 vet:
 	$(GO) vet ./...

@@ -12,6 +12,7 @@ want=(
   dbus-bin         # dbus-send, for the bus policy tests
   openssh-server   # sshd, run by a test on a loopback port for poolctl -H
   openssh-client
+  redis-server     # the Express example's session store; the tests run their own instances
   lintian          # checks the .deb (packaging tests)
   rpm              # builds nothing, inspects the .rpm and installs it in the container
   systemd-container  # systemd-nspawn: the real-systemd tests boot Debian with it
@@ -30,8 +31,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "deps: installing ${missing[*]}"
-# Packages with a service (openssh-server) must not start it: the tests run
-# their own instances. policy-rc.d is Debian's switch for that.
+# Packages with a service (openssh-server, redis-server) must not start it:
+# the tests run their own instances, on ports of their own. policy-rc.d is
+# Debian's switch for that.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
