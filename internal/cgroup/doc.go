@@ -1,6 +1,8 @@
 // Package cgroup decides poold's default worker count ("auto") from the limits
 // the kernel really enforces on this process, and explains the decision in one
-// line that poold logs at start and shows in status.
+// line that poold logs at start and shows in status. It also gives each
+// worker a cgroup of its own when poold's cgroup is delegated to it
+// ([Detect], [Setup], [Workers]).
 //
 // Invariants:
 //
@@ -29,4 +31,24 @@
 // cgroup path to find its directory under the mount point; a path that lies
 // outside the mount's root (a cgroup namespace shows it as "/../..") cannot be
 // reached and its controller counts as absent.
+//
+// Worker cgroups. Invariants:
+//
+//   - Only a cgroup v2 cgroup of poold's own is divided: delegated by the
+//     service manager (systemd's user.delegate or trusted.delegate extended
+//     attribute, set by Delegate=yes) under --worker-cgroups=auto, any
+//     writable one under =on; never the hierarchy's root, whose processes
+//     are the whole host's.
+//   - The no-internal-processes rule holds: poold moves itself into
+//     <cgroup>/supervisor before it enables a controller for the children
+//     and before it starts any process; workers live in
+//     <cgroup>/worker-SLOT-ID, nothing else of poold's is created there.
+//   - A worker's cgroup is removed only once it is empty: what is left in
+//     it is killed (cgroup.kill), and the removal waits for cgroup.events
+//     to say "populated 0" (poll(2), no sleeping), for a bounded time.
+//   - Controller files are written only when Setup enabled the controller
+//     for the children; a missing controller is reported, never faked.
+//   - Everything but the xattr check and the directory syscalls reads and
+//     writes plain files below a root, so a fake tree tests it; the rest is
+//     tested on the kernel's own hierarchy where the test may write one.
 package cgroup

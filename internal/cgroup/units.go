@@ -68,6 +68,9 @@ func isDecimal(s string) bool {
 	return digits > 0 && dots <= 1
 }
 
+// FormatBytes renders n as formatBytes does, for messages.
+func FormatBytes(n int64) string { return formatBytes(n) }
+
 // formatBytes renders n in B, KiB, MiB or GiB, with one decimal only when
 // the value is not a whole number of the unit: "256 MiB", "1.5 GiB".
 func formatBytes(n int64) string {

@@ -11,6 +11,11 @@
 //   - a worker's process group is killed when its leader exits, before the
 //     leader is reaped, so its PGID cannot have been reused by then and no
 //     orphan of a dead worker keeps serving on the pool's sockets;
+//   - with per-worker cgroups (Config.Cgroups), a worker is cloned straight
+//     into its own cgroup (CLONE_INTO_CGROUP); SIGKILL and its leader's exit
+//     also kill everything in that cgroup, so a child that left the process
+//     group dies with it too, and the cgroup is removed before Exited is
+//     posted, with OOMKilled set when the cgroup counted an OOM kill;
 //   - a process is reaped only by the goroutine that started it; the orphan
 //     reaper (PID 1 only) never touches a PID this package manages;
 //   - Exited is posted exactly once per started worker, after its notify

@@ -16,6 +16,8 @@ import (
 type process struct {
 	cmd    *exec.Cmd
 	pid    int
+	slot   int
+	cgroup Cgroup        // nil without per-worker cgroups
 	exited chan struct{} // closed once reaped
 
 	mu     sync.Mutex
@@ -24,14 +26,19 @@ type process struct {
 
 func (p *process) PID() int { return p.pid }
 
-// Signal signals the worker and the rest of its process group.
+// Signal signals the worker and the rest of its process group; SIGKILL
+// also reaches every process in its cgroup, those that left the group too.
 func (p *process) Signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.reaped {
 		return os.ErrProcessDone
 	}
-	return p.signalGroup(sig)
+	err := p.signalGroup(sig)
+	if sig == syscall.SIGKILL && p.cgroup != nil {
+		err = errors.Join(err, p.cgroup.Kill())
+	}
+	return err
 }
 
 // signalGroup reaches the leader through its pidfd even if it left the
@@ -49,7 +56,7 @@ func (p *process) signalGroup(sig syscall.Signal) error {
 
 // waitAndReap waits for the leader to exit without reaping it, kills what is
 // left of its process group while the PGID is still pinned by the zombie
-// leader, then reaps it.
+// leader, and of its cgroup, then reaps it.
 func (p *process) waitAndReap() supervisor.ExitStatus {
 	var info unix.Siginfo
 	for {
@@ -60,6 +67,9 @@ func (p *process) waitAndReap() supervisor.ExitStatus {
 	}
 	p.mu.Lock()
 	_ = unix.Kill(-p.pid, syscall.SIGKILL) // ESRCH when the leader was alone
+	if p.cgroup != nil {
+		_ = p.cgroup.Kill() // settle reports a failure when it cannot remove the cgroup
+	}
 	p.reaped = true
 	p.mu.Unlock()
 	_ = p.cmd.Wait() // a non-zero exit is an error here; the state says it all

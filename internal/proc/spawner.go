@@ -17,6 +17,7 @@ import (
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/notify"
 	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/workerlog"
 )
 
 // Config describes the workers a Spawner starts.
@@ -41,13 +42,21 @@ type Config struct {
 	StopTimeout time.Duration
 	// Watchdog, when set, is passed on as WATCHDOG_USEC: how often each
 	// worker must send a heartbeat (the supervisor's Health.Watchdog).
-	Watchdog       time.Duration
+	Watchdog time.Duration
+	// Output, when set, gives each worker a pipe for its stdout and one
+	// for its stderr, and passes their lines on; the workers then do not
+	// get JOURNAL_STREAM, which describes poold's fds 1 and 2, not theirs.
+	// When nil, workers write to Stdout and Stderr themselves.
+	Output         *workerlog.Output
 	Stdout, Stderr *os.File
 	Reaper         *Reaper
 	// Channels, when set, serves each worker's stream channel, passed to
 	// it as the fd after its sockets (docs/worker-contract.md).
 	Channels *channel.Hub
-	Log      *slog.Logger
+	// Cgroups, when set, starts each worker in a cgroup of its own, whose
+	// processes all die with it (docs/worker-contract.md).
+	Cgroups Cgroups
+	Log     *slog.Logger
 }
 
 // Spawner starts workers; it implements supervisor.Spawner.
@@ -63,9 +72,11 @@ type Spawner struct {
 	baseEnv        []string
 	stopTimeout    time.Duration
 	watchdog       time.Duration
+	output         *workerlog.Output
 	stdout, stderr *os.File
 	reaper         *Reaper
 	channels       *channel.Hub
+	cgroups        Cgroups
 	log            *slog.Logger
 }
 
@@ -77,11 +88,15 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 	s := &Spawner{
 		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
 		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, watchdog: cfg.Watchdog, stdout: cfg.Stdout, stderr: cfg.Stderr,
-		reaper: cfg.Reaper, channels: cfg.Channels, log: cfg.Log,
+		reaper: cfg.Reaper, channels: cfg.Channels, log: cfg.Log, output: cfg.Output,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
+	s.cgroups = cfg.Cgroups
 	if s.reaper == nil {
 		s.reaper = NewReaper(cfg.Log)
+	}
+	if s.output != nil {
+		s.baseEnv = withoutJournalStream(s.baseEnv)
 	}
 	names := make([]string, len(cfg.Sockets))
 	for i, sock := range cfg.Sockets {
@@ -104,9 +119,14 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	if err != nil {
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
+	pipes, err := s.output.Open()
+	if err != nil {
+		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
+	}
 	sockPath := filepath.Join(s.runtimeDir, fmt.Sprintf("w%d.notify", req.ID))
 	ns, err := notify.Listen(sockPath)
 	if err != nil {
+		pipes.Close()
 		return nil, fmt.Errorf("spawn worker %d: notify socket: %w", req.Slot, err)
 	}
 	env := s.workerEnv(req, sockPath)
@@ -114,6 +134,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	if s.channels != nil {
 		if ours, theirs, err = socketPair(); err != nil {
 			ns.Close()
+			pipes.Close()
 			return nil, fmt.Errorf("spawn worker %d: channel: %w", req.Slot, err)
 		}
 		env = append(env, "POOLD_CHANNEL_FD="+strconv.Itoa(3+len(files)))
@@ -128,18 +149,23 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		Stderr:      s.stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
-	err = s.reaper.start(cmd)
+	if pipes != nil {
+		cmd.Stdout, cmd.Stderr = pipes.Stdout(), pipes.Stderr()
+	}
+	cg, err := s.start(cmd, req)
 	if theirs != nil {
 		theirs.Close() // the worker has its copy
 	}
 	if err != nil {
 		ns.Close()
+		pipes.Close()
 		if ours != nil {
 			ours.Close()
 		}
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
-	p := &process{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	pipes.Start(workerlog.Worker{Pool: s.pool, Slot: req.Slot, Generation: req.Generation, ID: uint64(req.ID), PID: cmd.Process.Pid})
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, slot: req.Slot, cgroup: cg, exited: make(chan struct{})}
 	if ours != nil {
 		peer := channel.Peer{ID: uint64(req.ID), Slot: req.Slot, PID: p.pid}
 		if err := s.channels.Attach(peer, ours, sinkEvents{sink}); err != nil {
@@ -147,7 +173,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		}
 	}
 	go readNotify(ns, req.ID, sink)
-	go s.wait(p, ns, req.ID, sink)
+	go s.wait(p, ns, pipes, req.ID, sink)
 	if req.ProbeListening {
 		go probeListening(p, inodes, req.ID, sink)
 	}
@@ -193,11 +219,13 @@ func readNotify(ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink)
 	}
 }
 
-func (s *Spawner) wait(p *process, ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink) {
+func (s *Spawner) wait(p *process, ns *notify.Socket, pipes *workerlog.Pipes, id supervisor.WorkerID, sink supervisor.Sink) {
 	status := p.waitAndReap()
 	s.reaper.forget(p.pid)
+	s.settle(p, &status)
 	close(p.exited)
 	ns.Close()
+	pipes.Wait(outputDrainBound) // its last words before the news of its exit
 	if s.channels != nil {
 		s.channels.Detach(uint64(id))
 	}

@@ -8,7 +8,7 @@ type Counters struct {
 	// Exits counts workers that ended, by cause: "crash" (not asked to stop,
 	// or announced STOPPING=1 and then failed), "planned" (asked to stop, or
 	// STOPPING=1 and exit 0), "failed-start" (not ready in time, or dead
-	// before ready).
+	// before ready), "oom" (killed by the kernel's OOM killer).
 	Exits map[string]int
 	// Recycles counts workers replaced for their health, by reason
 	// ("memory", "watchdog", "loop-delay", "requests", "age").
@@ -20,8 +20,10 @@ type Counters struct {
 }
 
 // exitCause is the Exits key for a worker that ended.
-func exitCause(w *worker, planned bool) string {
+func exitCause(w *worker, planned bool, status ExitStatus) string {
 	switch {
+	case status.OOMKilled:
+		return "oom"
 	case planned:
 		return "planned"
 	case w.failed || w.readySince.IsZero():

@@ -14,7 +14,8 @@ type Health struct {
 	// or metrics on its channel) for this long; workers get it as
 	// WATCHDOG_USEC.
 	Watchdog time.Duration
-	// Memory recycles a worker whose resident memory stayed above it for
+	// Memory recycles a worker whose memory (Options.Memory: its cgroup's,
+	// or its resident set) stayed above it for
 	// MemoryFor; a shorter breach (a start-up spike) does not count.
 	Memory    uint64
 	MemoryFor time.Duration
@@ -32,7 +33,7 @@ type Health struct {
 	Every time.Duration
 }
 
-// MemoryReader reads a worker's resident memory in bytes.
+// MemoryReader reads a worker's memory in bytes.
 type MemoryReader func(pid int) (uint64, error)
 
 func (h Health) enabled() bool {
@@ -100,7 +101,7 @@ func (s *Supervisor) diagnose(w *worker, now time.Time) (reason, detail string) 
 		if rss, err := s.opts.Memory(w.proc.PID()); err == nil {
 			w.memoryHighSince = since(w.memoryHighSince, rss > h.Memory, now)
 			if !w.memoryHighSince.IsZero() && now.Sub(w.memoryHighSince) >= h.MemoryFor {
-				return "memory", fmt.Sprintf("resident memory %s above %s for %s", mib(rss), mib(h.Memory), now.Sub(w.memoryHighSince).Round(time.Second))
+				return "memory", fmt.Sprintf("memory %s above %s for %s", mib(rss), mib(h.Memory), now.Sub(w.memoryHighSince).Round(time.Second))
 			}
 		}
 	}

@@ -97,7 +97,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	delete(s.workers, ev.ID)
 	now := s.clock.Now()
 	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
-	s.counters.countExit(exitCause(w, planned))
+	s.counters.countExit(exitCause(w, planned, ev.Status))
 	uptime := now.Sub(w.started).Round(time.Millisecond)
 	if w.surge { // a surging rollout's new worker that never got ready: the old one still serves the slot
 		s.log.Warn("new worker exited before it was ready", s.attrs(w, "status", ev.Status.String(), "uptime", uptime)...)

@@ -70,7 +70,7 @@ type Options struct {
 	// Scale it applies as at most the new count minus one.
 	MaxUnavailable int
 	// Health says when ready workers are recycled; Memory reads their
-	// resident memory for Health.Memory.
+	// memory for Health.Memory.
 	Health Health
 	Memory MemoryReader
 }

@@ -69,12 +69,18 @@ type Listening struct {
 type ExitStatus struct {
 	Code   int
 	Signal syscall.Signal // 0 when it exited on its own
+	// OOMKilled is set when the SIGKILL came from the kernel's OOM killer,
+	// as the worker's cgroup counted it (per-worker cgroups only).
+	OOMKilled bool
 }
 
 // Clean reports whether the process exited with code 0.
 func (e ExitStatus) Clean() bool { return e.Signal == 0 && e.Code == 0 }
 
 func (e ExitStatus) String() string {
+	if e.OOMKilled {
+		return fmt.Sprintf("killed by the kernel's OOM killer (signal %d, %s)", int(e.Signal), e.Signal)
+	}
 	if e.Signal != 0 {
 		return fmt.Sprintf("killed by signal %d (%s)", int(e.Signal), e.Signal)
 	}

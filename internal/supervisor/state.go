@@ -81,11 +81,8 @@ type worker struct {
 	metrics       channel.Metrics // the latest the worker reported
 	metricsAt     time.Time       // when; zero for never
 	limits        limits          // its recycling thresholds
-	// memoryHighSince and loopHighSince are when its memory and event-loop
-	// delay went above their limits; zero while below.
-	memoryHighSince, loopHighSince time.Time
-	stopReason    string // why poold stopped it; empty while it runs
-	failed        bool   // stopped for a fault (ready timeout): counts as a failed start
+	stopReason    string          // why poold stopped it; empty while it runs
+	failed        bool            // stopped for a fault (ready timeout): counts as a failed start
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is
 	// a planned one, not a crash.
 	leaving bool
@@ -93,6 +90,9 @@ type worker struct {
 	// beside the old worker of its slot, and its failure ends the rollout
 	// without a backoff for the slot.
 	surge bool
+	// memoryHighSince and loopHighSince are when its memory and event-loop
+	// delay went above their limits; zero while below.
+	memoryHighSince, loopHighSince time.Time
 }
 
 // reason says why the worker ended, for logs.

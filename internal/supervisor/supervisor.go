@@ -48,14 +48,14 @@ type Supervisor struct {
 	lastSummary  string
 	published    Status // the snapshot publish last announced
 	counters     Counters
-	nextHealth   time.Time      // when checkHealth runs next; zero when off
-	nextRecycle  time.Time      // no recycle before: one failed
+	nextHealth   time.Time // when checkHealth runs next; zero when off
+	nextRecycle  time.Time // no recycle before: one failed
 	// pendingReload waits for a recycle to finish: a reload is not refused
 	// for what the pool did on its own.
 	pendingReload *reloadRequest
-	nextPing     time.Time
-	timerAt      time.Time
-	stopTimer    func() bool
+	nextPing      time.Time
+	timerAt       time.Time
+	stopTimer     func() bool
 }
 
 // slotState is what outlives the workers of one slot.
