@@ -104,6 +104,7 @@ const managerXML = introspectHeader + `<node>
   <property name="MainPID" type="u" access="read"` + constProp + `
   <property name="Bus" type="s" access="read"` + constProp + `
   <property name="Distribution" type="s" access="read"` + constProp + `
+  <property name="WorkerCgroups" type="s" access="read"` + constProp + `
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

@@ -21,6 +21,10 @@ type PoolInfo struct {
 	MainPID         uint32
 	Bus             string // "system", "session" or "private"
 	Distribution    string // how connections reach the workers: "shared", "balanced" or "sticky"
+	// WorkerCgroups says whether each worker runs in a cgroup of its own,
+	// e.g. "per worker (delegated: memory, cpu, pids)", or why not, e.g.
+	// "none: cgroup v1; memory read from /proc".
+	WorkerCgroups string
 }
 
 // WorkerInfo is one worker object's properties. Its field order is the D-Bus

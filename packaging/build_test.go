@@ -188,6 +188,11 @@ func wantFiles(t *testing.T, zsh string) map[string]string {
 		"/usr/share/doc/poold/changelog.gz":           doc,
 		"/usr/share/doc/poold/examples/myapp.socket":  doc,
 		"/usr/share/doc/poold/examples/myapp.service": doc,
+
+		"/usr/share/poold/node/package.json": doc,
+		"/usr/share/poold/node/index.js":     doc,
+		"/usr/share/poold/node/preload.js":   doc,
+		"/usr/share/poold/node/README.md":    doc,
 	}
 	pages, _ := filepath.Glob(filepath.Join(root, "docs/man/poolctl*.1"))
 	if len(pages) == 0 {
@@ -204,7 +209,7 @@ func wantFiles(t *testing.T, zsh string) map[string]string {
 }
 
 // wantDirs are the directories both packages own themselves.
-var wantDirs = []string{"/etc/poold", "/usr/share/doc/poold", "/usr/share/doc/poold/examples"}
+var wantDirs = []string{"/etc/poold", "/usr/share/doc/poold", "/usr/share/doc/poold/examples", "/usr/share/poold", "/usr/share/poold/node"}
 
 // checkFiles compares a package's files with wantFiles: the same set, the
 // same modes, all root's.

@@ -66,7 +66,7 @@ func testStatus() poolStatus {
 				WorkersReason: "2 workers, limited by 2 CPUs in affinity", ReadyMode: "notify",
 				Listen:  []string{"http=127.0.0.1:3000", "admin=/run/express/admin.sock"},
 				Command: []string{"node", "server.js", "--title", "my app"}, MainPID: 1200, Bus: "system",
-				Distribution: "sticky",
+				Distribution: "sticky", WorkerCgroups: "per worker (delegated: memory, cpu, pids)",
 			},
 			Workers: []dbusapi.WorkerInfo{
 				{ID: 1, Slot: 0, PID: 1201, State: "ready", Generation: 2, StartedUSec: usec(26*time.Hour + 3*time.Minute),
@@ -92,6 +92,7 @@ func TestWriteStatus(t *testing.T) {
      Listen: http=127.0.0.1:3000
              admin=/run/express/admin.sock
 Connections: sticky
+    Cgroups: per worker (delegated: memory, cpu, pids)
     Command: node server.js --title 'my app'
    Main PID: 1200 (poold 0.3.0)
      Status: "reloading: 1/2 slots"

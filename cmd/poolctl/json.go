@@ -40,6 +40,7 @@ type (
 		MainPID         uint32   `json:"main_pid"`
 		Bus             string   `json:"bus"`
 		Distribution    string   `json:"distribution"`
+		WorkerCgroups   string   `json:"worker_cgroups"`
 	}
 	jsonWorker struct {
 		ID                uint64          `json:"id"`

@@ -108,6 +108,9 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 	if p.Distribution != "" { // empty from a poold older than --distribution
 		field(w, "Connections", p.Distribution)
 	}
+	if p.WorkerCgroups != "" { // empty from a poold older than per-worker cgroups
+		field(w, "Cgroups", clean(p.WorkerCgroups))
+	}
 	if len(p.Command) > 0 {
 		field(w, "Command", clean(shellJoin(p.Command)))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/workerlog"
 )
 
 // options wires poold. Constructors are plain functions; fx only calls them
@@ -32,14 +33,16 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 			newRuntimeDir,
 			newHub,
 			proc.NewReaper,
+			newWorkerCgroups,
+			newWorkerOutput,
 			newGroup,
 			newSpawner,
 			newSizing,
 			newSupervisor,
 		),
 		// Hooks run in this order and stop in reverse: the control plane
-		// outlives the drain.
-		fx.Invoke(runOrphanReaper, runControlPlane, runSupervisor, runDistributor),
+		// and the metrics endpoint outlive the drain.
+		fx.Invoke(runOrphanReaper, runControlPlane, runMetrics, runSupervisor, runDistributor),
 	)
 }
 
@@ -71,7 +74,7 @@ func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtim
 }
 
 func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir runtimeDir, reaper *proc.Reaper,
-	hub *channel.Hub, log *slog.Logger) (*proc.Spawner, error) {
+	hub *channel.Hub, out *workerlog.Output, cg workerCgroups, log *slog.Logger) (*proc.Spawner, error) {
 	var slotSockets func(int) ([]activation.Socket, error)
 	if cfg.Distribution != distribute.Shared {
 		slotSockets = g.Sockets
@@ -88,16 +91,21 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 		RuntimeDir:  string(dir),
 		Env:         env,
 		StopTimeout: cfg.StopTimeout,
+		Watchdog:    cfg.Health.Watchdog,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
+		Output:      out,
 		Reaper:      reaper,
 		Channels:    hub,
+		Cgroups:     cg.spawner(),
 		Log:         log,
 	})
 }
 
-func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, log *slog.Logger) (*supervisor.Supervisor, error) {
-	return supervisor.New(cfg.SupervisorOptions(size.workers), sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
+func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {
+	opts := cfg.SupervisorOptions(size.workers)
+	opts.Memory = cg.memory
+	return supervisor.New(opts, sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
 }
 
 // runSupervisor starts the loop with a context of its own: OnStart's context

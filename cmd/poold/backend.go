@@ -24,16 +24,17 @@ type backend struct {
 	hub     *channel.Hub
 	config  workerConfig
 	size    sizing
+	cgroups workerCgroups
 	static  dbusapi.PoolInfo
 	changes <-chan struct{} // the server's subscription to the supervisor
 }
 
-func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket, hub *channel.Hub, wc workerConfig) *backend {
+func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket, hub *channel.Hub, wc workerConfig, cg workerCgroups) *backend {
 	listen := make([]string, 0, len(socks))
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, hub: hub, config: wc, size: size, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
+	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
 		Name:          cfg.Name,
 		Version:       version,
 		WorkersReason: size.reason,
@@ -42,6 +43,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 		Command:       cfg.Command,
 		MainPID:       uint32(os.Getpid()),
 		Distribution:  cfg.Distribution.String(),
+		WorkerCgroups: cg.summary,
 	}}
 }
 
@@ -95,12 +97,16 @@ func (b *backend) workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
 	return info
 }
 
+// Usage is a worker's memory and CPU: its cgroup's where it has one of its
+// own, else from /proc; 0 ("unknown") once it is gone.
 func (b *backend) Usage(pid uint32) (memory, cpuNSec uint64) {
-	s, err := procstat.Read(int(pid))
-	if err != nil { // gone already: 0, "unknown"
-		return 0, 0
-	}
-	return s.RSS, uint64(s.CPU.Nanoseconds())
+	return b.cgroups.usage(int(pid))
+}
+
+// residentMemory is the supervisor's MemoryReader: /proc sampling.
+func residentMemory(pid int) (uint64, error) {
+	s, err := procstat.Read(pid)
+	return s.RSS, err
 }
 
 func usec(t time.Time) uint64 {

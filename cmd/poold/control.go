@@ -11,8 +11,8 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
-	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/supervisor"
 )
@@ -47,8 +47,8 @@ type controlPlane struct {
 // reached leaves the pool running without a control plane; another pool of
 // the same name on the bus stops start-up.
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
-	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir runtimeDir, log *slog.Logger) {
-	backend := newBackend(cfg, sup, size, socks, hub, wc)
+	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir runtimeDir, cg workerCgroups, log *slog.Logger) {
+	backend := newBackend(cfg, sup, size, socks, hub, wc, cg)
 	var cp *controlPlane
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

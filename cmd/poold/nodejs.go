@@ -9,17 +9,18 @@ import (
 )
 
 // workersEnv is the environment workers start from: poold's own, with the
-// Node.js preload, written into the runtime directory, in front of
-// NODE_OPTIONS when the worker command is node (docs/nodejs.md).
+// Node.js package "poold", written into the runtime directory, as the
+// preload in front of NODE_OPTIONS and in NODE_PATH when the worker command
+// is node (docs/nodejs.md).
 func workersEnv(cfg config.Config, dir runtimeDir, log *slog.Logger) ([]string, error) {
 	env := os.Environ()
 	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) {
 		return env, nil
 	}
-	path, err := nodejs.Install(string(dir))
+	path, err := nodejs.Install(string(dir), nodejs.Options{Drain: cfg.NodeDrain})
 	if err != nil {
 		return nil, err
 	}
-	log.Info("node preload in NODE_OPTIONS", "pool", cfg.Name, "path", path)
+	log.Info("node preload in NODE_OPTIONS", "pool", cfg.Name, "path", path, "drain", cfg.NodeDrain)
 	return nodejs.WithPreload(env, path), nil
 }

@@ -13,33 +13,45 @@ import (
 
 func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 	t.Setenv("NODE_OPTIONS", "--max-old-space-size=384")
+	t.Setenv("NODE_PATH", "/srv/lib")
 	log := slog.New(slog.DiscardHandler)
 	for _, tt := range []struct {
 		command []string
 		mode    nodejs.Mode
+		drain   bool
 		want    bool
 	}{
-		{[]string{"node", "server.js"}, nodejs.Auto, true},
-		{[]string{"/usr/bin/nodejs", "server.js"}, nodejs.Auto, true},
-		{[]string{"node", "server.js"}, nodejs.Off, false},
-		{[]string{"npm", "start"}, nodejs.Auto, false},
-		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, false},
+		{[]string{"node", "server.js"}, nodejs.Auto, true, true},
+		{[]string{"/usr/bin/nodejs", "server.js"}, nodejs.Auto, false, true},
+		{[]string{"node", "server.js"}, nodejs.Off, true, false},
+		{[]string{"npm", "start"}, nodejs.Auto, true, false},
+		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, true, false},
 	} {
 		dir := runtimeDir(t.TempDir())
-		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode}, dir, log)
+		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}, dir, log)
 		if err != nil {
 			t.Fatalf("workersEnv(%q, %v): %v", tt.command, tt.mode, err)
 		}
-		path := filepath.Join(string(dir), nodejs.FileName)
-		want := "NODE_OPTIONS=--max-old-space-size=384"
+		modules := filepath.Join(string(dir), "node_modules")
+		path := filepath.Join(modules, "poold", "preload.js")
+		want := []string{"NODE_OPTIONS=--max-old-space-size=384", "NODE_PATH=/srv/lib"}
 		if tt.want {
-			want = "NODE_OPTIONS=--require " + path + " --max-old-space-size=384"
+			want = []string{"NODE_OPTIONS=--require " + path + " --max-old-space-size=384", "NODE_PATH=" + modules + ":/srv/lib"}
 		}
-		if !slices.Contains(env, want) {
-			t.Errorf("workersEnv(%q, %v) lacks %q", tt.command, tt.mode, want)
+		for _, w := range want {
+			if !slices.Contains(env, w) {
+				t.Errorf("workersEnv(%q, %v) lacks %q", tt.command, tt.mode, w)
+			}
 		}
 		if _, err := os.Stat(path); (err == nil) != tt.want {
 			t.Errorf("workersEnv(%q, %v): preload file: %v, want it written: %v", tt.command, tt.mode, err, tt.want)
+		}
+		if !tt.want {
+			continue
+		}
+		opts, err := os.ReadFile(filepath.Join(modules, "poold", "options.json"))
+		if want := map[bool]string{true: `{"drain":true}`, false: `{"drain":false}`}[tt.drain] + "\n"; err != nil || string(opts) != want {
+			t.Errorf("workersEnv(%q) with drain %v: options.json %q, %v; want %q", tt.command, tt.drain, opts, err, want)
 		}
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/workerlog"
 )
 
 // Config is poold's whole configuration.
@@ -29,6 +31,9 @@ type Config struct {
 	Version      bool   // --version: print it and exit
 	Bus          string // --bus: dbusapi.BusMode*, where the control plane is served
 
+	// WorkerLogs is where the workers' stdout and stderr go (--worker-logs).
+	WorkerLogs workerlog.Mode
+
 	// Distribution is how connections reach the workers: one shared socket,
 	// or one SO_REUSEPORT socket per slot (TCP sockets only).
 	Distribution distribute.Mode
@@ -36,6 +41,24 @@ type Config struct {
 	// NodePreload is whether node workers get poold's Node.js preload in
 	// NODE_OPTIONS (docs/nodejs.md).
 	NodePreload nodejs.Mode
+	// NodeDrain is whether the preload drains a node worker on SIGTERM
+	// (--node-drain on, the default).
+	NodeDrain bool
+
+	// Health says when ready workers are recycled (supervisor.Health).
+	Health supervisor.Health
+
+	// WorkerCgroups is --worker-cgroups: whether each worker gets a cgroup
+	// of its own below poold's (docs/systemd.md).
+	WorkerCgroups cgroup.Mode
+	// WorkerMemoryMax is --worker-memory-max, each worker's memory.max in
+	// bytes, 0 for none; it needs per-worker cgroups with the memory
+	// controller, which only poold at start can tell.
+	WorkerMemoryMax int64
+
+	// MetricsListen is where GET /metrics is served (--metrics-listen);
+	// Network "" for nowhere, the default.
+	MetricsListen activation.ListenSpec
 
 	// WorkerConfig is a JSON file sent to the workers on their stream
 	// channels, read at start and at every reload; empty for none.
@@ -64,6 +87,9 @@ const (
 	DefaultBackoffMin   = 100 * time.Millisecond
 	DefaultBackoffMax   = 30 * time.Second
 	DefaultStableAfter  = 10 * time.Second
+	// DefaultBreachFor is how long memory or event-loop delay must stay
+	// above its limit before a worker is recycled.
+	DefaultBreachFor = 30 * time.Second
 )
 
 // SupervisorOptions maps the configuration onto the supervisor's options for
@@ -80,6 +106,7 @@ func (c Config) SupervisorOptions(workers int) supervisor.Options {
 		ReadyTimeout: c.ReadyTimeout,
 		StopTimeout:  c.StopTimeout,
 		Backoff:      c.Backoff,
+		Health:       c.Health,
 
 		MaxUnavailable: max(0, min(c.MaxUnavailable, workers-1)),
 	}

@@ -266,12 +266,51 @@ func TestNodePreload(t *testing.T) {
 	}
 }
 
+func TestNodeDrain(t *testing.T) {
+	tests := []struct {
+		give    []string
+		env     []string
+		file    string
+		want    bool
+		wantErr string
+	}{
+		{give: nil, want: true},
+		{give: []string{"--node-drain", "off"}, want: false},
+		{give: []string{"--node-drain=on"}, env: []string{"POOLD_NODE_DRAIN", "off"}, want: true},
+		{give: nil, env: []string{"POOLD_NODE_DRAIN", "off"}, want: false},
+		{give: nil, env: []string{"POOLD_NODE_DRAIN", "on"}, want: true},
+		{give: nil, file: "node-drain = off\n", want: false},
+		{give: nil, file: "node-drain = off\n", env: []string{"POOLD_NODE_DRAIN", "on"}, want: false},
+		{give: []string{"--node-drain", "on"}, file: "node-drain = off\n", want: true},
+		{give: []string{"--node-drain", "yes"}, wantErr: `--node-drain: node-drain "yes": want on or off`},
+		{give: nil, env: []string{"POOLD_NODE_DRAIN", "0"}, wantErr: `POOLD_NODE_DRAIN: node-drain "0": want on or off`},
+		{give: nil, file: "node-drain = Off\n", wantErr: `/etc/p.conf:1: --node-drain: node-drain "Off"`},
+	}
+	for _, tt := range tests {
+		args := tt.give
+		if tt.file != "" {
+			args = append([]string{"--config", "/etc/p.conf"}, args...)
+		}
+		c, err := parse(append(args, "--", "x"), env(tt.env...), io.Discard,
+			func(string) ([]byte, error) { return []byte(tt.file), nil })
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) env %q file %q: error = %v, want %q", tt.give, tt.env, tt.file, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.NodeDrain != tt.want {
+			t.Errorf("Parse(%q) env %q file %q = %v, %v; want %v", tt.give, tt.env, tt.file, c.NodeDrain, err, tt.want)
+		}
+	}
+}
+
 func TestUsageMentionsNodePreload(t *testing.T) {
 	var b strings.Builder
 	if _, err := Parse([]string{"--help"}, env(), &b); err != ErrHelp {
 		t.Fatalf("Parse(--help) = %v", err)
 	}
-	for _, want := range []string{"-node-preload string", "NODE_OPTIONS", "$POOLD_NODE_PRELOAD, else auto"} {
+	for _, want := range []string{"-node-preload string", "NODE_OPTIONS", "$POOLD_NODE_PRELOAD, else auto", "-node-drain string", "$POOLD_NODE_DRAIN, else on"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, b.String())
 		}

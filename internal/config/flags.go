@@ -16,6 +16,7 @@ import (
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/workerlog"
 )
 
 // ErrHelp is returned by Parse for -h and --help.
@@ -42,12 +43,15 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
-	var workers, memory, ready, level, bus, distribution, nodePreload, configFile string
+	var recycleMemory, workerMemoryMax, workerCgroups string
+	var workers, memory, ready, level, bus, distribution, nodePreload, nodeDrain, metricsListen, configFile string
+	var workerLogs string
 	fs.StringVar(&configFile, configFlag, "", "read flags from `FILE`: KEY = VALUE lines, KEY a long flag name or command (the worker command); flags and a command on the command line win over it")
 	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
 	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
 	fs.StringVar(&nodePreload, "node-preload", "", "auto: node workers get poold's preload in NODE_OPTIONS (their listen(PORT) serves the pool's sockets, graceful drain on SIGTERM); off: NODE_OPTIONS left alone (default: $POOLD_NODE_PRELOAD, else auto)")
+	fs.StringVar(&nodeDrain, "node-drain", "", "on: the preload drains a node worker on SIGTERM (Connection: close, idle connections closed, exit once they are gone); off: SIGTERM is Node's or the app's (default: $POOLD_NODE_DRAIN, else on)")
 	fs.StringVar(&workers, "workers", "", "worker count `N` or auto (default: $POOLD_WORKERS, $WEB_CONCURRENCY, else auto from the cgroup's CPU and memory limits)")
 	fs.IntVar(&c.MaxWorkers, "max-workers", DefaultMaxWorkers, "upper bound for the worker count")
 	fs.StringVar(&memory, "worker-memory", "", "memory one worker needs (`SIZE`, e.g. 512M): auto sizing divides the cgroup's memory limit by it")
@@ -60,10 +64,21 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.DurationVar(&c.Backoff.Initial, "restart-delay", DefaultBackoffMin, "delay before restarting a crashed worker; doubles with each failure in a row")
 	fs.DurationVar(&c.Backoff.Max, "restart-delay-max", DefaultBackoffMax, "upper bound of the restart delay")
 	fs.DurationVar(&c.Backoff.StableAfter, "stable-after", DefaultStableAfter, "a worker ready this long resets its slot's restart delay")
+	fs.DurationVar(&c.Health.Watchdog, "worker-watchdog", 0, "recycle a ready worker that sends no heartbeat (WATCHDOG=1, or metrics on its channel) for this long; workers get it as WATCHDOG_USEC (default: off)")
+	fs.StringVar(&recycleMemory, "recycle-memory", "", "recycle a worker whose memory stays above `SIZE` (e.g. 512M) for --recycle-memory-for: its replacement starts first; a worker in a cgroup of its own also gets it as memory.high, above which the kernel throttles it (default: off)")
+	fs.StringVar(&workerMemoryMax, "worker-memory-max", "", "hard memory limit of each worker (`SIZE`, e.g. 1G): its cgroup's memory.max, above which the kernel's OOM killer kills the worker's process tree; needs per-worker cgroups with the memory controller (default: none)")
+	fs.StringVar(&workerCgroups, "worker-cgroups", cgroup.ModeAuto.String(), "each worker in a cgroup of its own below poold's, its whole process tree killed with it: auto (when systemd delegated poold's cgroup, Delegate=yes), on (also a cgroup not delegated; poold refuses to start without) or off")
+	fs.DurationVar(&c.Health.MemoryFor, "recycle-memory-for", DefaultBreachFor, "how long memory must stay above --recycle-memory before the worker is recycled")
+	fs.DurationVar(&c.Health.LoopDelay, "recycle-loop-delay", 0, "recycle a worker whose reported event-loop delay (99th percentile) stays above this for --recycle-loop-delay-for (default: off)")
+	fs.DurationVar(&c.Health.LoopDelayFor, "recycle-loop-delay-for", DefaultBreachFor, "how long the event-loop delay must stay above --recycle-loop-delay")
+	fs.Uint64Var(&c.Health.Requests, "recycle-requests", 0, "recycle a worker after it reports `N` requests handled, plus up to 10% jitter (default: off)")
+	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: off)")
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
 	fs.StringVar(&bus, "bus", dbusapi.BusModeAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
+	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&workerLogs, "worker-logs", workerlog.Auto.String(), "where the workers' stdout and stderr go: journal (an entry per line, with POOLD_POOL, POOLD_SLOT, POOLD_PID... fields), prefix (poold's stdout and stderr, each line after [POOL SLOT PID]), inherit (poold's stdout and stderr, written by the workers themselves) or auto (journal when poold's stderr is the journal, else prefix)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
@@ -95,6 +110,21 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 			errs = append(errs, src.wrap("worker-memory", fmt.Errorf("--worker-memory: %w", err)))
 		}
 	}
+	if recycleMemory != "" {
+		mem, err := cgroup.ParseSize(recycleMemory)
+		if err != nil {
+			errs = append(errs, src.wrap("recycle-memory", fmt.Errorf("--recycle-memory: %w", err)))
+		}
+		c.Health.Memory = uint64(mem)
+	}
+	if workerMemoryMax != "" {
+		if c.WorkerMemoryMax, err = cgroup.ParseSize(workerMemoryMax); err != nil {
+			errs = append(errs, src.wrap("worker-memory-max", fmt.Errorf("--worker-memory-max: %w", err)))
+		}
+	}
+	if c.WorkerCgroups, err = cgroup.ParseMode(workerCgroups); err != nil {
+		errs = append(errs, src.wrap("worker-cgroups", fmt.Errorf("--worker-cgroups: %w", err)))
+	}
 	if c.Ready, err = supervisor.ParseReadyMode(ready); err != nil {
 		errs = append(errs, src.wrap("ready", fmt.Errorf("--ready: %w", err)))
 	}
@@ -103,6 +133,15 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	}
 	if c.NodePreload, err = parseNodePreload(nodePreload, getenv); err != nil {
 		errs = append(errs, src.wrap("node-preload", err))
+	}
+	if c.NodeDrain, err = parseNodeDrain(nodeDrain, getenv); err != nil {
+		errs = append(errs, src.wrap("node-drain", err))
+	}
+	if c.MetricsListen, err = parseMetricsListen(metricsListen); err != nil {
+		errs = append(errs, src.wrap("metrics-listen", err))
+	}
+	if c.WorkerLogs, err = workerlog.ParseMode(workerLogs); err != nil {
+		errs = append(errs, src.wrap("worker-logs", fmt.Errorf("--worker-logs: %w", err)))
 	}
 	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
 		errs = append(errs, src.wrap("bus", fmt.Errorf("--bus: %w", err)))
@@ -168,13 +207,29 @@ func (c Config) validate(src sources) []error {
 	}{
 		{"ready-timeout", c.ReadyTimeout}, {"stop-timeout", c.StopTimeout}, {"ready-delay", c.ReadyDelay},
 		{"restart-delay", c.Backoff.Initial}, {"restart-delay-max", c.Backoff.Max}, {"stable-after", c.Backoff.StableAfter},
+		{"recycle-memory-for", c.Health.MemoryFor}, {"recycle-loop-delay-for", c.Health.LoopDelayFor},
 	} {
 		if d.v <= 0 {
 			add(d.flag, fmt.Errorf("--%s %v: want a positive duration such as 500ms or 30s", d.flag, d.v))
 		}
 	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"worker-watchdog", c.Health.Watchdog}, {"recycle-loop-delay", c.Health.LoopDelay}, {"recycle-age", c.Health.Age}} {
+		if d.v < 0 {
+			add(d.flag, fmt.Errorf("--%s %v: want a positive duration, or 0 for off", d.flag, d.v))
+		}
+	}
 	if c.Backoff.Max < c.Backoff.Initial {
 		add("restart-delay-max", fmt.Errorf("--restart-delay-max %v is below --restart-delay %v", c.Backoff.Max, c.Backoff.Initial))
+	}
+	if c.WorkerMemoryMax > 0 && c.WorkerCgroups == cgroup.ModeOff {
+		add("worker-memory-max", errors.New("--worker-memory-max needs per-worker cgroups, which --worker-cgroups=off turns off"))
+	}
+	if c.WorkerMemoryMax > 0 && c.Health.Memory >= uint64(c.WorkerMemoryMax) {
+		add("recycle-memory", fmt.Errorf("--recycle-memory %s is not below --worker-memory-max %s: the kernel would kill a worker before poold recycles it",
+			cgroup.FormatBytes(int64(c.Health.Memory)), cgroup.FormatBytes(c.WorkerMemoryMax)))
 	}
 	return errs
 }
@@ -217,6 +272,21 @@ func parseNodePreload(flagValue string, getenv func(string) string) (nodejs.Mode
 		return 0, fmt.Errorf("%s: %w", from, err)
 	}
 	return m, nil
+}
+
+// parseNodeDrain reads --node-drain, else POOLD_NODE_DRAIN, else on.
+func parseNodeDrain(flagValue string, getenv func(string) string) (bool, error) {
+	from, value := "--node-drain", flagValue
+	if value == "" {
+		from, value = "POOLD_NODE_DRAIN", getenv("POOLD_NODE_DRAIN")
+	}
+	switch value {
+	case "", "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: node-drain %q: want on or off", from, value)
 }
 
 // listFlag collects repeated --listen values.

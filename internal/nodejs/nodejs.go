@@ -1,20 +1,36 @@
 package nodejs
 
 import (
-	_ "embed"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/poold/poold/node"
 )
 
-//go:embed preload.js
-var preload []byte
+// PackageDir is where Install writes the npm package "poold" (node/ in the
+// repository), under poold's runtime directory: in a node_modules directory,
+// so that require('poold') finds it through NODE_PATH. Its package.json
+// says commonjs, so Node loads it as CommonJS whatever is above it.
+const PackageDir = "node_modules/poold"
 
-// FileName is the preload's name in poold's runtime directory: .cjs, so
-// that Node loads it as CommonJS whatever package.json is above it.
-const FileName = "node-preload.cjs"
+// PreloadFile is the preload's name in PackageDir.
+const PreloadFile = "preload.js"
+
+// OptionsFile is the name, in PackageDir, of the options the preload reads
+// (poold does not pass its own POOLD_* variables on to workers).
+const OptionsFile = "options.json"
+
+// Options are what the preload does besides redirecting listen().
+type Options struct {
+	// Drain: on SIGTERM, the preload drains the servers on pool sockets
+	// (--node-drain on); without it, SIGTERM is Node's or the app's.
+	Drain bool `json:"drain"`
+}
 
 // Mode is --node-preload.
 type Mode int
@@ -54,31 +70,64 @@ func IsNodeCommand(command string) bool {
 	return base == "node" || base == "nodejs"
 }
 
-// Install writes the preload into dir, poold's runtime directory, and
-// returns its path.
-func Install(dir string) (string, error) {
-	path := filepath.Join(dir, FileName)
-	if err := os.WriteFile(path, preload, 0o644); err != nil {
-		return "", fmt.Errorf("node preload: %w", err)
+// Install writes the package "poold" (package.json, index.js, preload.js)
+// and opts, as options.json, into dir/PackageDir, dir being poold's runtime
+// directory, and returns the preload's path.
+func Install(dir string, opts Options) (string, error) {
+	pkg := filepath.Join(dir, filepath.FromSlash(PackageDir))
+	if err := install(pkg, opts); err != nil {
+		return "", fmt.Errorf("node package: %w", err)
 	}
-	return path, nil
+	return filepath.Join(pkg, PreloadFile), nil
 }
 
-// WithPreload returns env with "--require PATH" in front of its
-// NODE_OPTIONS, which it adds if missing.
-func WithPreload(env []string, path string) []string {
-	opt := "--require " + quote(path)
-	out := slices.Clone(env)
-	for i, kv := range out {
-		if old, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
-			if strings.TrimSpace(old) != "" {
-				opt += " " + old
-			}
-			out[i] = "NODE_OPTIONS=" + opt
-			return out
+func install(pkg string, opts Options) error {
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		return err
+	}
+	files, err := fs.ReadDir(node.Files, ".")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := fs.ReadFile(node.Files, f.Name())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(pkg, f.Name()), data, 0o644); err != nil {
+			return err
 		}
 	}
-	return append(out, "NODE_OPTIONS="+opt)
+	data, err := json.Marshal(opts)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(pkg, OptionsFile), append(data, '\n'), 0o644)
+}
+
+// WithPreload returns env with "--require PRELOAD" in front of its
+// NODE_OPTIONS, and the node_modules directory that holds the package (two
+// levels above preload, the path Install returned) in front of NODE_PATH,
+// so that require('poold') finds it. It adds either variable if missing.
+func WithPreload(env []string, preload string) []string {
+	out := slices.Clone(env)
+	out = prepend(out, "NODE_OPTIONS", "--require "+quote(preload), " ")
+	return prepend(out, "NODE_PATH", filepath.Dir(filepath.Dir(preload)), string(os.PathListSeparator))
+}
+
+// prepend puts value in front of env's variable key, separated from what
+// it held by sep, or sets it to value when missing or blank.
+func prepend(env []string, key, value, sep string) []string {
+	for i, kv := range env {
+		if old, ok := strings.CutPrefix(kv, key+"="); ok {
+			if strings.TrimSpace(old) != "" {
+				value += sep + old
+			}
+			env[i] = key + "=" + value
+			return env
+		}
+	}
+	return append(env, key+"="+value)
 }
 
 // quote writes path as Node splits NODE_OPTIONS: words separated by

@@ -43,6 +43,8 @@ var helpers = map[string]func() int{
 	// serve-unless-broken exits 3 at once while the file named by
 	// $GO_E2E_MODE_FILE says "broken", and is drain-serve otherwise.
 	"serve-unless-broken": serveUnlessBroken,
+	// health-serve is drain-serve with the behaviours of healthBehaviour.
+	"health-serve": func() int { return serve(serveOptions{drainAccepted: true, health: true}) },
 }
 
 // modeFileEnv names the file serve-unless-broken reads when it starts.
@@ -74,6 +76,7 @@ type serveOptions struct {
 	// drainAccepted answers, on SIGTERM, every connection already accepted
 	// before it shuts down (see drainAccepted).
 	drainAccepted bool
+	health        bool
 }
 
 // serve takes the inherited socket with go-systemd's activation package,
@@ -98,6 +101,9 @@ func serve(o serveOptions) int {
 	}
 	if err := sayReady(o.systemdNotify); err != nil {
 		return helperFailed("ready: %v", err)
+	}
+	if o.health {
+		startHealthBehaviour()
 	}
 	srv := &http.Server{Handler: handler(me)}
 	var open sync.WaitGroup // connections accepted and not closed yet

@@ -12,7 +12,9 @@ import (
 )
 
 // logLine is one line of poold's output (its log, and whatever its workers
-// print: they share its stdout and stderr), with the time it was read.
+// print: poold passes their lines on after a [POOL SLOT PID] prefix, or
+// they write to its stdout and stderr with --worker-logs inherit), with the
+// time it was read.
 type logLine struct {
 	text string
 	at   time.Time

@@ -51,7 +51,7 @@ func TestUnmodifiedNodeAppReloadsAndScalesDownDroppingNothing(t *testing.T) {
 	addr := p.addr()
 	url := "http://" + addr + "/"
 	p.waitReady()
-	p.waitSeen(`INF node preload in NODE_OPTIONS .*\bpath=\S+/node-preload\.cjs\b`, bound)
+	p.waitSeen(`INF node preload in NODE_OPTIONS .*\bpath=\S+/node_modules/poold/preload\.js drain=true\b`, bound)
 	_, port, _ := net.SplitHostPort(addr)
 	p.waitSeen(`poold node preload \(pid \d+\): listen\(3000\) serves poold's socket "listen" \(fd 3, 127\.0\.0\.1 port `+port+`\) instead`, bound)
 	answersFrom(t, url, workers)

@@ -24,7 +24,7 @@ func TestPID1ReapsOrphans(t *testing.T) {
 		helper:       "orphan-serve",
 		pidNamespace: true,
 	})
-	_, m := p.waitLog(`^e2e-helper: orphan pid=(\d+)$`, bound)
+	_, m := p.waitLog(`(?:^|\] )e2e-helper: orphan pid=(\d+)$`, bound) // prefixed by poold
 	p.waitLog(`DBG reaped orphan pid=`+m[1]+`\b`, bound)
 	if zombies := zombiesIn(t, p.cmd.Process.Pid); len(zombies) > 0 {
 		t.Errorf("zombies left in poold's PID namespace: %v", zombies)

@@ -27,7 +27,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 		a, err := get(url + "/slow?ms=1500")
 		slow <- result{a, err}
 	}()
-	_, m := p.waitLog(`^e2e-helper: slow request started pid=(\d+)$`, bound)
+	_, m := p.waitLog(`(?:^|\] )e2e-helper: slow request started pid=(\d+)$`, bound) // prefixed by poold
 	p.signal(syscall.SIGTERM)
 	select {
 	case r := <-slow:

@@ -13,7 +13,14 @@
 //    closed once it has been idle for IDLE_GRACE_MS. Unless the app (not
 //    signal-exit) listens for SIGTERM itself, it also stops accepting, exits
 //    0 once every such server has closed, and 1 just before poold's stop
-//    timeout (POOLD_STOP_TIMEOUT_MS) if one has not.
+//    timeout (POOLD_STOP_TIMEOUT_MS) if one has not. options.json beside
+//    this file ({"drain": false}, written by poold for --node-drain off)
+//    turns the drain off: SIGTERM is then Node's or the app's;
+//  - loads the poold module (index.js), which opens the stream channel when
+//    poold gave one, counts the requests of those servers for its metrics
+//    and, when the process has no IPC channel of Node's (it was not forked),
+//    gives it a process.send() and 'message' events as cluster and PM2
+//    workers have them, carried by the channel.
 // Anywhere else (no LISTEN_FDS, a child process, POOLD_NODE_PRELOAD=off) it
 // does nothing. Plain CommonJS, no dependencies, Node 18 and later.
 
@@ -21,6 +28,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const net = require('node:net');
+const path = require('node:path');
 
 const kLoaded = Symbol.for('poold.preload');
 const kConns = Symbol('poold.conns');
@@ -43,6 +51,8 @@ let pool = null; // the inherited sockets, read at the first listen
 const servers = new Set(); // servers on an inherited socket, until they close
 let stopping = false;
 let ownDrain = false;
+let options = { drain: true }; // options.json, read at install
+let channel = null; // the poold module, once installed
 
 // active tells whether the preload acts in this process.
 function active(env, pid) {
@@ -148,7 +158,7 @@ function listen(...args) {
   if (fd !== undefined) {
     pool = pool || readPool(process.env);
     for (const s of pool) if (s.fd === fd) s.taken = true;
-    track(this);
+    adopt(this);
     return origListen.apply(this, args);
   }
   const want = requested(args);
@@ -160,7 +170,7 @@ function listen(...args) {
   }
   const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
   const signal = args[0] !== null && typeof args[0] === 'object' ? args[0].signal : undefined;
-  track(this);
+  adopt(this);
   this.once('listening', () => checkAddress(this, want, sock));
   return origListen.call(this, { fd: sock.fd, backlog: BACKLOG, signal }, cb);
 }
@@ -175,7 +185,11 @@ function checkAddress(server, want, sock) {
   once(`listen(${describe(want)}) serves poold's socket "${sock.name}" (fd ${sock.fd}, ${where}) instead`);
 }
 
-function track(server) {
+// adopt takes a server on a pool socket: its requests are counted, and it
+// is drained on SIGTERM unless the drain is off.
+function adopt(server) {
+  if (channel) channel.track(server);
+  if (!options.drain) return;
   servers.add(server);
   const untrack = () => { servers.delete(server); if (ownDrain) exitIfDone(); };
   server.once('close', untrack); // never an 'error' listener: that would hide the app's errors
@@ -280,12 +294,75 @@ function exitIfDone() {
   if (servers.size === 0) process.exit(0);
 }
 
+// readOptions reads options.json from dir; without one, the defaults.
+function readOptions(dir) {
+  const file = path.join(dir, 'options.json');
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { drain: true };
+  }
+  try {
+    const o = JSON.parse(text);
+    return { drain: o.drain !== false };
+  } catch (e) {
+    notice(`${file}: ${e.message}; using the defaults`);
+    return { drain: true };
+  }
+}
+
+// describeMessage names a message for the notice about process.send.
+function describeMessage(msg) {
+  if (msg !== null && typeof msg === 'object' && typeof msg.type === 'string') return JSON.stringify({ type: msg.type });
+  if (typeof msg === 'string') return JSON.stringify(msg.length > 40 ? msg.slice(0, 40) + '...' : msg);
+  return msg === null ? 'null' : typeof msg;
+}
+
+// send is process.send for a worker without Node's IPC channel, as cluster
+// and PM2 workers use it: 'ready' (PM2's wait_ready) says READY=1, a
+// {type: 'broadcast'} message goes to the pool's other workers as it is,
+// {type: 'metrics'} and {type: 'heartbeat'} send a heartbeat now. Anything
+// else is ignored, with a warning once per kind.
+function send(msg, ...rest) {
+  const cb = typeof rest[rest.length - 1] === 'function' ? rest[rest.length - 1] : undefined;
+  const type = msg !== null && typeof msg === 'object' ? msg.type : undefined;
+  if (msg === 'ready' || type === 'ready') channel.ready();
+  else if (type === 'broadcast') channel.broadcast(msg);
+  else if (type === 'metrics' || type === 'heartbeat') channel.heartbeat();
+  else channel._warn(`process.send(${describeMessage(msg)}) has no meaning under poold; ignored`);
+  if (cb) process.nextTick(cb, null);
+  return true;
+}
+
+// emulateIPC makes the channel look like a cluster worker's IPC channel:
+// process.send, and poold's messages as process 'message' events (a
+// config as {type: 'config-update', data}).
+function emulateIPC() {
+  if (!channel.active || typeof process.send === 'function') return;
+  process.send = send;
+  channel.on('message', (data) => {
+    if (data !== null) process.emit('message', data);
+  });
+  channel.on('config', (data) => {
+    if (data !== null) process.emit('message', { type: 'config-update', data });
+  });
+}
+
 function install() {
   if (globalThis[kLoaded] || !active(process.env, process.pid)) return;
   globalThis[kLoaded] = true;
+  options = readOptions(__dirname);
   net.Server.prototype.listen = listen;
+  try {
+    channel = require('./index.js');
+  } catch (e) {
+    notice(`the poold module beside the preload could not be loaded (${e.message}); no stream channel`);
+    return;
+  }
+  emulateIPC();
 }
 
 install();
 
-module.exports = { active, requested, margin, IDLE_GRACE_MS };
+module.exports = { active, requested, margin, readOptions, IDLE_GRACE_MS };

@@ -6,12 +6,14 @@
 
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const test = require('node:test');
 
 const preload = path.join(__dirname, '..', 'preload.js');
-const { active, requested, margin } = require(preload);
+const { active, requested, margin, readOptions } = require(preload);
 
 // bound ends a stuck test; events normally come within milliseconds.
 const bound = 10000;
@@ -55,6 +57,25 @@ test('margin', () => {
   assert.equal(margin(5000), 500);
 });
 
+// installed copies the package's files into a new directory, as poold's
+// nodejs.Install does, with options.json holding options (none: no file),
+// and returns the preload's path there.
+function installed(t, options) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'poold-preload-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const f of ['package.json', 'index.js', 'preload.js']) fs.copyFileSync(path.join(__dirname, '..', f), path.join(dir, f));
+  if (options !== undefined) fs.writeFileSync(path.join(dir, 'options.json'), typeof options === 'string' ? options : JSON.stringify(options));
+  return path.join(dir, 'preload.js');
+}
+
+test('readOptions', (t) => {
+  const dir = (options) => path.dirname(installed(t, options));
+  assert.deepEqual(readOptions(dir()), { drain: true }, 'no options.json');
+  assert.deepEqual(readOptions(dir({ drain: false })), { drain: false });
+  assert.deepEqual(readOptions(dir({ drain: true, later: 1 })), { drain: true });
+  assert.deepEqual(readOptions(dir({})), { drain: true });
+});
+
 // listening binds a listening TCP socket on a free port of 127.0.0.1.
 async function listening() {
   const s = net.createServer();
@@ -65,17 +86,21 @@ async function listening() {
 // worker runs script in a node child with the preload, the servers'
 // sockets as fds 3.. and LISTEN_* set as poold sets them. The sockets are
 // closed here once the child has them: only the child accepts.
-function worker(t, script, { servers = [], env = {}, listenPid = true } = {}) {
+// With channel, the fd after the sockets is a stream channel, as poold
+// gives it, and w.op and w.send play poold on its other end (see fakePoold).
+// With ipc, the child also has Node's IPC channel (w.child.send, 'message').
+function worker(t, script, { servers = [], env = {}, listenPid = true, channel = false, ipc = false, preload: file = preload } = {}) {
   const base = { ...process.env, LISTEN_FDS: String(servers.length), LISTEN_FDNAMES: servers.map((_, i) => `s${i}`).join(':') };
-  delete base.POOLD_NODE_PRELOAD;
-  delete base.POOLD_STOP_TIMEOUT_MS;
+  for (const k of Object.keys(base)) if (k.startsWith('POOLD_')) delete base[k];
+  if (channel) base.POOLD_CHANNEL_FD = String(3 + servers.length);
   const pid = listenPid ? 'export LISTEN_PID=$$; ' : 'export LISTEN_PID=1; ';
-  const child = spawn('sh', ['-c', pid + 'exec "$0" "$@"', process.execPath, '--require', preload, '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe', ...servers.map((s) => s._handle)],
+  const child = spawn('sh', ['-c', pid + 'exec "$0" "$@"', process.execPath, '--require', file, '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe', ...servers.map((s) => s._handle), ...(channel ? ['pipe'] : []), ...(ipc ? ['ipc'] : [])],
     env: { ...base, ...env },
   });
   for (const s of servers) s.close();
   const w = { child, out: '', err: '', lines: [], waiters: [] };
+  if (channel) fakePoold(w, child.stdio[3 + servers.length]);
   child.stdout.setEncoding('utf8').on('data', (d) => {
     w.out += d;
     w.lines.push(...d.split('\n').filter(Boolean));
@@ -85,6 +110,33 @@ function worker(t, script, { servers = [], env = {}, listenPid = true } = {}) {
   w.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   t.after(() => child.kill('SIGKILL'));
   return w;
+}
+
+// fakePoold plays poold on sock, the other end of w's channel: w.op(name)
+// waits for the next line with that op and returns it, w.send(obj) writes
+// one, w.got holds what came and was not taken yet.
+function fakePoold(w, sock) {
+  w.got = [];
+  let buf = '';
+  sock.on('error', () => {});
+  sock.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      w.got.push(JSON.parse(buf.slice(0, nl)));
+      buf = buf.slice(nl + 1);
+    }
+    w.waiters = w.waiters.filter((f) => !f());
+  });
+  w.op = (op) => within(new Promise((resolve) => {
+    const check = () => {
+      const i = w.got.findIndex((m) => m.op === op);
+      if (i >= 0) resolve(w.got.splice(i, 1)[0]);
+      return i >= 0;
+    };
+    if (!check()) w.waiters.push(check);
+  }), `op ${op} from the worker`);
+  w.send = (obj) => sock.write(JSON.stringify(obj) + '\n');
 }
 
 // line waits for a line of the child's stdout that starts with prefix and
@@ -333,4 +385,92 @@ test('signal-exit\'s SIGTERM listener is not the app\'s: the preload drains and 
   await line(w, 'listening');
   w.child.kill('SIGTERM');
   assert.deepEqual(await within(w.exited, 'exit'), { code: 0, signal: null });
+});
+
+test('with poold\'s channel: process.send and process \'message\' as in a cluster worker', async (t) => {
+  const s = await listening();
+  const port = s.address().port;
+  const w = worker(t, `
+    const http = require('node:http');
+    const server = http.createServer((req, res) => res.end('ok'));
+    server.listen(3000, () => {
+      console.log('listening ' + typeof process.send);
+      process.send('ready');
+    });
+    process.on('message', (msg) => {
+      console.log('message ' + JSON.stringify(msg));
+      if (msg.type === 'broadcast') {
+        const r = process.send({ type: 'broadcast', fromPid: process.pid, data: 'pong' }, () => console.log('callback'));
+        console.log('returned ' + r);
+      }
+      if (msg.type === 'config-update') {
+        process.send({ type: 'process:msg', data: 1 });
+        process.send({ type: 'process:msg', data: 2 }, undefined, {}, () => console.log('callback 2'));
+        process.send({ type: 'metrics' });
+      }
+    });`, { servers: [s], channel: true });
+  await w.op('hello');
+  assert.equal(await line(w, 'listening '), 'function');
+  assert.equal((await w.op('notify')).state, 'READY=1');
+
+  // The guide's broadcast: receivers get the object the sender sent.
+  w.send({ op: 'config', data: null }); // no data: no config-update
+  w.send({ op: 'message', data: null, from: { kind: 'control' } }); // nor a message
+  const ping = { type: 'broadcast', fromPid: 42, data: 'ping' };
+  w.send({ op: 'message', data: ping, from: { kind: 'worker', slot: 1, pid: 42 } });
+  assert.deepEqual(JSON.parse(await line(w, 'message ')), ping);
+  assert.deepEqual((await w.op('broadcast')).data, { type: 'broadcast', fromPid: w.child.pid, data: 'pong' });
+  assert.equal(await line(w, 'returned '), 'true');
+  await line(w, 'callback');
+
+  // Requests of the redirected server are counted.
+  const c = conn(port);
+  for (let i = 0; i < 2; i++) assert.equal((await request(c)).body, 'ok');
+  c.socket.destroy();
+  w.send({ op: 'config', data: { level: 2 } });
+  assert.deepEqual(JSON.parse('{"type":"config' + await line(w, 'message {"type":"config')), { type: 'config-update', data: { level: 2 } });
+  await line(w, 'callback 2');
+  const m = await w.op('metrics');
+  assert.equal(m.requests, 2);
+  assert.equal(m.activeRequests, 0);
+  assert.equal(w.lines.filter((l) => l.startsWith('message ')).length, 2, 'a message and a config-update');
+  assert.equal(w.err.match(/^poold: process\.send\(\{"type":"process:msg"\}\) has no meaning under poold; ignored$/gm).length, 1, w.err);
+});
+
+test('without poold\'s channel the preload gives no process.send', async (t) => {
+  const s = await listening();
+  const w = worker(t, `console.log('send ' + typeof process.send);`, { servers: [s] });
+  assert.equal(await line(w, 'send '), 'undefined');
+  assert.deepEqual(await within(w.exited, 'exit'), { code: 0, signal: null });
+});
+
+test('a worker with Node\'s IPC channel keeps its process.send', async (t) => {
+  const s = await listening();
+  const w = worker(t, `
+    const poold = globalThis[Symbol.for('poold.channel')];
+    process.send('ready');
+    poold.status('after');
+    poold.on('message', (d) => console.log('channel ' + d));
+    process.on('message', (d) => { console.log('message ' + d); process.disconnect(); });`, { servers: [s], channel: true, ipc: true });
+  const ipc = new Promise((resolve) => w.child.once('message', resolve));
+  await w.op('hello');
+  assert.equal(await within(ipc, 'IPC message'), 'ready');
+  assert.equal((await w.op('notify')).state, 'STATUS=after', 'process.send(\'ready\') went to the parent, not to poold');
+  w.send({ op: 'message', data: 'x', from: { kind: 'control' } });
+  await line(w, 'channel x');
+  w.child.send('y');
+  await line(w, 'message y');
+  assert.deepEqual(w.lines.filter((l) => l.startsWith('message ')), ['message y']);
+});
+
+test('drain off (options.json): listen still serves the pool\'s socket, SIGTERM is Node\'s', async (t) => {
+  const s = await listening();
+  const port = s.address().port;
+  const w = worker(t, app(`server.listen(3000, () => console.log('listening ' + server.address().port));`),
+    { servers: [s], preload: installed(t, { drain: false }) });
+  assert.equal(await line(w, 'listening '), String(port));
+  const c = conn(port);
+  assert.equal((await request(c)).status, 200);
+  w.child.kill('SIGTERM');
+  assert.deepEqual(await within(w.exited, 'exit'), { code: null, signal: 'SIGTERM' });
 });

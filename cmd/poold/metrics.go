@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"go.uber.org/fx"
+
+	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/metrics"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// runMetrics serves --metrics-listen. The socket is bound at start, so an
+// address in use stops start-up before any worker runs; the endpoint starts
+// before the supervisor and stops after it, so that scrapes see the drain.
+func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, hub *channel.Hub, log *slog.Logger) error {
+	if cfg.MetricsListen.Network == "" {
+		return nil
+	}
+	col := metrics.New(cfg.Name, metrics.Options{Pool: sup, Channels: hub})
+	reg, err := metrics.NewRegistry(col)
+	if err != nil {
+		return err
+	}
+	changes := sup.Subscribe() // before the loop runs: no reload is missed
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	var srv *metrics.Server
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			var err error
+			if srv, err = metrics.Listen(cfg.MetricsListen, metrics.Handler(reg, log), log); err != nil {
+				cancel()
+				return err
+			}
+			log.Info("metrics endpoint", "pool", cfg.Name, "network", srv.Network(), "addr", srv.Addr(), "path", metrics.Path)
+			srv.Start()
+			go func() { defer close(followed); col.Follow(ctx, changes, sup.Done()) }()
+			return nil
+		},
+		OnStop: func(stopCtx context.Context) error {
+			cancel()
+			<-followed
+			return srv.Stop(stopCtx)
+		},
+	})
+	return nil
+}
