@@ -12,6 +12,7 @@ want=(
   dbus-bin         # dbus-send, for the bus policy tests
   openssh-server   # sshd, run by a test on a loopback port for poolctl -H
   openssh-client
+  tmux             # a terminal for poolctl top's end-to-end tests
   redis-server     # the Express example's session store; the tests run their own instances
   lintian          # checks the .deb (packaging tests)
   rpm              # builds nothing, inspects the .rpm and installs it in the container

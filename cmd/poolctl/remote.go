@@ -51,15 +51,16 @@ func cutHost(args []string) (host string, rest []string, err error) {
 	return host, rest, nil
 }
 
-// remote runs "ssh -xT HOST -- poolctl ARGS..." with poolctl's stdin,
-// stdout and stderr, and returns its exit code. $POOLCTL_SSH replaces "ssh"
-// and may carry options ("ssh -p 2222"); it is split on spaces.
+// remote runs "ssh -xT HOST -- poolctl ARGS..." (-xt for top on a
+// terminal: see sshTerminal) with poolctl's stdin, stdout and stderr, and
+// returns its exit code. $POOLCTL_SSH replaces "ssh" and may carry options
+// ("ssh -p 2222"); it is split on spaces.
 func remote(host string, args []string, io stdio, getenv func(string) string) int {
 	ssh := strings.Fields(getenv("POOLCTL_SSH"))
 	if len(ssh) == 0 {
 		ssh = []string{"ssh"}
 	}
-	argv := append(slices.Clone(ssh[1:]), "-xT", host, "--", "poolctl")
+	argv := append(slices.Clone(ssh[1:]), sshTerminal(args, io), host, "--", "poolctl")
 	for _, a := range args {
 		argv = append(argv, shellQuote(a)) // the remote shell splits them again
 	}

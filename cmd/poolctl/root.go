@@ -8,9 +8,9 @@ import (
 )
 
 const rootLong = `poolctl controls the poold worker pools running on this host: it lists them,
-shows their workers, changes their worker count, rolls them over to a new
-generation of workers and signals their workers. poolctl init writes the
-configuration of a pool that systemd runs.
+shows their workers (once, or live with top), changes their worker count,
+rolls them over to a new generation of workers and signals their workers.
+poolctl init writes the configuration of a pool that systemd runs.
 
 poolctl finds pools on the system bus (pools run by systemd), on the session
 bus and on the private buses of pools run by hand, and talks to each over
@@ -18,9 +18,10 @@ D-Bus. Reading a pool is open to every local user; changing one needs root or
 membership in the poold group.
 
 With -H, poolctl runs the same command on another host over SSH, the way
-systemctl -H does: "ssh -xT [USER@]HOST -- poolctl ARGS...". poolctl must be
-installed on that host. Set POOLCTL_SSH to use another program than ssh or to
-give it options (split on spaces, e.g. "ssh -p 2222").
+systemctl -H does: "ssh -xT [USER@]HOST -- poolctl ARGS...", or ssh -xt for
+top on a terminal. poolctl must be installed on that host. Set POOLCTL_SSH
+to use another program than ssh or to give it options (split on spaces,
+e.g. "ssh -p 2222").
 
 Exit status: 0 on success, 1 when the command failed, 2 for a usage error;
 with -H, the exit status of ssh, which is that of the remote poolctl unless
@@ -51,9 +52,9 @@ func (a *app) newRoot() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.host, "host", "H", "", "run the command on `[USER@]HOST` over ssh (poolctl must be installed there)")
 	pf.BoolVar(&a.verbose, "verbose", false, "say which buses were skipped and why")
-	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, 0 for never (default: 30s for list and status, never for changes)")
-	root.AddCommand(a.listCmd(), a.statusCmd(), a.scaleCmd(), a.reloadCmd(),
-		a.restartCmd(), a.signalCmd(), a.broadcastCmd(), a.initCmd(), a.generateCmd())
+	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, 0 for never (default: 30s for list, status and each read of top, never for changes)")
+	root.AddCommand(a.listCmd(), a.statusCmd(), a.topCmd(), a.scaleCmd(), a.reloadCmd(),
+		a.restartCmd(), a.signalCmd(), a.broadcastCmd(), a.logsCmd(), a.initCmd(), a.generateCmd())
 	root.InitDefaultCompletionCmd()
 	if ps, _, err := root.Find([]string{"completion", "powershell"}); err == nil && ps.Name() == "powershell" {
 		ps.Hidden = true // poolctl is for Linux
