@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/enum"
 )
 
 // Mode is --worker-cgroups: whether each worker gets a cgroup of its own.
@@ -25,24 +27,12 @@ const (
 	ModeOff
 )
 
-var modeNames = map[Mode]string{ModeAuto: "auto", ModeOn: "on", ModeOff: "off"}
+var modes = enum.Names[Mode]{What: "worker cgroups", Type: "Mode", Names: []string{"auto", "on", "off"}}
 
-func (m Mode) String() string {
-	if s, ok := modeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+func (m Mode) String() string { return modes.String(m) }
 
 // ParseMode parses a --worker-cgroups value.
-func ParseMode(s string) (Mode, error) {
-	for m, name := range modeNames {
-		if s == name {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("worker cgroups %q: want auto, on or off", s)
-}
+func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
 
 // Delegation is poold's own cgroup on the unified (v2) hierarchy, and
 // whether poold may make cgroups below it for its workers.

@@ -1,6 +1,6 @@
 package distribute
 
-import "fmt"
+import "github.com/poold/poold/internal/enum"
 
 // Mode says how a pool's connections reach its workers.
 type Mode int
@@ -17,21 +17,9 @@ const (
 	Sticky
 )
 
-var modeNames = map[Mode]string{Shared: "shared", Balanced: "balanced", Sticky: "sticky"}
+var modes = enum.Names[Mode]{What: "distribution", Type: "Mode", Names: []string{"shared", "balanced", "sticky"}}
 
-func (m Mode) String() string {
-	if s, ok := modeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+func (m Mode) String() string { return modes.String(m) }
 
 // ParseMode parses a --distribution value.
-func ParseMode(s string) (Mode, error) {
-	for m, name := range modeNames {
-		if s == name {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("distribution %q: want shared, balanced or sticky", s)
-}
+func ParseMode(s string) (Mode, error) { return modes.Parse(s) }

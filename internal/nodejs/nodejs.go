@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/poold/poold/internal/enum"
 	"github.com/poold/poold/node"
 )
 
@@ -42,24 +43,12 @@ const (
 	Off
 )
 
-var modeNames = map[Mode]string{Auto: "auto", Off: "off"}
+var modes = enum.Names[Mode]{What: "node-preload", Type: "Mode", Names: []string{"auto", "off"}}
 
-func (m Mode) String() string {
-	if s, ok := modeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+func (m Mode) String() string { return modes.String(m) }
 
 // ParseMode parses a --node-preload value.
-func ParseMode(s string) (Mode, error) {
-	for m, name := range modeNames {
-		if s == name {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("node-preload %q: want auto or off", s)
-}
+func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
 
 // IsNodeCommand tells whether command (a worker command's executable, a
 // path or a name looked up in PATH) is node itself. Package managers (npm,

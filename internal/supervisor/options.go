@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/poold/poold/internal/enum"
 )
 
 // ReadyMode says what makes a starting worker ready.
@@ -20,26 +22,12 @@ const (
 	ReadyDelay
 )
 
-var readyModeNames = map[ReadyMode]string{
-	ReadyAuto: "auto", ReadyNotify: "notify", ReadyListening: "listening", ReadyDelay: "delay",
-}
+var readyModes = enum.Names[ReadyMode]{What: "ready mode", Type: "ReadyMode", Names: []string{"auto", "notify", "listening", "delay"}}
 
-func (m ReadyMode) String() string {
-	if s, ok := readyModeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("ReadyMode(%d)", int(m))
-}
+func (m ReadyMode) String() string { return readyModes.String(m) }
 
 // ParseReadyMode parses a --ready value.
-func ParseReadyMode(s string) (ReadyMode, error) {
-	for m, name := range readyModeNames {
-		if s == name {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("ready mode %q: want auto, notify, listening or delay", s)
-}
+func ParseReadyMode(s string) (ReadyMode, error) { return readyModes.Parse(s) }
 
 func (m ReadyMode) acceptsNotify() bool    { return m == ReadyAuto || m == ReadyNotify }
 func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == ReadyListening }

@@ -1,6 +1,10 @@
 package workerlog
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/poold/poold/internal/enum"
+)
 
 // Mode is --worker-logs: where the workers' stdout and stderr go.
 type Mode int
@@ -18,24 +22,12 @@ const (
 	Inherit
 )
 
-var modeNames = map[Mode]string{Auto: "auto", Journal: "journal", Prefix: "prefix", Inherit: "inherit"}
+var modes = enum.Names[Mode]{What: "worker-logs", Type: "Mode", Names: []string{"auto", "journal", "prefix", "inherit"}}
 
-func (m Mode) String() string {
-	if s, ok := modeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+func (m Mode) String() string { return modes.String(m) }
 
 // ParseMode parses a --worker-logs value.
-func ParseMode(s string) (Mode, error) {
-	for m, name := range modeNames {
-		if s == name {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("worker-logs %q: want auto, journal, prefix or inherit", s)
-}
+func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
 
 // Resolve is the mode Auto stands for, given whether poold's stderr is the
 // journal; other modes are themselves.
