@@ -44,10 +44,11 @@ test: deps example-deps vet lint
 
 # Benchmarks: the Express example under poold (every distribution mode),
 # Node cluster, PM2, a single process and a bare launcher, with wrk on this
-# machine. `make bench` (about 20 minutes, nothing else running meanwhile)
-# rewrites docs/benchmarks.md, docs/benchmarks.svg and
-# bench/results/latest.json; `make bench-quick` is a smoke check in under a
-# minute that writes to $(BENCH_QUICK_DIR). BENCH_FLAGS adds harness flags
+# machine, and failed requests per reload and scale-down of an unmodified
+# app with and without the Node.js drain. `make bench` (about 25 minutes,
+# nothing else running meanwhile) rewrites docs/benchmarks.md,
+# docs/benchmarks.svg and bench/results/latest.json; `make bench-quick` is a
+# smoke check of about a minute that writes to $(BENCH_QUICK_DIR). BENCH_FLAGS adds harness flags
 # (go run ./bench/cmd/poold-bench -h). Needs wrk (apt-get install wrk).
 BENCH_FLAGS     ?=
 BENCH_QUICK_DIR ?= $(or $(TMPDIR),/tmp)/poold-bench-quick

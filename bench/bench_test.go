@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -300,6 +301,154 @@ func TestNiceMax(t *testing.T) {
 	for in, want := range map[float64]float64{0: 1, 7: 8, 10: 10, 11: 12, 2100: 2400, 4999: 5000, 6100: 8000, 9000: 10000} {
 		if got := niceMax(in); got != want {
 			t.Errorf("niceMax(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestDrainReport(t *testing.T) {
+	res := fixture()
+	res.Config.DrainReps, res.Config.DrainMode = 2, "balanced"
+	res.ServerJSHandlesTerm = true
+	on, off := Unmodified("balanced", true).Name, Unmodified("balanced", false).Name
+	for rep := 1; rep <= 2; rep++ {
+		res.Drain = append(res.Drain,
+			Op{Contender: on, Kind: "reload", Load: "keepalive", Rep: rep, Seconds: 0.7, Before: 2, After: 2, Wrk: Wrk{RPS: 5000, Seconds: 4, CPU: 1},
+				ServerCPU: 5, SysBusy: 6.4},
+			Op{Contender: off, Kind: "reload", Load: "keepalive", Rep: rep, Seconds: 0.5, Before: 2, After: 2, Wrk: Wrk{RPS: 4000, Read: int64(48 + rep), Seconds: 4}},
+			Op{Contender: on, Kind: "scale-down", Load: "keepalive", Rep: rep, Seconds: 0.2, Before: 2, After: 1, Wrk: Wrk{RPS: 5000}},
+			Op{Contender: off, Kind: "scale-down", Load: "keepalive", Rep: rep, Seconds: 0.05, Before: 2, After: 1, Wrk: Wrk{RPS: 4500, Read: 24, Write: int64(rep - 1)}})
+	}
+	res.Drain = append(res.Drain, Op{Contender: off, Kind: "scale-down", Load: "keepalive", Rep: 3, Seconds: -1, Err: "poolctl scale: boom"})
+	md := Markdown(res, "benchmarks.svg")
+	for _, s := range []string{
+		"## An unmodified app: reload and scale-down, with and without the drain",
+		"`bench/unmodified.js`", "--distribution balanced --node-drain off -- node unmodified.js",
+		"| reload | on (default) | 0 (0-0) | 0, 0 | 0/0/0/0/0 | 0.70 s (0.70-0.70) | 5000 |",
+		"| reload | off (`--node-drain off`) | 49.5 (49-50) | 49, 50 | 0/99/0/0/0 | 0.50 s (0.50-0.50) | 4000 |",
+		"| scale-down 2 → 1 | off (`--node-drain off`) | 24.5 (24-25) | 24, 25, error: poolctl scale: boom | 0/48/1/0/0 |",
+		"**With the drain**, failed requests per operation, median (min-max) over 2 repetitions: a reload 0 (0-0), a scale-down 0 (0-0).",
+		"**With `--node-drain off`**, failed requests per operation, median (min-max) over 2 repetitions: a reload 49.5 (49-50), a scale-down 24.5 (24-25).",
+		"Without the drain, 147 of the 148 failures were read errors",
+		"For comparison, failed requests per reload in the section above, same load, `server.js`, with its own SIGTERM handler: pm2 60.",
+		"Other work during these runs (the machine's busy time outside poold, its workers and wrk): median 10 % of a core (10-10)",
+		"CPU pinning: none, poold, its workers and wrk share the 2 cores",
+	} {
+		if !strings.Contains(md, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	path := t.TempDir() + "/r.json"
+	if err := res.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadResults(path); err != nil || Markdown(got, "benchmarks.svg") != md {
+		t.Errorf("drain experiment changed through Save and LoadResults (%v)", err)
+	}
+	if i, j := strings.Index(md, "## Rolling reload"), strings.Index(md, "## An unmodified app"); i < 0 || j < i {
+		t.Error("drain section not after the operational runs")
+	}
+	sum := Summary(res)
+	for _, s := range []string{"reload     drain on  0 (0-0)", "scale-down drain off 24.5 (24-25)"} {
+		if !strings.Contains(sum, s) {
+			t.Errorf("summary lacks %q:\n%s", s, sum)
+		}
+	}
+
+	res.Drain = res.Drain[:0]
+	res.DrainNote = "not run: a scale-down needs 2 workers or more, the pool has 1"
+	if md := Markdown(res, "c.svg"); !strings.Contains(md, "Not run: "+res.DrainNote) {
+		t.Error("report lacks why the drain experiment was not run")
+	}
+	res.DrainNote = ""
+	if md := Markdown(res, "c.svg"); strings.Contains(md, "An unmodified app") {
+		t.Error("drain section without a drain experiment")
+	}
+}
+
+func TestTreeCPUFields(t *testing.T) {
+	st, err := parseStat("4242 (poold) S 1 4242 4242 0 -1 4194560 1 0 0 0 250 50 120 30 20 0 11 0 5 1 2 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CPU != 3 || st.ChildCPU != 1.5 {
+		t.Errorf("%+v", st)
+	}
+	if st, err := parseStat("4242 (x) S 1 4242 4242 0 -1 4194560 1 0 0 0 250 50"); err != nil || st.ChildCPU != 0 || st.CPU != 3 {
+		t.Errorf("cut short: %+v %v", st, err)
+	}
+	o := Op{Wrk: Wrk{Seconds: 4, CPU: 1}, ServerCPU: 5, SysBusy: 6.4}
+	if got := o.OtherCPU(); math.Abs(got-10) > 1e-9 {
+		t.Errorf("other %v %%, want 10", got)
+	}
+}
+
+func TestDrainHeadline(t *testing.T) {
+	res := fixture()
+	if drainHeadline(res) != "" {
+		t.Error("headline without a drain experiment")
+	}
+	res.Config.DrainReps, res.Config.DrainMode = 1, "shared"
+	res.Drain = []Op{
+		{Contender: Unmodified("shared", true).Name, Kind: "reload", Load: "keepalive", Rep: 1},
+		{Contender: Unmodified("shared", false).Name, Kind: "scale-down", Load: "keepalive", Rep: 1, Wrk: Wrk{Read: 26}},
+	}
+	want := "over 1 repetition: drain on (default): reload 0; drain off: scale-down 26 ([details](#an-unmodified-app"
+	if got := drainHeadline(res); !strings.Contains(got, want) {
+		t.Errorf("headline %q lacks %q", got, want)
+	}
+	if md := Markdown(res, "c.svg"); !strings.Contains(md, want) {
+		t.Error("report lacks the headline")
+	}
+}
+
+func TestHandlesTerm(t *testing.T) {
+	dir := t.TempDir()
+	for text, want := range map[string]bool{
+		`process.on("SIGTERM", function () {})`:              true,
+		"process.once( 'SIGTERM', stop)":                     true,
+		`app.listen(3000); // no handler, SIGTERM is Node's`: false,
+	} {
+		path := dir + "/server.js"
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := handlesTerm(path); got != want {
+			t.Errorf("handlesTerm(%q) = %v", text, got)
+		}
+	}
+	if handlesTerm(dir + "/missing.js") {
+		t.Error("a missing file handles SIGTERM")
+	}
+	if handlesTerm("unmodified.js") {
+		t.Error("bench/unmodified.js handles SIGTERM")
+	}
+}
+
+func TestOutlasted(t *testing.T) {
+	for _, c := range []struct {
+		o    Op
+		want bool
+	}{
+		{Op{Kind: "reload", At: 2, Seconds: 1.5, Wrk: Wrk{Seconds: 8}}, false},
+		{Op{Kind: "reload", At: 1, Seconds: 3.4, Wrk: Wrk{Seconds: 4}}, true},
+		{Op{Kind: "scale-down", At: 1, Seconds: -1, Wrk: Wrk{Seconds: 4}}, true},
+		{Op{Kind: "scale-down", At: 1, Seconds: -1, Err: "poolctl: boom", Wrk: Wrk{Seconds: 4}}, false},
+		{Op{Kind: "kill", At: 1, Seconds: -1, Wrk: Wrk{Seconds: 4}}, false},
+		{Op{Kind: "reload", Seconds: 9, Wrk: Wrk{Seconds: 4}}, false}, // saved before At
+	} {
+		if got := c.o.Outlasted(); got != c.want {
+			t.Errorf("%+v: outlasted %v", c.o, got)
+		}
+	}
+	res := fixture()
+	res.Ops[1].At, res.Ops[1].Seconds, res.Ops[1].Wrk.Seconds = 1, 3.5, 4 // pm2's keep-alive reload
+	res.OpsDiscarded = []Op{res.Ops[1], res.Ops[1], {Contender: "poold-unmodified", Kind: "reload", Load: "keepalive"}}
+	md := Markdown(res, "c.svg")
+	for _, s := range []string{"| pm2 | reload | keep-alive | 60† |",
+		"2 runs redone because the reload or scale-down had not ended by the end of the load",
+		"1 run kept, after 3 attempts, although it had not: marked †."} {
+		if !strings.Contains(md, s) {
+			t.Errorf("report lacks %q", s)
 		}
 	}
 }

@@ -40,7 +40,8 @@ type Instance struct {
 	done   chan struct{}
 	// workers lists the worker pids now.
 	workers func() []int
-	reload  func(ctx context.Context) error // nil: no rolling reload
+	reload  func(ctx context.Context) error        // nil: no rolling reload
+	scale   func(ctx context.Context, n int) error // nil: no scaling
 	stop    func()
 }
 
@@ -66,6 +67,14 @@ func (in *Instance) CanReload() bool { return in.reload != nil }
 
 // Reload starts a rolling reload and returns when its command returns.
 func (in *Instance) Reload(ctx context.Context) error { return in.reload(ctx) }
+
+// CanScale says whether the contender's worker count can be changed while
+// it runs.
+func (in *Instance) CanScale() bool { return in.scale != nil }
+
+// Scale sets the worker count to n and returns when its command returns,
+// not when the workers have started or stopped.
+func (in *Instance) Scale(ctx context.Context, n int) error { return in.scale(ctx, n) }
 
 // Stop stops the contender and everything it started.
 func (in *Instance) Stop() { in.stop() }
@@ -174,30 +183,61 @@ func startCluster(policy string) func(e *Env, addr string, _ bool) (*Instance, e
 
 func startPoold(mode string) func(e *Env, addr string, bus bool) (*Instance, error) {
 	return func(e *Env, addr string, bus bool) (*Instance, error) {
-		busMode := "none"
-		if bus {
-			busMode = "auto"
-		}
-		name := "bench-" + mode
-		in, err := e.spawn("poold-"+mode, e.express(), nil, filepath.Join(e.Root, "bin", "poold"),
-			"--bus", busMode, "--name", name, "--distribution", mode, "--listen", addr,
-			"--workers", strconv.Itoa(e.Workers), "--", "node", "server.js")
-		if err != nil {
-			return nil, err
-		}
-		in.SupPID = in.cmd.Process.Pid
-		in.workers = func() []int { return children(in.SupPID, "dbus-daemon") }
-		if bus {
-			in.reload = func(ctx context.Context) error {
-				out, err := exec.CommandContext(ctx, filepath.Join(e.Root, "bin", "poolctl"), "reload", name).CombinedOutput()
-				if err != nil {
-					return fmt.Errorf("poolctl reload: %v: %s", err, out)
-				}
-				return nil
-			}
-		}
-		return in, nil
+		return e.startPoold("poold-"+mode, "bench-"+mode, e.express(), addr, bus,
+			[]string{"--distribution", mode}, "node", "server.js")
 	}
+}
+
+// UnmodifiedApp is the drain experiment's app, in bench/: the bench's
+// Express app started the way docs/nodejs.md's guide starts an unmodified
+// one, app.listen(PORT), without a SIGTERM handler.
+const UnmodifiedApp = "unmodified.js"
+
+// Unmodified is the drain experiment's contender: UnmodifiedApp under poold
+// in mode, with its private bus (for poolctl reload and scale), and the
+// Node.js preload's drain on SIGTERM on (poold's default) or off
+// (--node-drain off: the preload still gives listen() the pool's socket).
+func Unmodified(mode string, drain bool) Contender {
+	name, label, pool := "poold-unmodified", "poold "+mode+", unmodified app, drain on", "bench-unmodified"
+	extra := []string{"--distribution", mode}
+	if !drain {
+		name, label, pool = name+"-nodrain", "poold "+mode+", unmodified app, drain off", pool+"-nodrain"
+		extra = append(extra, "--node-drain", "off")
+	}
+	return Contender{Name: name, Label: label, start: func(e *Env, addr string, bus bool) (*Instance, error) {
+		return e.startPoold(name, pool, filepath.Join(e.Root, "bench"), addr, bus, extra, "node", UnmodifiedApp)
+	}}
+}
+
+// startPoold starts bin/poold as pool pool (its --name) on addr, in dir,
+// with extra flags and the worker command; with bus, on its private bus,
+// reloaded and scaled with bin/poolctl.
+func (e *Env) startPoold(name, pool, dir, addr string, bus bool, extra []string, command ...string) (*Instance, error) {
+	busMode := "none"
+	if bus {
+		busMode = "auto"
+	}
+	argv := []string{filepath.Join(e.Root, "bin", "poold"), "--bus", busMode, "--name", pool, "--listen", addr,
+		"--workers", strconv.Itoa(e.Workers)}
+	argv = append(append(append(argv, extra...), "--"), command...)
+	in, err := e.spawn(name, dir, nil, argv...)
+	if err != nil {
+		return nil, err
+	}
+	in.SupPID = in.cmd.Process.Pid
+	in.workers = func() []int { return children(in.SupPID, "dbus-daemon") }
+	if bus {
+		poolctl := func(ctx context.Context, args ...string) error {
+			out, err := exec.CommandContext(ctx, filepath.Join(e.Root, "bin", "poolctl"), args...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("poolctl %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+			return nil
+		}
+		in.reload = func(ctx context.Context) error { return poolctl(ctx, "reload", pool) }
+		in.scale = func(ctx context.Context, n int) error { return poolctl(ctx, "scale", pool, strconv.Itoa(n)) }
+	}
+	return in, nil
 }
 
 func startBare(e *Env, addr string, _ bool) (*Instance, error) {

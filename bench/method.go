@@ -94,9 +94,13 @@ func machineSection(b *strings.Builder, res *Results) {
 	p("- **PM2**: installed by `npm ci` in `bench/` (pinned in `bench/package-lock.json`), `PM2_HOME` in a temporary directory, " +
 		"the app declared with `exec_mode: cluster`, `PM2_KILL_SIGNAL=SIGTERM` (the app stops gracefully on SIGTERM; PM2's default is SIGINT); `pm2 kill` after.\n\n")
 
-	p("## Reproduce\n\n```sh\nmake bench          # this page, docs/%s and bench/results/latest.json (about 20 minutes)\n", "benchmarks.svg")
-	p("make bench-quick    # a smoke check in under a minute; writes to $TMPDIR/poold-bench-quick\n")
-	p("go run ./bench/cmd/poold-bench -h                                      # flags: workers, repetitions, pinning, contenders\n")
+	took := "about 20 minutes"
+	if d := res.Finished.Sub(res.Started); !res.Quick && d > 0 {
+		took = fmt.Sprintf("this run took %.0f minutes", d.Minutes())
+	}
+	p("## Reproduce\n\n```sh\nmake bench          # this page, docs/%s and bench/results/latest.json (%s)\n", "benchmarks.svg", took)
+	p("make bench-quick    # a smoke check of a minute or two; writes to $TMPDIR/poold-bench-quick\n")
+	p("go run ./bench/cmd/poold-bench -h                                      # flags: workers, repetitions, pinning, contenders, drain experiment\n")
 	p("go run ./bench/cmd/poold-bench -render bench/results/latest.json       # this page again from the raw results\n```\n\n")
 	p("Nothing else should run on the machine meanwhile; the CPU outside the servers and wrk (under Machine) tells whether something did.\n")
 }

@@ -15,6 +15,10 @@ type procStat struct {
 	PPID int
 	Comm string
 	CPU  float64 // user + system seconds
+	// ChildCPU is the user + system seconds of its children that have
+	// exited and been waited for (cutime + cstime); 0 when the line is cut
+	// short.
+	ChildCPU float64
 }
 
 func readStat(pid int) (procStat, error) {
@@ -41,7 +45,15 @@ func parseStat(s string) (procStat, error) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return procStat{}, fmt.Errorf("bad stat %q", s)
 	}
-	return procStat{PPID: ppid, Comm: s[open+1 : end], CPU: float64(ut+st) / clockTicks}, nil
+	ps := procStat{PPID: ppid, Comm: s[open+1 : end], CPU: float64(ut+st) / clockTicks}
+	if len(f) >= 15 { // cutime is field 16, cstime 17
+		cut, err1 := strconv.ParseInt(f[13], 10, 64)
+		cst, err2 := strconv.ParseInt(f[14], 10, 64)
+		if err1 == nil && err2 == nil {
+			ps.ChildCPU = float64(cut+cst) / clockTicks
+		}
+	}
+	return ps, nil
 }
 
 // cpuSeconds is the user+system CPU time of pid, 0 when it is gone.
@@ -51,6 +63,27 @@ func cpuSeconds(pid int) float64 {
 		return 0
 	}
 	return st.CPU
+}
+
+// treeCPU is the CPU time of pid and its children, seconds: its own, that
+// of its live children, and that of the children it has waited for, so
+// that the difference of two readings counts the workers that exited in
+// between, up to their exit. 0 when pid is gone.
+func treeCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	st, err := readStat(pid)
+	if err != nil {
+		return 0
+	}
+	total := st.CPU + st.ChildCPU
+	for _, c := range children(pid) {
+		if cs, err := readStat(c); err == nil {
+			total += cs.CPU + cs.ChildCPU
+		}
+	}
+	return total
 }
 
 // rssKiB is the resident set of pid in KiB (VmRSS), 0 when it is gone.

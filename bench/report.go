@@ -23,6 +23,9 @@ func Markdown(res *Results, chart string) string {
 	p("loaded by wrk from the same machine: %d × %.0f s per contender and load. ", cfg.Reps, cfg.Duration)
 	p("Compare the contenders within this page, as ratios: the absolute numbers belong to this machine, ")
 	p("and the load generator takes its share of the same %d cores (see [Method](#method)).\n\n", res.Machine.Cores)
+	if line := drainHeadline(res); line != "" {
+		p("%s\n\n", line)
+	}
 
 	p("## Goals\n\nThe issue's goals, for poold in its recommended mode for Node.js, `%s`", cfg.Recommended)
 	if cfg.RecommendedBy != "" {
@@ -40,6 +43,7 @@ func Markdown(res *Results, chart string) string {
 		loadTable(&b, res, l)
 	}
 	opsSection(&b, res)
+	drainSection(&b, res)
 	idleSection(&b, res)
 	pinSection(&b, res)
 	machineSection(&b, res)
@@ -115,7 +119,11 @@ func opsSection(b *strings.Builder, res *Results) {
 	p("non-2xx answers over the whole run. *Time*: for a reload, until every worker is a new one; for a kill, until ")
 	p("a new connection is first answered by the replacement (probed every 10 ms, so it includes the queueing of ")
 	p("a loaded server). A SIGKILLed worker's open keep-alive connections are reset by the kernel whatever the ")
-	p("supervisor: under keep-alive load those count as failures for every contender.\n\n")
+	p("supervisor: under keep-alive load those count as failures for every contender.")
+	if slices.ContainsFunc(res.Ops, func(o Op) bool { return o.Kind == "scale-down" }) {
+		p(" A scale-down is `poolctl scale` to one worker fewer; its time is until the stopped worker has exited.")
+	}
+	p("\n\n")
 	p("| contender | operation | load | failed per repetition | connect/read/write/timeout/non-2xx (sum) | time median (min-max) | req/s median |\n|---|---|---|---|---|---|---|\n")
 	type key struct{ c, k, l string }
 	var order []key
@@ -142,11 +150,7 @@ func opsSection(b *strings.Builder, res *Results) {
 		var sum Wrk
 		never := 0
 		for _, o := range groups[k] {
-			f := fmt.Sprint(o.Wrk.Failed())
-			if o.Err != "" {
-				f = "error: " + o.Err
-			}
-			failed = append(failed, f)
+			failed = append(failed, failedCell(o))
 			sum.Connect, sum.Read, sum.Write = sum.Connect+o.Wrk.Connect, sum.Read+o.Wrk.Read, sum.Write+o.Wrk.Write
 			sum.Timeout, sum.Non2xx = sum.Timeout+o.Wrk.Timeout, sum.Non2xx+o.Wrk.Non2xx
 			rps = append(rps, o.Wrk.RPS)
@@ -167,6 +171,9 @@ func opsSection(b *strings.Builder, res *Results) {
 			strings.Join(failed, ", "), sum.Connect, sum.Read, sum.Write, sum.Timeout, sum.Non2xx, t, Summarize(rps).Median)
 	}
 	p("\nThe bare launcher restarts nothing: after the kill one worker serves alone (\"never\").\n")
+	if s := outlastNote(res, res.Ops); s != "" {
+		p("\n%s\n", s)
+	}
 	reloadNote(b, res)
 	p("\n")
 }
@@ -199,6 +206,48 @@ func reloadNote(b *strings.Builder, res *Results) {
 		p("connections still idle only a moment later.")
 	}
 	p("\n")
+}
+
+// failedCell is an operational run's failed requests for a table: an
+// error instead, and a dagger when the operation ended after the load.
+func failedCell(o Op) string {
+	if o.Err != "" {
+		return "error: " + o.Err
+	}
+	f := fmt.Sprint(o.Wrk.Failed())
+	if o.Outlasted() {
+		f += "†"
+	}
+	return f
+}
+
+// outlastNote says how many of ops's runs were redone because their reload
+// or scale-down ended after the load, and what a dagger means; "" when
+// none were.
+func outlastNote(res *Results, ops []Op) string {
+	in := func(d Op) bool {
+		return slices.ContainsFunc(ops, func(o Op) bool { return o.Contender == d.Contender && o.Kind == d.Kind && o.Load == d.Load })
+	}
+	redone, kept := 0, 0
+	for _, d := range res.OpsDiscarded {
+		if in(d) {
+			redone++
+		}
+	}
+	for _, o := range ops {
+		if o.Outlasted() {
+			kept++
+		}
+	}
+	if redone == 0 && kept == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%s redone because the %s had not ended by the end of the load (the workers it stopped after that were not stopped under load; "+
+		"a busy machine makes a reload slower)", plural(redone, "run"), "reload or scale-down")
+	if kept > 0 {
+		s += fmt.Sprintf("; %s kept, after %d attempts, although it had not: marked †", plural(kept, "run"), maxAttempts)
+	}
+	return s + "."
 }
 
 func loadLabel(res *Results, name string) string {
@@ -243,6 +292,19 @@ func Summary(res *Results) string {
 	}
 	for _, g := range Goals(res) {
 		fmt.Fprintf(&b, "%-12s %s: %s\n", strings.Trim(g.Status, "*"), g.Goal, g.Measured)
+	}
+	if len(res.Drain) > 0 {
+		fmt.Fprintf(&b, "unmodified app under poold %s, %s load, failed requests per operation, median (min-max):\n", res.Config.DrainMode, DrainLoad)
+		for _, kind := range DrainKinds {
+			for _, on := range []bool{true, false} {
+				if s := failedSpread(drainGroup(res, kind, on)); s.N > 0 {
+					fmt.Fprintf(&b, "  %-10s drain %-3s %s\n", kind, map[bool]string{true: "on", false: "off"}[on], fmtSpread(s))
+				}
+			}
+		}
+	}
+	if res.DrainNote != "" {
+		fmt.Fprintf(&b, "drain experiment: %s\n", res.DrainNote)
 	}
 	return b.String()
 }

@@ -23,12 +23,23 @@ type Results struct {
 	Config   Config    `json:"config"`
 	Runs     []Run     `json:"runs"`
 	Ops      []Op      `json:"ops"`
-	Idle     []Idle    `json:"idle"`
-	Pin      []PinRun  `json:"pin_check,omitempty"`
+	// Drain is the drain experiment (drain.go): reloads and scale-downs of
+	// the unmodified app under keep-alive load, with the preload's drain on
+	// and off; DrainNote says why a part of it was not run.
+	Drain     []Op   `json:"drain_ops,omitempty"`
+	DrainNote string `json:"drain_note,omitempty"`
+	// ServerJSHandlesTerm says whether examples/express/server.js, the app
+	// of the other runs, had a SIGTERM handler of its own in this run.
+	ServerJSHandlesTerm bool     `json:"server_js_handles_sigterm,omitempty"`
+	Idle                []Idle   `json:"idle"`
+	Pin                 []PinRun `json:"pin_check,omitempty"`
 	// Runs redone because other work used the machine meanwhile, and the
 	// time spent waiting for it to be quiet.
-	Discarded []Run   `json:"discarded,omitempty"`
-	Waited    float64 `json:"waited_s"`
+	Discarded []Run `json:"discarded,omitempty"`
+	// Operational runs (Ops and Drain) redone because the operation ended
+	// after the load.
+	OpsDiscarded []Op    `json:"ops_discarded,omitempty"`
+	Waited       float64 `json:"waited_s"`
 }
 
 // Config is how the harness ran.
@@ -52,6 +63,11 @@ type Config struct {
 	Loads         []Load            `json:"loads"`
 	OpsLoads      []Load            `json:"ops_loads"`
 	OpsDuration   float64           `json:"ops_duration_s"`
+	// The drain experiment: its repetitions (0: not run) and poold's
+	// distribution mode in it (the recommended one).
+	DrainReps     int     `json:"drain_reps"`
+	DrainMode     string  `json:"drain_mode,omitempty"`
+	DrainDuration float64 `json:"drain_duration_s,omitempty"` // length of one run; the operation comes a quarter into it
 }
 
 // Machine is what the numbers were measured on.
@@ -105,16 +121,53 @@ func (r Run) OtherCPU() float64 {
 	return max(0, r.SysBusy-ours) / r.Wrk.Seconds * 100
 }
 
-// Op is an operational run: a rolling reload or a worker's SIGKILL under
-// load.
+// Op is an operational run: a rolling reload, a scale-down by one worker or
+// a worker's SIGKILL under load.
 type Op struct {
-	Contender string  `json:"contender"`
-	Kind      string  `json:"kind"` // reload or kill
-	Load      string  `json:"load"`
-	Rep       int     `json:"rep"`
-	Wrk       Wrk     `json:"wrk"`
-	Seconds   float64 `json:"seconds"` // kill: to the first answer of a replacement; reload: to all workers new; -1 never
-	Err       string  `json:"error,omitempty"`
+	Contender string `json:"contender"`
+	Kind      string `json:"kind"` // reload, scale-down or kill
+	Load      string `json:"load"`
+	Rep       int    `json:"rep"`
+	Wrk       Wrk    `json:"wrk"`
+	// Seconds: kill: to the first answer of a replacement; reload: to all
+	// workers new; scale-down: until the stopped worker has exited; -1
+	// never.
+	Seconds float64 `json:"seconds"`
+	Err     string  `json:"error,omitempty"`
+	// At is when the operation began, seconds after the load's start.
+	At float64 `json:"at_s,omitempty"`
+	// Attempt is 1, or more when earlier runs were redone (Outlasted).
+	Attempt int `json:"attempt,omitempty"`
+	// Workers before the operation and once the load is over.
+	Before int `json:"workers_before,omitempty"`
+	After  int `json:"workers_after,omitempty"`
+	// During the load: the CPU time of the contender's processes (its
+	// supervisor and every worker, also those that exited meanwhile), and
+	// the whole machine's busy and stolen time, seconds (see Run).
+	ServerCPU float64 `json:"server_cpu_s,omitempty"`
+	SysBusy   float64 `json:"system_busy_s,omitempty"`
+	SysSteal  float64 `json:"system_steal_s,omitempty"`
+}
+
+// Outlasted says whether a reload or scale-down had not ended (all workers
+// new, the stopped worker gone) by the end of the load: the workers stopped
+// after it were not stopped under load. Runs saved without At count as
+// ended.
+func (o Op) Outlasted() bool {
+	if (o.Kind != "reload" && o.Kind != "scale-down") || o.Err != "" || o.At <= 0 {
+		return false
+	}
+	return o.Seconds < 0 || o.At+o.Seconds > o.Wrk.Seconds
+}
+
+// OtherCPU is, as for a Run, the machine's busy time outside the contender
+// and wrk during the operational run, in % of one core; 0 when not
+// measured.
+func (o Op) OtherCPU() float64 {
+	if o.Wrk.Seconds <= 0 || o.SysBusy <= 0 {
+		return 0
+	}
+	return max(0, o.SysBusy-o.ServerCPU-o.Wrk.CPU) / o.Wrk.Seconds * 100
 }
 
 // Idle is an idle pool's memory.

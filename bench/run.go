@@ -29,15 +29,15 @@ const RecommendedPoold = "poold-recommended"
 // OpPlan is one operational run to make per repetition.
 type OpPlan struct {
 	Contender string
-	Kind      string // reload or kill
+	Kind      string // reload, scale-down or kill
 }
 
 func (r *Runner) logf(format string, args ...any) { r.Env.Log(format, args...) }
 
 // Run measures every contender under every load, Cfg.Reps times (the order
 // of the contenders rotates from one repetition to the next, so that a
-// drift of the machine spreads over all of them), then the operational runs
-// and the idle pool.
+// drift of the machine spreads over all of them), then the operational runs,
+// the drain experiment (drain.go) and the idle pool.
 func (r *Runner) Run(ctx context.Context) error {
 	loads := r.Cfg.Loads
 	for rep := 1; rep <= r.Cfg.Reps; rep++ {
@@ -66,13 +66,16 @@ func (r *Runner) Run(ctx context.Context) error {
 				if !ok {
 					return fmt.Errorf("no contender %q", p.Contender)
 				}
-				op, err := r.op(ctx, c, p.Kind, l, rep)
+				op, err := r.opRedone(ctx, c, p.Kind, l, rep, secs(r.Cfg.OpsDuration))
 				if err != nil {
 					return err
 				}
 				r.Res.Ops = append(r.Res.Ops, op)
 			}
 		}
+	}
+	if err := r.drainExperiment(ctx); err != nil {
+		return err
 	}
 	return r.idle(ctx)
 }

@@ -1,7 +1,10 @@
 // Command poold-bench runs the benchmarks of docs/benchmarks.md: the
 // Express example under poold (every distribution mode), Node cluster, PM2,
-// a single process and a bare launcher, one after another, with wrk; then
-// writes the raw results (JSON), the report (Markdown) and its chart (SVG).
+// a single process and a bare launcher, one after another, with wrk; their
+// rolling reloads and SIGKILLs under load; reloads and scale-downs of an
+// unmodified app under poold with the Node.js preload's drain on and off;
+// then writes the raw results (JSON), the report (Markdown) and its chart
+// (SVG).
 //
 //	go run ./bench/cmd/poold-bench                 # the full run (make bench)
 //	go run ./bench/cmd/poold-bench -quick          # a smoke check (make bench-quick)
@@ -40,10 +43,12 @@ func main() {
 	serverCPUs := flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c), empty for no pinning")
 	recommended := flag.String("recommended", "auto", "poold's distribution mode for Node.js, whose goals are checked and which the operational runs use: shared, balanced, or auto (chosen from the throughput runs by a fixed rule, see bench.Recommend)")
 	contenders := flag.String("contenders", "", "comma-separated contenders (default: all; -quick: a few)")
-	ops := flag.String("ops", "", "operational runs CONTENDER:reload|kill, comma-separated (default: reload and kill of poold, PM2, cluster; kill of bare)")
+	ops := flag.String("ops", "", "operational runs CONTENDER:reload|kill|scale-down, comma-separated (default: reload and kill of poold, PM2, cluster; kill of bare)")
 	pinCheck := flag.String("pin-check", "1", "also measure cluster-rr and poold with wrk pinned to these CPUs, to show what pinning does (empty: skip; -quick skips it)")
 	opsLoads := flag.String("ops-loads", "keepalive,close", "loads of the operational runs")
-	opsDuration := flag.Duration("ops-duration", 4*time.Second, "length of one operational run; the reload or kill comes a quarter into it")
+	opsDuration := flag.Duration("ops-duration", 4*time.Second, "length of one operational run; the reload, scale-down or kill comes a quarter into it")
+	drainDuration := flag.Duration("drain-duration", 8*time.Second, "length of one run of the drain experiment; the reload or scale-down comes a quarter into it (-quick: as -ops-duration)")
+	drainReps := flag.Int("drain-reps", 5, "repetitions of the drain experiment: reload and scale-down of an unmodified app (bench/unmodified.js) under poold, keep-alive load, the preload's drain on and off (0: skip; -quick: 1)")
 	quietPct := flag.Float64("quiet", 10, "wait before a run until the machine uses less than this % of a core, and redo runs during which other work used more (0: never)")
 	idle := flag.Int("idle-workers", 8, "workers of the idle poold whose memory is measured (0: skip)")
 	port := flag.Int("port", 21000, "first port; each start takes the next one (keep them out of the ephemeral range, where wrk's own connections would take them)")
@@ -68,6 +73,12 @@ func main() {
 	opList := strings.Split(*ops, ",")
 	if *quick {
 		*reps, *duration, *warmup, *pinCheck, *opsDuration = 1, 2*time.Second, time.Second, "", 3*time.Second
+		if !flagSet("drain-reps") {
+			*drainReps = 1
+		}
+		if !flagSet("drain-duration") {
+			*drainDuration = *opsDuration
+		}
 		if *recommended == "auto" {
 			*recommended = "balanced"
 		}
@@ -117,7 +128,7 @@ func main() {
 		Workers: *workers, Reps: *reps, Duration: duration.Seconds(), Warmup: warmup.Seconds(),
 		WrkThreads: *threads, HeavyN: *heavyN, WrkCPUs: *wrkCPUs, ServerCPUs: *serverCPUs,
 		Recommended: *recommended, IdleWorkers: *idle, PinCheck: *pinCheck, QuietPct: *quietPct, Labels: map[string]string{},
-		Loads: bench.Loads(*heavyN), OpsDuration: opsDuration.Seconds(),
+		Loads: bench.Loads(*heavyN), OpsDuration: opsDuration.Seconds(), DrainReps: *drainReps, DrainDuration: drainDuration.Seconds(),
 	}
 	for _, name := range strings.Split(*opsLoads, ",") {
 		i := slices.IndexFunc(cfg.Loads, func(l bench.Load) bool { return l.Name == strings.TrimSpace(name) })
@@ -149,8 +160,8 @@ func main() {
 			continue
 		}
 		name, kind, ok := strings.Cut(o, ":")
-		if _, found := find(all, name); (!found && name != bench.RecommendedPoold) || !ok || (kind != "reload" && kind != "kill") {
-			check(fmt.Errorf("bad operational run %q: want CONTENDER:reload or CONTENDER:kill", o))
+		if _, found := find(all, name); (!found && name != bench.RecommendedPoold) || !ok || (kind != "reload" && kind != "kill" && kind != "scale-down") {
+			check(fmt.Errorf("bad operational run %q: want CONTENDER:reload, CONTENDER:kill or CONTENDER:scale-down", o))
 		}
 		r.Ops = append(r.Ops, bench.OpPlan{Contender: name, Kind: kind})
 	}
@@ -172,6 +183,13 @@ func main() {
 	_ = os.RemoveAll(tmp)
 	fmt.Print(bench.Summary(r.Res))
 	logf("wrote %s, %s, %s", *jsonOut, *mdOut, *svgOut)
+}
+
+// flagSet tells whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func find(cs []bench.Contender, name string) (bench.Contender, bool) {
