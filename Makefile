@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 PORT    ?= 3000
 WORKERS ?= 4
 
-.PHONY: all build run deps example-deps vet lint test test-unit test-e2e fuzz man clean \
+.PHONY: all build run run-deps deps example-deps vet lint test test-unit test-e2e fuzz man clean \
 	deb rpm packages pkg-stage bench bench-quick
 
 all: build
@@ -23,10 +23,14 @@ example-deps:
 deps:
 	scripts/deps.sh
 
+run-deps:
+	scripts/deps.sh run
+
 # The example Express app on 127.0.0.1:$(PORT) with $(WORKERS) workers, its
 # sessions in the Redis on 127.0.0.1:6379: one already there, else a
-# redis-server started for the run if installed (examples/express/with-redis.sh).
-run: build example-deps
+# redis-server started for the run (examples/express/with-redis.sh); as root,
+# run-deps installs dbus-daemon and redis-server if missing.
+run: build example-deps run-deps
 	cd examples/express && ./with-redis.sh ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
 
 vet:
