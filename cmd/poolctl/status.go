@@ -22,7 +22,9 @@ systemctl status: its state, worker counts and why the pool has its target
 count, its sockets and how their connections reach the workers (poold's
 --distribution: shared, balanced or sticky), command, main PID and status
 text, then a table of its workers with their slot, PID, state, generation,
-uptime, restarts, last heartbeat, resident memory, CPU time, what the worker
+uptime, restarts, last heartbeat, memory (MEM: its cgroup's, its whole
+process tree, when it has a cgroup of its own, else its resident memory),
+CPU time, what the worker
 last reported on its stream channel (99th percentile of event-loop delay,
 heap in use, requests handled; "-" when it never reported) and status text.
 
@@ -170,7 +172,7 @@ func writeWorkers(w io.Writer, workers []dbusapi.WorkerInfo, now time.Time) erro
 		return err
 	}
 	t := newTable(w)
-	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tRSS\tCPU\tLOOP P99\tHEAP\tREQS\tSTATUS")
+	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tMEM\tCPU\tLOOP P99\tHEAP\tREQS\tSTATUS")
 	for _, k := range workers {
 		loop, heap, reqs := reported(k)
 		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, clean(k.State),

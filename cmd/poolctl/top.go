@@ -30,7 +30,8 @@ func (a *app) topCmd() *cobra.Command {
 		Long: `Show pool NAME and its workers on the whole terminal, kept up to date: the
 pool's state, ready and target worker counts, generation and bus, then one
 row per worker, by slot: its PID, state, generation, uptime, restarts, last
-heartbeat, resident memory (RSS), CPU use in percent of one CPU, what it
+heartbeat, memory (MEM: its cgroup's when it has one, else its resident
+memory), CPU use in percent of one CPU, what it
 last reported on its stream channel (99th percentile of event-loop delay,
 heap in use, requests handled) and the requests it handles per second, and
 its status text, cut to fit the terminal.

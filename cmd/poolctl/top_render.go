@@ -23,7 +23,7 @@ var topColumns = []struct {
 	right bool // numbers are right-aligned
 }{
 	{"SLOT", true}, {"PID", true}, {"STATE", false}, {"GEN", true}, {"UPTIME", true},
-	{"RESTARTS", true}, {"HEARTBEAT", true}, {"RSS", true}, {"CPU%", true}, {"LOOP P99", true},
+	{"RESTARTS", true}, {"HEARTBEAT", true}, {"MEM", true}, {"CPU%", true}, {"LOOP P99", true},
 	{"HEAP", true}, {"REQS", true}, {"REQ/S", true}, {"STATUS", false},
 }
 

@@ -26,7 +26,7 @@ func TestTopFrames(t *testing.T) {
 	want := "● express  running, 2/2 workers ready, generation 1\n" +
 		"  session bus · 12:00:00\n" +
 		"\n" +
-		"SLOT   PID  STATE  GEN  UPTIME  RESTARTS  HEARTBEAT  RSS  CPU%  LOOP P99  HEAP  REQS  REQ/S  STATUS\n" +
+		"SLOT   PID  STATE  GEN  UPTIME  RESTARTS  HEARTBEAT  MEM  CPU%  LOOP P99  HEAP  REQS  REQ/S  STATUS\n" +
 		"   0  1001  ready    1      0s         0          -    -     -         -     -     -      -  -\n" +
 		"   1  1002  ready    1      0s         0          -    -     -         -     -     -      -  -\n"
 	if r.code != 0 || r.stdout != want || r.stderr != "" {
