@@ -101,6 +101,9 @@ func reportSocket(s Socket, accept bool) (socketReport, error) {
 func acceptOne(fd int) error {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	n, err := unix.Poll(pfd, 10_000)
+	for errors.Is(err, unix.EINTR) { // the Go runtime's preemption signals; a hang ends at the test timeout
+		n, err = unix.Poll(pfd, 10_000)
+	}
 	if err != nil {
 		return err
 	}

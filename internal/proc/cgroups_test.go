@@ -176,7 +176,12 @@ func escapee(t *testing.T, f *fixture) (pid, pidfd int) {
 func exited(t *testing.T, pidfd int, what string) {
 	t.Helper()
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(fds, int(eventBound.Milliseconds())); err != nil || n != 1 {
+	deadline := time.Now().Add(eventBound)
+	n, err := unix.Poll(fds, int(eventBound.Milliseconds()))
+	for errors.Is(err, unix.EINTR) && time.Now().Before(deadline) { // the Go runtime's preemption signals
+		n, err = unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
+	}
+	if err != nil || n != 1 {
 		t.Fatalf("%s still runs (poll %d, %v)", what, n, err)
 	}
 }

@@ -109,6 +109,10 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	// Until it is dead, the worker may still accept a connection it will
+	// never answer: ask once it has been reaped, most likely before its
+	// replacement (100 ms of backoff away) is ready.
+	p.waitSeen(`WRN worker exited unexpectedly .*\bpid=`+itoa(victim.PID)+`\b`, bound)
 	sameSlots(t, "after a SIGKILL of slot "+victimSlot+"'s worker", first, slotsOf("after SIGKILL"))
 	p.waitSeen(`INF worker ready .*\bslot=`+victimSlot+` `, bound)
 

@@ -127,11 +127,20 @@ func TestUnmodifiedNodeAppWithoutPreloadBindsItsOwnPort(t *testing.T) {
 	})
 	url := "http://" + p.addr() + "/"
 	p.waitSeen(`Error: listen EADDRINUSE: address already in use \S*:`+regexp.QuoteMeta(own)+`\b`, bound)
-	if a, err := get("http://127.0.0.1:" + own + "/"); err != nil || a.PID == 0 {
+	// The worker that won the port may be between bind(2), which made the
+	// others fail, and listen(2): ask until it answers.
+	var a answer
+	var err error
+	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if a, err = get("http://127.0.0.1:" + own + "/"); err == nil && a.PID != 0 {
+			break
+		}
+	}
+	if err != nil || a.PID == 0 {
 		t.Errorf("GET on the app's own port %s: %+v, %v; want an answer from the worker that bound it", own, a, err)
 	}
 	c := &http.Client{Timeout: time.Second}
-	if a, err := getWith(c, url); err == nil {
+	if a, err = getWith(c, url); err == nil {
 		t.Errorf("GET on the pool's socket answered %+v; want no answer, as no worker accepts there", a)
 	}
 	if p.sawLog(`INF pool ready |INF worker ready |INF node preload|poold node preload`) {
