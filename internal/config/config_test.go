@@ -229,6 +229,17 @@ func TestUsageMentionsDistribution(t *testing.T) {
 	}
 }
 
+// parseCase parses flags give, with the environment vars (name, value,
+// ...) and, when file is set, /etc/p.conf holding it, for a worker command x.
+func parseCase(give, vars []string, file string) (Config, error) {
+	args := give
+	if file != "" {
+		args = append([]string{"--config", "/etc/p.conf"}, args...)
+	}
+	return parse(append(args, "--", "x"), env(vars...), io.Discard,
+		func(string) ([]byte, error) { return []byte(file), nil })
+}
+
 func TestNodePreload(t *testing.T) {
 	tests := []struct {
 		give    []string
@@ -248,12 +259,7 @@ func TestNodePreload(t *testing.T) {
 		{give: nil, file: "node-preload = maybe\n", wantErr: `/etc/p.conf:1: --node-preload: node-preload "maybe"`},
 	}
 	for _, tt := range tests {
-		args := tt.give
-		if tt.file != "" {
-			args = append([]string{"--config", "/etc/p.conf"}, args...)
-		}
-		c, err := parse(append(args, "--", "x"), env(tt.env...), io.Discard,
-			func(string) ([]byte, error) { return []byte(tt.file), nil })
+		c, err := parseCase(tt.give, tt.env, tt.file)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Parse(%q) env %q file %q: error = %v, want %q", tt.give, tt.env, tt.file, err, tt.wantErr)
@@ -287,12 +293,7 @@ func TestNodeDrain(t *testing.T) {
 		{give: nil, file: "node-drain = Off\n", wantErr: `/etc/p.conf:1: --node-drain: node-drain "Off"`},
 	}
 	for _, tt := range tests {
-		args := tt.give
-		if tt.file != "" {
-			args = append([]string{"--config", "/etc/p.conf"}, args...)
-		}
-		c, err := parse(append(args, "--", "x"), env(tt.env...), io.Discard,
-			func(string) ([]byte, error) { return []byte(tt.file), nil })
+		c, err := parseCase(tt.give, tt.env, tt.file)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Parse(%q) env %q file %q: error = %v, want %q", tt.give, tt.env, tt.file, err, tt.wantErr)

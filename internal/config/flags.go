@@ -260,10 +260,7 @@ func ParseWorkerCount(flagValue string, getenv func(string) string) (WorkerCount
 
 // parseNodePreload reads --node-preload, else POOLD_NODE_PRELOAD, else auto.
 func parseNodePreload(flagValue string, getenv func(string) string) (nodejs.Mode, error) {
-	from, value := "--node-preload", flagValue
-	if value == "" {
-		from, value = "POOLD_NODE_PRELOAD", getenv("POOLD_NODE_PRELOAD")
-	}
+	from, value := flagOrEnv("node-preload", flagValue, "POOLD_NODE_PRELOAD", getenv)
 	if value == "" {
 		return nodejs.Auto, nil
 	}
@@ -276,10 +273,7 @@ func parseNodePreload(flagValue string, getenv func(string) string) (nodejs.Mode
 
 // parseNodeDrain reads --node-drain, else POOLD_NODE_DRAIN, else on.
 func parseNodeDrain(flagValue string, getenv func(string) string) (bool, error) {
-	from, value := "--node-drain", flagValue
-	if value == "" {
-		from, value = "POOLD_NODE_DRAIN", getenv("POOLD_NODE_DRAIN")
-	}
+	from, value := flagOrEnv("node-drain", flagValue, "POOLD_NODE_DRAIN", getenv)
 	switch value {
 	case "", "on":
 		return true, nil
@@ -287,6 +281,15 @@ func parseNodeDrain(flagValue string, getenv func(string) string) (bool, error) 
 		return false, nil
 	}
 	return false, fmt.Errorf("%s: node-drain %q: want on or off", from, value)
+}
+
+// flagOrEnv is a flag's value, else the environment variable's, and which
+// of the two it is, for errors.
+func flagOrEnv(flag, flagValue, env string, getenv func(string) string) (from, value string) {
+	if flagValue != "" {
+		return "--" + flag, flagValue
+	}
+	return env, getenv(env)
 }
 
 // listFlag collects repeated --listen values.
