@@ -14,14 +14,7 @@ import (
 // does: the remote poolctl runs, its output and exit status come back.
 func TestPoolctlOverSSH(t *testing.T) {
 	t.Parallel()
-	sshd, err := exec.LookPath("sshd")
-	if err != nil {
-		sshd = "/usr/sbin/sshd"
-	}
-	needTool(t, fileExists(sshd), "sshd", "openssh-server")
-	if os.Getuid() != 0 {
-		t.Skip("sshd on a test port needs root to log in as the test's user")
-	}
+	sshd := needSSHD(t)
 	name := uniqueName(t)
 	p := start(t, spec{args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "2"}, helper: "serve"})
 	p.waitReady()
@@ -40,6 +33,20 @@ func TestPoolctlOverSSH(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "poolctl:") {
 		t.Errorf("a usage error on the remote side: %v; want its exit code 2 and message", r)
 	}
+}
+
+// needSSHD is sshd's path; it skips t without sshd or root.
+func needSSHD(t *testing.T) string {
+	t.Helper()
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		sshd = "/usr/sbin/sshd"
+	}
+	needTool(t, fileExists(sshd), "sshd", "openssh-server")
+	if os.Getuid() != 0 {
+		t.Skip("sshd on a test port needs root to log in as the test's user")
+	}
+	return sshd
 }
 
 // startSSHD runs sshd on a free loopback port, with keys made for the test,

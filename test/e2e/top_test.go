@@ -77,14 +77,7 @@ func TestTopPoolGoesAway(t *testing.T) {
 // and prints one frame when its output is not a terminal.
 func TestTopOverSSH(t *testing.T) {
 	t.Parallel()
-	sshd, err := exec.LookPath("sshd")
-	if err != nil {
-		sshd = "/usr/sbin/sshd"
-	}
-	needTool(t, fileExists(sshd), "sshd", "openssh-server")
-	if os.Getuid() != 0 {
-		t.Skip("sshd on a test port needs root to log in as the test's user")
-	}
+	sshd := needSSHD(t)
 	name := uniqueName(t)
 	p := start(t, spec{args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "2"}, helper: "serve"})
 	p.waitReady()
