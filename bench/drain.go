@@ -204,37 +204,13 @@ func drainSection(b *strings.Builder, res *Results) {
 			if len(ops) == 0 {
 				continue
 			}
-			var per []string
-			var times, rps []float64
-			var sum Wrk
-			never := 0
-			for _, o := range ops {
-				per = append(per, failedCell(o))
-				if o.Err != "" {
-					continue
-				}
-				sum.Connect, sum.Read, sum.Write = sum.Connect+o.Wrk.Connect, sum.Read+o.Wrk.Read, sum.Write+o.Wrk.Write
-				sum.Timeout, sum.Non2xx = sum.Timeout+o.Wrk.Timeout, sum.Non2xx+o.Wrk.Non2xx
-				rps = append(rps, o.Wrk.RPS)
-				if o.Seconds >= 0 {
-					times = append(times, o.Seconds)
-				} else {
-					never++
-				}
-			}
-			t := "-"
-			if s := Summarize(times); s.N > 0 {
-				t = fmt.Sprintf("%.2f s (%.2f-%.2f)", s.Median, s.Min, s.Max)
-			}
-			if never > 0 {
-				t = strings.TrimPrefix(t+fmt.Sprintf(", %d× not within 2 min", never), "-, ")
-			}
+			tot := totalOps(ops, true)
 			op := kind
 			if kind == "scale-down" {
 				op = fmt.Sprintf("scale-down %d → %d", cfg.Workers, cfg.Workers-1)
 			}
-			p("| %s | %s | %s | %s | %d/%d/%d/%d/%d | %s | %.0f |\n", op, drainSetting(on), fmtSpread(failedSpread(ops)),
-				strings.Join(per, ", "), sum.Connect, sum.Read, sum.Write, sum.Timeout, sum.Non2xx, t, Summarize(rps).Median)
+			p("| %s | %s | %s | %s | %s | %s | %.0f |\n", op, drainSetting(on), fmtSpread(failedSpread(ops)),
+				strings.Join(tot.failed, ", "), tot.errorsCell(), tot.timeCell("not within 2 min"), Summarize(tot.rps).Median)
 		}
 	}
 	if s := outlastNote(res, res.Drain); s != "" {

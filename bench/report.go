@@ -145,30 +145,9 @@ func opsSection(b *strings.Builder, res *Results) {
 		return loadIndex(a.l) - loadIndex(b.l)
 	})
 	for _, k := range order {
-		var failed []string
-		var times, rps []float64
-		var sum Wrk
-		never := 0
-		for _, o := range groups[k] {
-			failed = append(failed, failedCell(o))
-			sum.Connect, sum.Read, sum.Write = sum.Connect+o.Wrk.Connect, sum.Read+o.Wrk.Read, sum.Write+o.Wrk.Write
-			sum.Timeout, sum.Non2xx = sum.Timeout+o.Wrk.Timeout, sum.Non2xx+o.Wrk.Non2xx
-			rps = append(rps, o.Wrk.RPS)
-			if o.Seconds >= 0 {
-				times = append(times, o.Seconds)
-			} else {
-				never++
-			}
-		}
-		t := "-"
-		if s := Summarize(times); s.N > 0 {
-			t = fmt.Sprintf("%.2f s (%.2f-%.2f)", s.Median, s.Min, s.Max)
-		}
-		if never > 0 {
-			t = strings.TrimPrefix(t+fmt.Sprintf(", %d× never", never), "-, ")
-		}
-		p("| %s | %s | %s | %s | %d/%d/%d/%d/%d | %s | %.0f |\n", label(res, k.c), k.k, loadLabel(res, k.l),
-			strings.Join(failed, ", "), sum.Connect, sum.Read, sum.Write, sum.Timeout, sum.Non2xx, t, Summarize(rps).Median)
+		tot := totalOps(groups[k], false)
+		p("| %s | %s | %s | %s | %s | %s | %.0f |\n", label(res, k.c), k.k, loadLabel(res, k.l),
+			strings.Join(tot.failed, ", "), tot.errorsCell(), tot.timeCell("never"), Summarize(tot.rps).Median)
 	}
 	p("\nThe bare launcher restarts nothing: after the kill one worker serves alone (\"never\").\n")
 	if s := outlastNote(res, res.Ops); s != "" {
