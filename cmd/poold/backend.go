@@ -12,7 +12,6 @@ import (
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
-	"github.com/poold/poold/internal/procstat"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -101,12 +100,6 @@ func (b *backend) workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
 // own, else from /proc; 0 ("unknown") once it is gone.
 func (b *backend) Usage(pid uint32) (memory, cpuNSec uint64) {
 	return b.cgroups.usage(int(pid))
-}
-
-// residentMemory is the supervisor's MemoryReader: /proc sampling.
-func residentMemory(pid int) (uint64, error) {
-	s, err := procstat.Read(pid)
-	return s.RSS, err
 }
 
 func usec(t time.Time) uint64 {

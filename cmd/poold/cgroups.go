@@ -89,6 +89,13 @@ func (c workerCgroups) memory(pid int) (uint64, error) {
 	return residentMemory(pid)
 }
 
+// residentMemory is a worker's resident memory from /proc: memory's
+// fallback without a cgroup for the worker.
+func residentMemory(pid int) (uint64, error) {
+	s, err := procstat.Read(pid)
+	return s.RSS, err
+}
+
 // usage is a worker's memory and CPU for the D-Bus API: its cgroup's
 // (its whole process tree) where there is one, else its own from /proc;
 // 0 for what is unknown.
