@@ -1,6 +1,9 @@
 package supervisor
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // Counters are the pool's running totals since poold started, for metrics.
 type Counters struct {
@@ -46,18 +49,7 @@ func bump(m map[string]int, key string) map[string]int {
 
 // clone copies the maps so that a snapshot does not share them with the loop.
 func (c Counters) clone() Counters {
-	c.Exits = cloneMap(c.Exits)
-	c.Recycles = cloneMap(c.Recycles)
+	c.Exits = maps.Clone(c.Exits)
+	c.Recycles = maps.Clone(c.Recycles)
 	return c
-}
-
-func cloneMap(m map[string]int) map[string]int {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
