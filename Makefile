@@ -9,7 +9,7 @@ PORT    ?= 3000
 WORKERS ?= 4
 
 .PHONY: all build run run-deps deps example-deps vet lint test test-unit test-e2e fuzz man clean \
-	deb rpm packages pkg-stage bench bench-quick
+	deb rpm packages pkg-stage bench bench-quick soak
 
 all: build
 
@@ -67,6 +67,15 @@ bench-quick: build
 	$(BENCH_NPM)
 	$(GO) run ./bench/cmd/poold-bench -quick -json $(BENCH_QUICK_DIR)/latest.json \
 		-md $(BENCH_QUICK_DIR)/benchmarks.md -svg $(BENCH_QUICK_DIR)/benchmarks.svg $(BENCH_FLAGS)
+
+# The chaos soak: Go workers under keep-alive and new-connection load while a
+# random worker is SIGKILLed or SIGSTOPped about every second, with
+# --worker-watchdog; it fails on a request no disruption explains or a worker
+# that got SIGTERM twice, and prints poold's fds, RSS and CPU over the run.
+# SOAK_FLAGS: e.g. -duration 1m (go run ./bench/cmd/poold-soak -h).
+SOAK_FLAGS ?=
+soak: build
+	$(GO) run ./bench/cmd/poold-soak $(SOAK_FLAGS)
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./internal/notify/
