@@ -26,8 +26,8 @@ reload fails. It waits as long as the reload takes unless --timeout is given,
 which makes it fit for ExecReload= in a unit file.
 
 A pool started with --worker-config FILE reads FILE again first and sends
-it to the running workers; a FILE that is not valid JSON fails the reload
-before any worker is replaced. With --config-only, poolctl only has the
+it to the running workers; a FILE that is not a regular file of at most
+1 MiB or not valid JSON fails the reload before any worker is replaced. With --config-only, poolctl only has the
 file read and sent, and no worker is restarted.`,
 		Example: "  poolctl reload express\n  poolctl reload express --config-only\n\n  # in myapp.service:\n  ExecReload=/usr/bin/poolctl reload myapp",
 		Args: func(cmd *cobra.Command, args []string) error {

@@ -40,6 +40,9 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 			newSizing,
 			newSupervisor,
 		),
+		// The worker config first: a bad file stops poold before it binds
+		// a socket or makes its runtime directory.
+		fx.Invoke(func(*channel.Hub) {}),
 		// Hooks run in this order and stop in reverse: the control plane
 		// and the metrics endpoint outlive the drain.
 		fx.Invoke(runOrphanReaper, runControlPlane, runMetrics, runSupervisor, runDistributor),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/channel"
@@ -36,7 +35,7 @@ func (wc workerConfig) push() (int, error) {
 	if wc.path == "" {
 		return 0, nil
 	}
-	raw, err := os.ReadFile(wc.path)
+	raw, err := config.ReadFile(wc.path)
 	if err != nil {
 		return 0, fmt.Errorf("worker config: %w", err)
 	}

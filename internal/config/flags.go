@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ var ErrHelp = flag.ErrHelp
 // file that --config names, and the environment through getenv. The worker
 // command follows "--".
 func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	return parse(args, getenv, usage, os.ReadFile)
+	return parse(args, getenv, usage, ReadFile)
 }
 
 // CheckFile reports the problems poold would find in a config file holding
