@@ -98,7 +98,7 @@ func (o initOptions) spec(args []string, dash int) (initSpec, error) {
 	}
 	s := initSpec{name: args[0], command: args[1:], user: o.user, workers: o.workers}
 	if !config.ValidName(s.name) {
-		return initSpec{}, usagef("pool name %q: use letters, digits, '_', '-' and '.' (at most 64)", s.name)
+		return initSpec{}, usagef("pool name %q: %s", s.name, config.NameRule)
 	}
 	if len(s.command) == 0 {
 		return initSpec{}, usagef("no worker command after --: poolctl init %s --listen ADDR -- COMMAND [ARGS...]", s.name)

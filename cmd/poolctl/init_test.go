@@ -124,6 +124,7 @@ func TestInitUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"my/app", "--listen", ":3000", "--", "x"}, `pool name "my/app": use letters, digits`},
+		{[]string{"..", "--listen", ":3000", "--", "x"}, `pool name "..": use letters, digits`},
 		{[]string{"myapp", "--listen", ":3000", "--"}, `no worker command after --`},
 		{[]string{"myapp", "--listen", ":3000"}, `init needs a pool name, then the worker command after --`},
 		{[]string{"myapp", "--listen", ":3000", "node", "--", "x"}, `init needs a pool name, then the worker command after --`},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -129,10 +130,38 @@ func TestDeriveName(t *testing.T) {
 		{"", []string{"./my app!"}, "myapp"},
 		{"", []string{"sh", "-c", "exec node server.js"}, "sh"},
 		{"", nil, "poold"},
+		{"", []string{"node", ".."}, "poold"},         // never "." or ".."
+		{"", []string{"./.hidden-app"}, "hidden-app"}, // nor a leading '.'
+		{"poold@-web.service", nil, "web"},            // nor a leading '-'
+		{"", []string{strings.Repeat("x", 70)}, strings.Repeat("x", 64)},
 	}
 	for _, tt := range tests {
-		if got := DeriveName(tt.unit, tt.command); got != tt.want {
+		got := DeriveName(tt.unit, tt.command)
+		if got != tt.want || !ValidName(got) {
 			t.Errorf("DeriveName(%q, %q) = %q, want %q", tt.unit, tt.command, got, tt.want)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		give string
+		want bool
+	}{
+		{"myapp", true}, {"my-app_2.0", true}, {"_x", true}, {"9lives", true}, {strings.Repeat("a", 64), true},
+		{"", false}, {".", false}, {"..", false}, {".hidden", false}, {"-x", false}, {"--help", false},
+		{"a/b", false}, {"../etc", false}, {"a\x00b", false}, {"a\x00", false}, {"a b", false}, {"é", false},
+		{strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := ValidName(tt.give); got != tt.want {
+			t.Errorf("ValidName(%q) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+	for _, name := range []string{".", "..", "-x"} {
+		_, err := Parse([]string{"--name", name, "--", "x"}, env(), io.Discard)
+		if want := fmt.Sprintf("--name %q: use letters", name); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--name %s: %v, want %q", name, err, want)
 		}
 	}
 }

@@ -198,7 +198,7 @@ func (c Config) validate(src sources) []error {
 		add("max-unavailable", fmt.Errorf("--max-unavailable %d is not below the worker count %d: one worker must stay ready during a reload", c.MaxUnavailable, c.Workers.N))
 	}
 	if c.Name != "" && !ValidName(c.Name) {
-		add("name", fmt.Errorf("--name %q: use letters, digits, '_', '-' and '.' (at most 64)", c.Name))
+		add("name", fmt.Errorf("--name %q: %s", c.Name, NameRule))
 	}
 	for _, d := range []struct {
 		flag string

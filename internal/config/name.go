@@ -45,12 +45,21 @@ func DeriveName(unit string, command []string) string {
 	return "poold"
 }
 
+// MaxNameLen bounds a pool name: escaped for D-Bus (three bytes for each
+// '.', '-' and '_') it stays within a bus name's 255.
+const MaxNameLen = 64
+
 // ValidName reports whether s may be a pool name (--name): letters,
-// digits, '_', '-' and '.', at most 64.
-func ValidName(s string) bool { return s != "" && len(s) <= 64 && sanitize(s) == s }
+// digits, '_', '-' and '.', at most MaxNameLen, not starting with '.' or
+// '-'. Names become file names ("." and ".." are not) and arguments of
+// poolctl and systemctl (a leading '-' would read as an option).
+func ValidName(s string) bool { return s != "" && len(s) <= MaxNameLen && sanitize(s) == s }
+
+// NameRule is what ValidName wants, for errors.
+const NameRule = "use letters, digits, '_', '-' and '.', at most 64, not starting with '.' or '-'"
 
 // sanitize keeps the characters a pool name may have (they end up in D-Bus
-// object paths and file names).
+// bus names and file names), without a leading '.' or '-'.
 func sanitize(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -59,8 +68,6 @@ func sanitize(s string) string {
 		}
 		return -1
 	}, s)
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	return s
+	s = strings.TrimLeft(s, ".-")
+	return s[:min(len(s), MaxNameLen)]
 }

@@ -20,6 +20,10 @@ func TestBadInvocationExits2(t *testing.T) {
 		{"nothing after --", []string{"--listen", "127.0.0.1:0", "--"}, "no worker command"},
 		{"negative workers", []string{"--listen", "127.0.0.1:0", "--workers", "-1", "--", "true"}, `--workers="-1"`},
 		{"bad listen address", []string{"--listen", "nonsense", "--", "true"}, `--listen "nonsense"`},
+		{"name ..", []string{"--listen", "127.0.0.1:0", "--name", "..", "--", "true"}, `--name "..": use letters, digits`},
+		{"name .", []string{"--listen", "127.0.0.1:0", "--name", ".", "--", "true"}, `--name ".": use letters, digits`},
+		{"name -x", []string{"--listen", "127.0.0.1:0", "--name=-x", "--", "true"}, `--name "-x": use letters, digits`},
+		{"workers above max", []string{"--listen", "127.0.0.1:0", "--workers", "100000", "--", "true"}, `--workers=100000 is above --max-workers 64`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), bound)
