@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
@@ -63,15 +62,15 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.DurationVar(&c.Backoff.Initial, "restart-delay", DefaultBackoffMin, "delay before restarting a crashed worker; doubles with each failure in a row")
 	fs.DurationVar(&c.Backoff.Max, "restart-delay-max", DefaultBackoffMax, "upper bound of the restart delay")
 	fs.DurationVar(&c.Backoff.StableAfter, "stable-after", DefaultStableAfter, "a worker ready this long resets its slot's restart delay")
-	fs.DurationVar(&c.Health.Watchdog, "worker-watchdog", 0, "recycle a ready worker that sends no heartbeat (WATCHDOG=1, or metrics on its channel) for this long; workers get it as WATCHDOG_USEC (default: off)")
+	fs.DurationVar(&c.Health.Watchdog, "worker-watchdog", 0, "recycle a ready worker that sends no heartbeat (WATCHDOG=1, or metrics on its channel) for this long, at least 1ms; workers get it as WATCHDOG_USEC (default: 0, off)")
 	fs.StringVar(&recycleMemory, "recycle-memory", "", "recycle a worker whose memory stays above `SIZE` (e.g. 512M) for --recycle-memory-for: its replacement starts first; a worker in a cgroup of its own also gets it as memory.high, above which the kernel throttles it (default: off)")
 	fs.StringVar(&workerMemoryMax, "worker-memory-max", "", "hard memory limit of each worker (`SIZE`, e.g. 1G): its cgroup's memory.max, above which the kernel's OOM killer kills the worker's process tree; needs per-worker cgroups with the memory controller (default: none)")
 	fs.StringVar(&workerCgroups, "worker-cgroups", cgroup.ModeAuto.String(), "each worker in a cgroup of its own below poold's, its whole process tree killed with it: auto (when systemd delegated poold's cgroup, Delegate=yes), on (also a cgroup not delegated; poold refuses to start without) or off")
 	fs.DurationVar(&c.Health.MemoryFor, "recycle-memory-for", DefaultBreachFor, "how long memory must stay above --recycle-memory before the worker is recycled")
-	fs.DurationVar(&c.Health.LoopDelay, "recycle-loop-delay", 0, "recycle a worker whose reported event-loop delay (99th percentile) stays above this for --recycle-loop-delay-for (default: off)")
+	fs.DurationVar(&c.Health.LoopDelay, "recycle-loop-delay", 0, "recycle a worker whose reported event-loop delay (99th percentile) stays above this for --recycle-loop-delay-for (default: 0, off)")
 	fs.DurationVar(&c.Health.LoopDelayFor, "recycle-loop-delay-for", DefaultBreachFor, "how long the event-loop delay must stay above --recycle-loop-delay")
 	fs.Uint64Var(&c.Health.Requests, "recycle-requests", 0, "recycle a worker after it reports `N` requests handled, plus up to 10% jitter (default: off)")
-	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: off)")
+	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: 0, off)")
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
 	fs.StringVar(&bus, "bus", dbusapi.BusModeAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
@@ -200,26 +199,7 @@ func (c Config) validate(src sources) []error {
 	if c.Name != "" && !ValidName(c.Name) {
 		add("name", fmt.Errorf("--name %q: %s", c.Name, NameRule))
 	}
-	for _, d := range []struct {
-		flag string
-		v    time.Duration
-	}{
-		{"ready-timeout", c.ReadyTimeout}, {"stop-timeout", c.StopTimeout}, {"ready-delay", c.ReadyDelay},
-		{"restart-delay", c.Backoff.Initial}, {"restart-delay-max", c.Backoff.Max}, {"stable-after", c.Backoff.StableAfter},
-		{"recycle-memory-for", c.Health.MemoryFor}, {"recycle-loop-delay-for", c.Health.LoopDelayFor},
-	} {
-		if d.v <= 0 {
-			add(d.flag, fmt.Errorf("--%s %v: want a positive duration such as 500ms or 30s", d.flag, d.v))
-		}
-	}
-	for _, d := range []struct {
-		flag string
-		v    time.Duration
-	}{{"worker-watchdog", c.Health.Watchdog}, {"recycle-loop-delay", c.Health.LoopDelay}, {"recycle-age", c.Health.Age}} {
-		if d.v < 0 {
-			add(d.flag, fmt.Errorf("--%s %v: want a positive duration, or 0 for off", d.flag, d.v))
-		}
-	}
+	errs = append(errs, c.checkDurations(src)...)
 	if c.Backoff.Max < c.Backoff.Initial {
 		add("restart-delay-max", fmt.Errorf("--restart-delay-max %v is below --restart-delay %v", c.Backoff.Max, c.Backoff.Initial))
 	}

@@ -23,6 +23,7 @@ func TestBadInvocationExits2(t *testing.T) {
 		{"name ..", []string{"--listen", "127.0.0.1:0", "--name", "..", "--", "true"}, `--name "..": use letters, digits`},
 		{"name .", []string{"--listen", "127.0.0.1:0", "--name", ".", "--", "true"}, `--name ".": use letters, digits`},
 		{"name -x", []string{"--listen", "127.0.0.1:0", "--name=-x", "--", "true"}, `--name "-x": use letters, digits`},
+		{"watchdog below 1ms", []string{"--listen", "127.0.0.1:0", "--worker-watchdog", "500us", "--", "true"}, `--worker-watchdog 500µs: want at least 1ms, or 0 for off`},
 		{"workers above max", []string{"--listen", "127.0.0.1:0", "--workers", "100000", "--", "true"}, `--workers=100000 is above --max-workers 64`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
