@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 )
 
 // output is how list and status print.
@@ -113,17 +111,6 @@ func cpuSeconds(nsec uint64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fs", float64(nsec)/1e9)
-}
-
-// clean makes text from a pool or a worker safe to print: control
-// characters, which could move the cursor or break a table, become '?'.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 // orDash is s, or "-" when empty.

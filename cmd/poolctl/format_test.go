@@ -101,7 +101,7 @@ Connections: sticky
 SLOT  PID    STATE     GEN  UPTIME  RESTARTS  HEARTBEAT  MEM    CPU     LOOP P99  HEAP   REQS  STATUS
 0     1201   ready     2    1d02h   0         2s ago     48.1M  12.35s  12.3ms    20.0M  4711  serving
 0     1377   starting  3    4s      0         -          -      -       -         -      -     -
-1     98765  ready     2    3m12s   12        -          1023B  0.50s   -         -      -     evil?[2Jtext
+1     98765  ready     2    3m12s   12        -          1023B  0.50s   -         -      -     evil\x1b[2Jtext
 `
 	if b.String() != want {
 		t.Errorf("status view:\n%s\nwant:\n%s", b.String(), want)

@@ -75,8 +75,8 @@ func writeList(w io.Writer, rows []poolStatus, where string) error {
 	fmt.Fprintln(t, "NAME\tBUS\tSTATE\tWORKERS\tGENERATION\tMAIN PID")
 	for _, r := range rows {
 		p := r.Pool
-		fmt.Fprintf(t, "%s\t%s\t%s\t%d/%d\t%d\t%d\n", clean(p.Name), r.Bus.Kind,
-			clean(p.State), p.ReadyWorkers, p.TargetWorkers, p.Generation, p.MainPID)
+		fmt.Fprintf(t, "%s\t%s\t%s\t%d/%d\t%d\t%d\n", escape(p.Name), r.Bus.Kind,
+			escape(p.State), p.ReadyWorkers, p.TargetWorkers, p.Generation, p.MainPID)
 	}
 	if err := t.Flush(); err != nil {
 		return err

@@ -28,8 +28,13 @@ CPU time, what the worker
 last reported on its stream channel (99th percentile of event-loop delay,
 heap in use, requests handled; "-" when it never reported) and status text.
 
+Text from the pool and its workers, such as a worker's STATUS=, is printed
+escaped: control characters as C escapes (\x1b, \t),
+Unicode format characters such as bidi overrides as \u202e, a backslash
+doubled, so that a worker cannot move the cursor or reorder what follows.
+
 With --json, print a JSON array with one {"pool": ..., "workers": [...]}
-object per pool.`,
+object per pool; its strings are the texts as they are.`,
 		Example:           "  poolctl status\n  poolctl status express\n  poolctl status express --json | jq '.[0].workers[].pid'",
 		ValidArgsFunction: a.completeNames(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -103,7 +108,7 @@ func (a *app) writeStatuses(rows []poolStatus, out output, where string, names [
 // writeStatus is one pool in the look of systemctl status.
 func writeStatus(w io.Writer, r poolStatus, v view) error {
 	p := r.Pool
-	fmt.Fprintf(w, "%s %s\n", v.dot(p.State), clean(p.Name))
+	fmt.Fprintf(w, "%s %s\n", v.dot(p.State), escape(p.Name))
 	field(w, "State", stateLine(p))
 	field(w, "Workers", workersLine(p))
 	field(w, "Listen", p.Listen...)
@@ -111,14 +116,14 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 		field(w, "Connections", p.Distribution)
 	}
 	if p.WorkerCgroups != "" { // empty from a poold older than per-worker cgroups
-		field(w, "Cgroups", clean(p.WorkerCgroups))
+		field(w, "Cgroups", p.WorkerCgroups)
 	}
 	if len(p.Command) > 0 {
-		field(w, "Command", clean(shellJoin(p.Command)))
+		field(w, "Command", shellJoin(p.Command))
 	}
-	field(w, "Main PID", fmt.Sprintf("%d (poold %s)", p.MainPID, clean(orDash(p.Version))))
+	field(w, "Main PID", fmt.Sprintf("%d (poold %s)", p.MainPID, orDash(p.Version)))
 	if p.StatusText != "" {
-		field(w, "Status", fmt.Sprintf("%q", p.StatusText))
+		field(w, "Status", `"`+p.StatusText+`"`)
 	}
 	field(w, "Bus", fmt.Sprintf("%s (%s)", r.Bus.Kind, withoutGUID(r.Bus.Address)))
 	fmt.Fprintln(w)
@@ -128,7 +133,8 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 // labelWidth right-aligns labels as systemctl status does.
 const labelWidth = 11
 
-// field prints "   Label: value", further values on lines of their own.
+// field prints "   Label: value", further values on lines of their own,
+// each escaped.
 func field(w io.Writer, label string, values ...string) {
 	for i, v := range values {
 		if i > 0 {
@@ -138,7 +144,7 @@ func field(w io.Writer, label string, values ...string) {
 		if label == "" {
 			sep = " "
 		}
-		fmt.Fprintf(w, "%*s%s %s\n", labelWidth, label, sep, clean(v))
+		fmt.Fprintf(w, "%*s%s %s\n", labelWidth, label, sep, escape(v))
 	}
 }
 
@@ -175,9 +181,9 @@ func writeWorkers(w io.Writer, workers []dbusapi.WorkerInfo, now time.Time) erro
 	fmt.Fprintln(t, "SLOT\tPID\tSTATE\tGEN\tUPTIME\tRESTARTS\tHEARTBEAT\tMEM\tCPU\tLOOP P99\tHEAP\tREQS\tSTATUS")
 	for _, k := range workers {
 		loop, heap, reqs := reported(k)
-		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, clean(k.State),
+		fmt.Fprintf(t, "%d\t%d\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Slot, k.PID, escape(k.State),
 			k.Generation, uptime(k.StartedUSec, now), k.Restarts, age(k.LastHeartbeatUSec, now),
-			humanBytes(k.MemoryCurrent), cpuSeconds(k.CPUUsageNSec), loop, heap, reqs, orDash(clean(k.StatusText)))
+			humanBytes(k.MemoryCurrent), cpuSeconds(k.CPUUsageNSec), loop, heap, reqs, orDash(escape(k.StatusText)))
 	}
 	return t.Flush()
 }

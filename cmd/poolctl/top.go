@@ -34,7 +34,8 @@ heartbeat, memory (MEM: its cgroup's when it has one, else its resident
 memory), CPU use in percent of one CPU, what it
 last reported on its stream channel (99th percentile of event-loop delay,
 heap in use, requests handled) and the requests it handles per second, and
-its status text, cut to fit the terminal.
+its status text, escaped as poolctl status prints it and cut to fit the
+terminal.
 
 Workers that start, stop or change state show at once: top follows the
 pool's D-Bus signals. The figures that change all the time (memory, CPU,

@@ -35,13 +35,13 @@ const (
 
 // renderTop lays out one frame of poolctl top: lines no wider than
 // s.width, at most s.height of them, without line ends. Text from the pool
-// is cleaned of control characters; escape codes appear only with s.color.
+// is escaped (see escape); ANSI codes appear only with s.color.
 func renderTop(m topModel, s topScreen) []string {
 	v := view{color: s.color}
 	lines := []string{
-		fit(v.dot(m.pool.State)+" "+clean(m.pool.Name)+"  "+clean(stateLine(m.pool)), s.width, s.color),
-		fit("  "+clean(topSubtitle(m, s)), s.width, false),
-		fit(clean(s.note), s.width, false),
+		fit(v.dot(m.pool.State)+" "+escape(m.pool.Name)+"  "+escape(stateLine(m.pool)), s.width, s.color),
+		fit("  "+escape(topSubtitle(m, s)), s.width, false),
+		fit(escape(s.note), s.width, false),
 	}
 	if len(m.rows) == 0 {
 		lines = append(lines, "No workers.")
@@ -99,9 +99,9 @@ func (r topRow) cells() []string {
 	}
 	loop, heap, reqs := reported(r.WorkerInfo)
 	return []string{
-		fmt.Sprint(r.Slot), fmt.Sprint(r.PID), orDash(clean(r.State)), fmt.Sprint(r.Generation),
+		fmt.Sprint(r.Slot), fmt.Sprint(r.PID), orDash(escape(r.State)), fmt.Sprint(r.Generation),
 		humanDuration(r.uptime), fmt.Sprint(r.Restarts), heartbeat, humanBytes(r.MemoryCurrent),
-		r.cpu.format(), loop, heap, reqs, r.reqs.format(), orDash(clean(r.StatusText)),
+		r.cpu.format(), loop, heap, reqs, r.reqs.format(), orDash(escape(r.StatusText)),
 	}
 }
 

@@ -38,7 +38,7 @@ func TestRenderTop(t *testing.T) {
 		"  private bus at /run/poold/express.42/bus · 12:00:00, every 1s",
 		"",
 		"SLOT   PID  STATE     GEN  UPTIME  RESTARTS  HEARTBEAT    MEM  CPU%  LOOP P99   HEAP    REQS  REQ/S  STATUS",
-		"   0  4101  ready       3   3m12s         1     2s ago  48.1M  12.3     3.4ms  20.0M  123456   1234  serving?[2J",
+		"   0  4101  ready       3   3m12s         1     2s ago  48.1M  12.3     3.4ms  20.0M  123456   1234  serving\\x1b[2J",
 		"   1  4102  stopping    3   1h00m         0          -      -     -         -      -       -      -  draining 3 connections",
 		"   1  4200  starting    3      0s         0          -      -     -         -      -       -      -  -",
 	}
@@ -67,7 +67,7 @@ func TestRenderTopFitsTheHeight(t *testing.T) {
 	m := topTestModel()
 	got := renderTop(m, topScreen{height: 6})
 	checkLines(t, got[4:], []string{
-		"   0  4101  ready       3   3m12s         1     2s ago  48.1M  12.3     3.4ms  20.0M  123456   1234  serving?[2J",
+		"   0  4101  ready       3   3m12s         1     2s ago  48.1M  12.3     3.4ms  20.0M  123456   1234  serving\\x1b[2J",
 		"... 2 more workers; make the terminal taller to see them",
 	})
 	if got := renderTop(m, topScreen{height: 7}); len(got) != 7 || !strings.Contains(got[6], "4200") {
