@@ -79,8 +79,9 @@ func TestBadConfigFileStopsPooldBeforeItBindsAnything(t *testing.T) {
 }
 
 // A running pool whose --worker-config becomes /dev/zero or a FIFO refuses
-// to push it, alone or with a reload: poolctl exits 1 saying why, and the
-// same workers go on serving; SIGTERM still stops poold.
+// to push it, alone or with a reload (poolctl's or SIGHUP's): poolctl exits
+// 1 saying why, and the same workers go on serving; SIGTERM still stops
+// poold.
 func TestBadWorkerConfigIsRefusedAtRunTime(t *testing.T) {
 	t.Parallel()
 	name := uniqueName(t)
@@ -112,6 +113,8 @@ func TestBadWorkerConfigIsRefusedAtRunTime(t *testing.T) {
 				t.Errorf("poolctl %s with %s: %v; want exit 1 and %q", strings.Join(args, " "), f.name, r, want)
 			}
 		}
+		p.signal(syscall.SIGHUP) // systemctl reload
+		p.waitLog(`ERR reload err="worker config: `+regexp.QuoteMeta(cfg+" "+f.is), bound)
 	}
 	st := statusOf(t, nil, name)
 	if after := st.workerPIDs(); st.Pool.Generation != 1 || !maps.Equal(after, before) {
