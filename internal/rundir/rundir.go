@@ -1,16 +1,32 @@
 // Package rundir says where poold keeps its runtime directories and where
 // poolctl looks for the private buses of pools run by hand.
 //
-// Layout under a base directory BASE:
+// Layout under a base directory BASE, which holds the pools of one user:
 //
+//	BASE/                BaseMode when poold creates it: 0755 for root, 0700
+//	                     for others; systemd's RuntimeDirectory= is 0755
 //	BASE/NAME.PID/       0700, the pool's runtime directory: LockFile (flock
-//	                     held for poold's lifetime), the workers' notify sockets
+//	                     held for poold's lifetime), the workers' notify
+//	                     sockets (0600), the Node.js package
 //	BASE/NAME.PID.bus/   0711, the pool's private bus when it has one (see
-//	                     internal/privatebus): the socket "bus", reachable by
-//	                     every local user, and the dbus-daemon's files
+//	                     internal/privatebus): a LockFile of its own (0600),
+//	                     the socket "bus", reachable by every user who can
+//	                     reach BASE, and the dbus-daemon's files
 //
-// The bus has a directory of its own because the notify sockets must not be
-// reachable by other users: poold trusts what arrives on them.
+// Who reaches what: the notify sockets, which poold trusts, only poold's
+// user and root; the private bus of a pool of root every local user, who
+// may read the pool (the bus policy says what else); the private bus of
+// another user's pool that user and root, as BASE is 0700 (in
+// $XDG_RUNTIME_DIR too). Nobody else may write BASE: poold removes stale
+// entries there, and OpenBase refuses a base that is a symbolic link, not
+// poold's user's, writable by group or others, or in a directory where
+// another user could replace it. Every removal goes through the os.Root
+// OpenBase returns, so none follows a symbolic link out of BASE.
+//
+// Each directory's liveness is its own lock, never the presence of
+// another directory: a runtime directory removed under a running poold
+// (systemd removes RuntimeDirectory= when a unit that shares it stops)
+// does not make its bus look stale.
 package rundir
 
 import (
@@ -20,14 +36,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 const (
 	// RootBase is the base of pools run by root outside systemd.
 	RootBase = "/run/poold"
-	// LockFile is held with flock by the poold owning the directory; a
-	// directory whose lock nobody holds is stale.
+	// LockFile is held with flock by the poold owning the directory, a
+	// runtime or a bus directory; a directory whose lock nobody holds is
+	// stale (see Stale).
 	LockFile = "lock"
 	// busSuffix names a runtime directory's bus directory.
 	busSuffix = ".bus"
@@ -40,7 +56,8 @@ const (
 // Base is the directory holding the runtime directories of the pools that
 // user uid runs with this environment: $POOLD_RUNTIME_BASE when set, else
 // systemd's RuntimeDirectory= (its first entry) when set, else RootBase for
-// root, else $XDG_RUNTIME_DIR/poold, else $TMPDIR/poold-UID.
+// root, else $XDG_RUNTIME_DIR/poold, else $TMPDIR/poold-UID. poold's
+// --runtime-dir wins over all of these.
 func Base(getenv func(string) string, uid int) string {
 	if d := getenv(BaseEnv); d != "" {
 		return d
@@ -170,11 +187,7 @@ func otherUsersBases(userRuntime string, tmps []string) []string {
 // ownedDir reports whether path is a directory (not a symlink) owned by uid.
 func ownedDir(path string, uid int) bool {
 	fi, err := os.Lstat(path)
-	if err != nil || !fi.IsDir() {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == uid
+	return err == nil && fi.IsDir() && ownerOf(fi) == uid
 }
 
 func tempDir(getenv func(string) string) string {
