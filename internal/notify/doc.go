@@ -16,6 +16,11 @@
 //   - The sender's pid/uid/gid come from the kernel (SO_PASSCRED is set
 //     before the socket is bound, so no datagram arrives without them),
 //     never from the payload: MAINPID= is a claim, Datagram.PID is a fact.
+//     Socket.Accept judges them before anything else is done with the
+//     datagram, and before its fds are closed, so that a sender waiting on
+//     them is still there to be judged.
+//   - A socket file is 0600: only its owner and root may send. Close
+//     removes the file only while it is still the one the socket bound.
 //   - Parse is pure and total: for every input b, if m, _ := Parse(b), then
 //     Parse([]byte(m.Encode())) returns m and no error (checked by FuzzParse).
 //

@@ -27,6 +27,9 @@ type Datagram struct {
 	Err error
 	// PID, UID and GID are the sender's, from SCM_CREDENTIALS; -1 if absent.
 	PID, UID, GID int
+	// Refused is set when the socket's Accept turned the sender down: the
+	// datagram was neither parsed nor kept (Message, Err and Raw are zero).
+	Refused bool
 	// FDs is how many fds came with the datagram; all are already closed.
 	FDs int
 	// Raw is the datagram as received (at most MaxDatagram+1 bytes).
@@ -34,10 +37,11 @@ type Datagram struct {
 }
 
 // Receive blocks for the next datagram and returns it parsed, with the
-// sender's credentials. Every fd passed with SCM_RIGHTS is closed before
-// Receive returns. A bad datagram is reported in Datagram.Err; the error
-// result is only for socket failures, and wraps net.ErrClosed after Close.
-// Receive may be called from several goroutines; each datagram goes to one.
+// sender's credentials, or marked Refused (see Accept). Every fd passed
+// with SCM_RIGHTS is closed before Receive returns. A bad datagram is
+// reported in Datagram.Err; the error result is only for socket failures,
+// and wraps net.ErrClosed after Close. Receive may be called from several
+// goroutines; each datagram goes to one.
 func (s *Socket) Receive() (Datagram, error) {
 	buf := make([]byte, MaxDatagram+1) // one spare byte detects an over-long datagram
 	oob := make([]byte, oobSize)
@@ -46,7 +50,14 @@ func (s *Socket) Receive() (Datagram, error) {
 		return Datagram{}, fmt.Errorf("receive %s: %w", s.path, err)
 	}
 	d := Datagram{PID: -1, UID: -1, GID: -1, Raw: buf[:n:n]}
-	cerr := d.control(oob[:oobn])
+	fds, cerr := d.control(oob[:oobn])
+	if s.accept != nil && !s.accept(d.PID, d.UID) {
+		closeAll(fds)
+		return Datagram{PID: d.PID, UID: d.UID, GID: d.GID, FDs: len(fds), Refused: true}, nil
+	}
+	if err := closeAll(fds); err != nil {
+		cerr = errors.Join(cerr, err)
+	}
 	if flags&unix.MSG_CTRUNC != 0 {
 		cerr = errors.Join(cerr, ErrControlTruncated)
 	}
@@ -61,13 +72,15 @@ func (s *Socket) Receive() (Datagram, error) {
 	return d, nil
 }
 
-// control reads the sender's credentials from oob and closes every fd in it.
-// It goes on past a bad message so that no fd is left open.
-func (d *Datagram) control(oob []byte) error {
+// control reads the sender's credentials from oob and returns every fd in
+// it, for the caller to close. It goes on past a bad message so that no fd
+// is missed.
+func (d *Datagram) control(oob []byte) ([]int, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return fmt.Errorf("control data: %w", err)
+		return nil, fmt.Errorf("control data: %w", err)
 	}
+	var fds []int
 	var errs []error
 	for i := range msgs {
 		m := &msgs[i]
@@ -76,7 +89,11 @@ func (d *Datagram) control(oob []byte) error {
 		}
 		switch m.Header.Type {
 		case unix.SCM_RIGHTS:
-			errs = append(errs, d.closeRights(m))
+			rights, err := unix.ParseUnixRights(m)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("passed fds: %w", err))
+			}
+			fds = append(fds, rights...)
 		case unix.SCM_CREDENTIALS:
 			c, err := unix.ParseUnixCredentials(m)
 			if err != nil {
@@ -86,21 +103,17 @@ func (d *Datagram) control(oob []byte) error {
 			d.PID, d.UID, d.GID = int(c.Pid), int(c.Uid), int(c.Gid)
 		}
 	}
-	return errors.Join(errs...)
+	d.FDs = len(fds)
+	return fds, errors.Join(errs...)
 }
 
-// closeRights closes the fds of one SCM_RIGHTS message.
-func (d *Datagram) closeRights(m *unix.SocketControlMessage) error {
-	fds, err := unix.ParseUnixRights(m)
-	if err != nil {
-		return fmt.Errorf("passed fds: %w", err)
-	}
+// closeAll closes the fds a datagram brought.
+func closeAll(fds []int) error {
 	var errs []error
 	for _, fd := range fds {
 		if err := unix.Close(fd); err != nil {
 			errs = append(errs, fmt.Errorf("close passed fd %d: %w", fd, err))
 		}
 	}
-	d.FDs += len(fds)
 	return errors.Join(errs...)
 }

@@ -178,8 +178,8 @@ func TestListenMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o666 {
-		t.Errorf("mode = %v, want socket 0666", fi.Mode())
+	if fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want socket 0600", fi.Mode())
 	}
 }
 
