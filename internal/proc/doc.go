@@ -18,6 +18,12 @@
 //     posted, with OOMKilled set when the cgroup counted an OOM kill;
 //   - a process is reaped only by the goroutine that started it; the orphan
 //     reaper (PID 1 only) never touches a PID this package manages;
-//   - Exited is posted exactly once per started worker, after its notify
-//     socket is closed.
+//   - a notify datagram is posted only if the worker, or a process it
+//     started, sent it as poold's user or root (sentBy, after systemd's
+//     NotifyAccess=all); the others are dropped, counted, and logged once
+//     per worker;
+//   - a worker's notify socket is bound again at its path when its file is
+//     lost (RebindNotify); every socket it had stays open until it exits,
+//     and Exited is posted exactly once per started worker, after they are
+//     all closed.
 package proc

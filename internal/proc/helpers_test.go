@@ -3,6 +3,7 @@ package proc
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,6 +31,8 @@ var workerHelpers = map[string]func() int{
 	"orphan":       orphan,
 	"ignore-term":  ignoreTerm,
 	"channel":      channelWorker,
+	"notify-tree":  notifyTree,
+	"notify-child": notifyChild,
 }
 
 func TestMain(m *testing.M) {
@@ -143,4 +146,54 @@ func channelWorker() int {
 			return 4
 		}
 	}
+}
+
+// notifyTree says STATUS=waiting, then on each SIGUSR1 has a child send
+// STATUS=child when NOTIFY_CHILD_UID is set (as that uid, if not empty),
+// waits until it did, and sends STATUS=worker itself.
+func notifyTree() int {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	if ok, err := daemon.SdNotify(false, "STATUS=waiting"); !ok || err != nil {
+		return 7
+	}
+	for range usr1 {
+		if _, ok := os.LookupEnv("NOTIFY_CHILD_UID"); ok {
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), helperEnv+"=notify-child")
+			out, err := cmd.StdoutPipe()
+			if err != nil || cmd.Start() != nil {
+				return 8
+			}
+			if _, err := out.Read(make([]byte, 1)); err != nil { // the child sent
+				return 9
+			}
+		}
+		if ok, err := daemon.SdNotify(false, "STATUS=worker"); !ok || err != nil {
+			return 7
+		}
+	}
+	return 0
+}
+
+// notifyChild connects to NOTIFY_SOCKET, becomes NOTIFY_CHILD_UID if set,
+// sends STATUS=child, writes a byte on stdout and waits to be killed with
+// its worker's process group, so that it is alive when poold looks at it.
+func notifyChild() int {
+	c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
+	if err != nil {
+		return 10
+	}
+	if uid := os.Getenv("NOTIFY_CHILD_UID"); uid != "" {
+		n, _ := strconv.Atoi(uid)
+		if err := syscall.Setuid(n); err != nil {
+			fmt.Fprintln(os.Stderr, "helper: setuid:", err)
+			return 11
+		}
+	}
+	if _, err := c.Write([]byte("STATUS=child")); err != nil {
+		return 12
+	}
+	os.Stdout.Write([]byte{1})
+	select {}
 }

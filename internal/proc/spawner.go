@@ -77,6 +77,7 @@ type Spawner struct {
 	reaper         *Reaper
 	channels       *channel.Hub
 	cgroups        Cgroups
+	notify         notifySockets
 	log            *slog.Logger
 }
 
@@ -124,7 +125,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
 	sockPath := filepath.Join(s.runtimeDir, fmt.Sprintf("w%d.notify", req.ID))
-	ns, err := notify.Listen(sockPath)
+	ns, err := s.notify.listen(req, sockPath, sink, s.log)
 	if err != nil {
 		pipes.Close()
 		return nil, fmt.Errorf("spawn worker %d: notify socket: %w", req.Slot, err)
@@ -133,7 +134,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	var ours, theirs *os.File
 	if s.channels != nil {
 		if ours, theirs, err = socketPair(); err != nil {
-			ns.Close()
+			s.notify.close(ns)
 			pipes.Close()
 			return nil, fmt.Errorf("spawn worker %d: channel: %w", req.Slot, err)
 		}
@@ -157,7 +158,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		theirs.Close() // the worker has its copy
 	}
 	if err != nil {
-		ns.Close()
+		s.notify.close(ns)
 		pipes.Close()
 		if ours != nil {
 			ours.Close()
@@ -172,7 +173,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 			s.log.Warn("worker runs without its stream channel", "slot", req.Slot, "pid", p.pid, "err", err)
 		}
 	}
-	go readNotify(ns, req.ID, sink)
+	ns.start(p)
 	go s.wait(p, ns, pipes, req.ID, sink)
 	if req.ProbeListening {
 		go probeListening(p, inodes, req.ID, sink)
@@ -209,22 +210,26 @@ func (s *Spawner) socketsFor(slot int) ([]*os.File, map[uint64]bool, error) {
 	return files, inodes, nil
 }
 
-func readNotify(ns *notify.Socket, id supervisor.WorkerID, sink supervisor.Sink) {
-	for {
-		d, err := ns.Receive()
-		if err != nil {
-			return // closed when the worker is reaped
-		}
-		sink.Post(supervisor.Notified{ID: id, Datagram: d})
+// RebindNotify binds again, at their paths, the notify sockets of the
+// running workers whose files are gone: after the runtime directory was
+// lost and made anew.
+func (s *Spawner) RebindNotify() error {
+	if err := s.notify.rebind(); err != nil {
+		return fmt.Errorf("notify sockets: %w", err)
 	}
+	return nil
 }
 
-func (s *Spawner) wait(p *process, ns *notify.Socket, pipes *workerlog.Pipes, id supervisor.WorkerID, sink supervisor.Sink) {
+// NotifyRefused counts the notify datagrams refused because a process
+// other than the worker or one it started sent them.
+func (s *Spawner) NotifyRefused() uint64 { return s.notify.refused.Load() }
+
+func (s *Spawner) wait(p *process, ns *workerNotify, pipes *workerlog.Pipes, id supervisor.WorkerID, sink supervisor.Sink) {
 	status := p.waitAndReap()
 	s.reaper.forget(p.pid)
 	s.settle(p, &status)
 	close(p.exited)
-	ns.Close()
+	s.notify.close(ns)
 	pipes.Wait(outputDrainBound) // its last words before the news of its exit
 	if s.channels != nil {
 		s.channels.Detach(uint64(id))

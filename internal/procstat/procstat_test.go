@@ -45,3 +45,13 @@ func TestReadFromRejectsTruncatedStat(t *testing.T) {
 		t.Fatal("ReadFrom accepted a truncated stat line")
 	}
 }
+
+func TestParent(t *testing.T) {
+	ppid, err := Parent(os.Getpid())
+	if err != nil || ppid != os.Getppid() {
+		t.Errorf("Parent(self) = %d, %v; want %d", ppid, err, os.Getppid())
+	}
+	if _, err := Parent(-1); err == nil {
+		t.Error("Parent(-1) succeeded")
+	}
+}
