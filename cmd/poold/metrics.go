@@ -9,17 +9,18 @@ import (
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/metrics"
+	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/supervisor"
 )
 
 // runMetrics serves --metrics-listen. The socket is bound at start, so an
 // address in use stops start-up before any worker runs; the endpoint starts
 // before the supervisor and stops after it, so that scrapes see the drain.
-func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, hub *channel.Hub, log *slog.Logger) error {
+func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, hub *channel.Hub, sp *proc.Spawner, log *slog.Logger) error {
 	if cfg.MetricsListen.Network == "" {
 		return nil
 	}
-	col := metrics.New(cfg.Name, metrics.Options{Pool: sup, Channels: hub})
+	col := metrics.New(cfg.Name, metrics.Options{Pool: sup, Channels: hub, NotifyRefused: sp.NotifyRefused})
 	reg, err := metrics.NewRegistry(col)
 	if err != nil {
 		return err

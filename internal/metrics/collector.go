@@ -29,6 +29,9 @@ type Channels interface {
 type Options struct {
 	Pool     Pool
 	Channels Channels
+	// NotifyRefused counts the workers' notify datagrams refused for their
+	// sender; nil for none.
+	NotifyRefused func() uint64
 	// Usage reads a worker's memory and CPU; nil for procstat.Read.
 	Usage func(pid int) (procstat.Sample, error)
 	// Now is the clock heartbeat ages are measured with; nil for time.Now.
@@ -111,6 +114,9 @@ func (c *Collector) collectPool(ch chan<- prometheus.Metric, st supervisor.Statu
 	counter(ch, c.d.reloadsFailed, float64(n.ReloadsFailed))
 	if n.Reloads > 0 {
 		gauge(ch, c.d.lastReload, n.LastReload.Seconds())
+	}
+	if c.opts.NotifyRefused != nil {
+		counter(ch, c.d.notifyRefused, float64(c.opts.NotifyRefused()))
 	}
 	seen := map[int]bool{} // during a reload a slot has two workers
 	for _, w := range st.Workers {

@@ -44,10 +44,11 @@ func twoWorkers() supervisor.Status {
 
 func newTestCollector(pool *fakePool) *Collector {
 	return New("app", Options{
-		Pool:     pool,
-		Channels: fakeChannels{1: {Open: true, Dropped: 7}},
-		Usage:    usageOf(map[int]procstat.Sample{101: {RSS: 80 << 20, CPU: 2500 * time.Millisecond}}),
-		Now:      func() time.Time { return epoch },
+		Pool:          pool,
+		Channels:      fakeChannels{1: {Open: true, Dropped: 7}},
+		NotifyRefused: func() uint64 { return 9 },
+		Usage:         usageOf(map[int]procstat.Sample{101: {RSS: 80 << 20, CPU: 2500 * time.Millisecond}}),
+		Now:           func() time.Time { return epoch },
 	})
 }
 
@@ -74,6 +75,7 @@ func TestCollectorReportsThePool(t *testing.T) {
 		{"poold_reloads_failed_total", nil, 0},
 		{"poold_slot_restarts_total", []string{"slot", "0"}, 1},
 		{"poold_slot_restarts_total", []string{"slot", "1"}, 4},
+		{"poold_notify_refused_total", nil, 9},
 	} {
 		if got := f.value(t, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)

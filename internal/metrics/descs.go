@@ -12,7 +12,7 @@ var workerLabels = []string{"slot", "pid", "generation"}
 type descs struct {
 	targetWorkers, maxWorkers, workers, generation, poolState *prometheus.Desc
 	started, exits, recycles, reloads, reloadsFailed          *prometheus.Desc
-	lastReload, slotRestarts                                  *prometheus.Desc
+	lastReload, slotRestarts, notifyRefused                   *prometheus.Desc
 
 	workerState, workerStart, workerReady, heartbeatAge       *prometheus.Desc
 	rss, cpu, loopDelayP99, loopDelayMax, heapUsed, heapTotal *prometheus.Desc
@@ -40,6 +40,7 @@ func newDescs(pool string) descs {
 		reloadsFailed: d("reloads_failed_total", "Reloads that failed."),
 		lastReload:    d("last_reload_duration_seconds", "How long the last finished reload took."),
 		slotRestarts:  d("slot_restarts_total", "Times the slot's worker was restarted after it exited on its own; for slots that have a worker.", "slot"),
+		notifyRefused: d("notify_refused_total", "Notify datagrams dropped because neither the worker nor a process it started sent them as poold's user or root."),
 
 		workerState:    w("worker_state", "1 for the worker's current state, 0 for the others.", "state"),
 		workerStart:    w("worker_start_time_seconds", "When the worker started, in seconds since the epoch."),
@@ -61,7 +62,7 @@ func newDescs(pool string) descs {
 func (d descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{
 		d.targetWorkers, d.maxWorkers, d.workers, d.generation, d.poolState,
-		d.started, d.exits, d.recycles, d.reloads, d.reloadsFailed, d.lastReload, d.slotRestarts,
+		d.started, d.exits, d.recycles, d.reloads, d.reloadsFailed, d.lastReload, d.slotRestarts, d.notifyRefused,
 		d.workerState, d.workerStart, d.workerReady, d.heartbeatAge,
 		d.rss, d.cpu, d.loopDelayP99, d.loopDelayMax, d.heapUsed, d.heapTotal,
 		d.requests, d.activeRequests, d.channelOpen, d.channelDropped,
