@@ -75,8 +75,9 @@ func privateBuses(base string, uid int) []string {
 		if !ok || !e.IsDir() {
 			continue
 		}
-		sock := filepath.Join(base, e.Name(), privatebus.SocketName)
-		if fileOwner(sock, os.ModeSocket) == owner && alive(runDir, sock) {
+		busDir := filepath.Join(base, e.Name())
+		sock := filepath.Join(busDir, privatebus.SocketName)
+		if fileOwner(sock, os.ModeSocket) == owner && alive(busDir, runDir, sock) {
 			socks = append(socks, sock)
 		}
 	}
@@ -107,11 +108,15 @@ func fileOwner(path string, typ os.FileMode) int {
 }
 
 // alive tells a live pool's bus from a stale one: poold holds the lock of
-// its runtime directory while it runs. Users who cannot open the lock (the
-// directory is private to the pool's user) try the socket instead, which
+// the bus directory while it runs (that of its runtime directory for a
+// poold from before bus directories had one). Users who cannot open the
+// lock (it is private to the pool's user) try the socket instead, which
 // refuses connections once its daemon is gone.
-func alive(runDir, sock string) bool {
-	fd, err := unix.Open(filepath.Join(runDir, rundir.LockFile), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+func alive(busDir, runDir, sock string) bool {
+	fd, err := unix.Open(filepath.Join(busDir, rundir.LockFile), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.ENOENT) {
+		fd, err = unix.Open(filepath.Join(runDir, rundir.LockFile), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	}
 	switch {
 	case errors.Is(err, unix.EACCES):
 		return listening(sock)

@@ -100,8 +100,13 @@ func TestCandidatesPrivateBuses(t *testing.T) {
 	b := pool(t, base, "b.2", true)
 	a := pool(t, base, "a.10", true)
 	pool(t, base, "c.3", false) // stale: its poold is gone
-	orphan, _ := rundir.RuntimeDirOf(filepath.Dir(pool(t, base, "d.4", true)))
-	if err := os.RemoveAll(orphan); err != nil { // a bus without its runtime directory
+	d := pool(t, base, "d.4", true)
+	lost, _ := rundir.RuntimeDirOf(filepath.Dir(d))
+	if err := os.RemoveAll(lost); err != nil { // its bus lives on: the bus's own lock says so
+		t.Fatal(err)
+	}
+	e := pool(t, base, "e.5", true)
+	if err := os.Remove(filepath.Join(filepath.Dir(e), rundir.LockFile)); err != nil { // a poold from before bus locks
 		t.Fatal(err)
 	}
 
@@ -112,7 +117,7 @@ func TestCandidatesPrivateBuses(t *testing.T) {
 			ours = append(ours, c)
 		}
 	}
-	want := []Address{{BusPrivate, unixPath(a)}, {BusPrivate, unixPath(b)}}
+	want := []Address{{BusPrivate, unixPath(a)}, {BusPrivate, unixPath(b)}, {BusPrivate, unixPath(d)}, {BusPrivate, unixPath(e)}}
 	if !slices.Equal(ours, want) {
 		t.Fatalf("candidates =\n%v, want\n%v", ours, want)
 	}
@@ -128,7 +133,7 @@ func TestCandidatesPrivateBuses(t *testing.T) {
 		if err := os.Chown(a, 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
-		if got := privateBuses(base, 0); !slices.Equal(got, []string{b}) {
+		if got := privateBuses(base, 0); !slices.Equal(got, []string{b, d, e}) {
 			t.Errorf("a socket of another user than the base's: %q", got)
 		}
 	}

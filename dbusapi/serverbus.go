@@ -60,6 +60,7 @@ type ServerConn struct {
 
 	private *privatebus.Bus // nil unless Kind is BusPrivate
 	busDir  string
+	busLock *os.File // the bus directory's lock, held while the bus runs
 }
 
 // Close closes the connection and stops the private bus, if any, removing
@@ -70,7 +71,7 @@ func (c *ServerConn) Close() error {
 	}
 	err := c.Conn.Close()
 	if c.private != nil {
-		err = errors.Join(err, c.private.Close(), os.RemoveAll(c.busDir))
+		err = errors.Join(err, c.private.Close(), os.RemoveAll(c.busDir), c.busLock.Close())
 	}
 	if err != nil {
 		return fmt.Errorf("d-bus: close the %s bus: %w", c.Kind, err)
@@ -136,17 +137,31 @@ func startPrivate(ctx context.Context, opts ServerBusOptions) (*ServerConn, erro
 		return nil, errors.New("d-bus: a private bus needs the pool's runtime directory")
 	}
 	dir := rundir.BusDir(opts.RuntimeDir)
+	lock, err := lockBusDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("d-bus: private bus: %w", err)
+	}
 	bus, err := privatebus.Start(ctx, dir, opts.Log)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("d-bus: %w", err), os.RemoveAll(dir))
+		return nil, errors.Join(fmt.Errorf("d-bus: %w", err), os.RemoveAll(dir), lock.Close())
 	}
 	conn, err := dialBus(ctx, bus.Address())
 	if err != nil {
 		err = fmt.Errorf("d-bus: private bus %s: %w", bus.Address(), err)
-		return nil, errors.Join(err, bus.Close(), os.RemoveAll(dir))
+		return nil, errors.Join(err, bus.Close(), os.RemoveAll(dir), lock.Close())
 	}
 	opts.Log.Info("d-bus: started a private bus", "socket", filepath.Join(dir, privatebus.SocketName))
-	return &ServerConn{Conn: conn, Kind: BusPrivate, Address: bus.Address(), private: bus, busDir: dir}, nil
+	return &ServerConn{Conn: conn, Kind: BusPrivate, Address: bus.Address(), private: bus, busDir: dir, busLock: lock}, nil
+}
+
+// lockBusDir makes the bus directory and takes its lock, which tells the
+// sweep of the next poold that this bus is alive, whatever happens to the
+// runtime directory beside it.
+func lockBusDir(dir string) (*os.File, error) {
+	if err := os.Mkdir(dir, 0o711); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	return rundir.Lock(dir)
 }
 
 // dialBus connects and says hello within ctx. Not with dbus.WithContext: it

@@ -13,15 +13,32 @@ import (
 	"github.com/poold/poold/internal/rundir"
 )
 
-// RuntimeDir lays out a pool's runtime directory BASE/NAME, locked as a
-// live poold locks it when alive, and starts its private bus beside it. It
-// returns the directory and the bus, both cleaned up when the test ends.
+// RuntimeDir lays out a pool's runtime directory BASE/NAME and starts its
+// private bus beside it, each directory with its lock, held as a live
+// poold holds them when alive. It returns the runtime directory and the
+// bus, both cleaned up when the test ends.
 func RuntimeDir(t testing.TB, base, name string, alive bool) (string, *privatebus.Bus) {
 	t.Helper()
 	dir := filepath.Join(base, name)
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	for d, mode := range map[string]os.FileMode{dir: 0o700, rundir.BusDir(dir): 0o711} {
+		if err := os.Mkdir(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		lockDir(t, d, alive)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bus, err := privatebus.Start(ctx, rundir.BusDir(dir), nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { bus.Close() })
+	return dir, bus
+}
+
+// lockDir makes dir's lock file, held until the test ends when alive.
+func lockDir(t testing.TB, dir string, alive bool) {
+	t.Helper()
 	fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -32,12 +49,4 @@ func RuntimeDir(t testing.TB, base, name string, alive bool) (string, *privatebu
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	bus, err := privatebus.Start(ctx, rundir.BusDir(dir), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Close() })
-	return dir, bus
 }
