@@ -19,10 +19,12 @@ import (
 )
 
 // options wires poold. Constructors are plain functions; fx only calls them
-// in dependency order and runs the lifecycle hooks.
-func options(cfg config.Config, log *slog.Logger) fx.Option {
+// in dependency order and runs the lifecycle hooks. The runtime directory
+// is main's: made before and removed after everything here, whether it
+// started or not.
+func options(cfg config.Config, log *slog.Logger, dir *runtimeDir) fx.Option {
 	return fx.Options(
-		fx.Supply(cfg, log),
+		fx.Supply(cfg, log, dir),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(log, cfg.LogLevel) }),
 		// The supervisor drains workers within the stop timeout; leave room
 		// for SIGKILL and reaping after it.
@@ -30,7 +32,6 @@ func options(cfg config.Config, log *slog.Logger) fx.Option {
 		fx.Provide(
 			activation.NewNotifier,
 			newSockets,
-			newRuntimeDir,
 			newHub,
 			proc.NewReaper,
 			newWorkerCgroups,
@@ -65,18 +66,9 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 	return socks, nil
 }
 
-// newRuntimeDir creates the directory, removed on stop; one left by a
-// failed start is swept by the next poold, as its lock is gone.
-func newRuntimeDir(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (runtimeDir, error) {
-	dir := runtimeDirFor(cfg.Name)
-	if err := dir.create(log); err != nil {
-		return "", err
-	}
-	lc.Append(fx.StopHook(func() error { return os.RemoveAll(string(dir)) }))
-	return dir, nil
-}
-
-func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir runtimeDir, reaper *proc.Reaper,
+// newSpawner makes the spawner, whose workers' notify sockets are bound
+// again whenever the runtime directory is lost and made anew.
+func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir *runtimeDir, reaper *proc.Reaper,
 	hub *channel.Hub, out *workerlog.Output, cg workerCgroups, log *slog.Logger) (*proc.Spawner, error) {
 	var slotSockets func(int) ([]activation.Socket, error)
 	if cfg.Distribution != distribute.Shared {
@@ -86,12 +78,12 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 	if err != nil {
 		return nil, err
 	}
-	return proc.NewSpawner(proc.Config{
+	sp, err := proc.NewSpawner(proc.Config{
 		Pool:        cfg.Name,
 		Command:     cfg.Command,
 		Sockets:     socks,
 		SlotSockets: slotSockets,
-		RuntimeDir:  string(dir),
+		RuntimeDir:  dir.path,
 		Env:         env,
 		StopTimeout: cfg.StopTimeout,
 		Watchdog:    cfg.Health.Watchdog,
@@ -103,6 +95,10 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 		Cgroups:     cg.spawner(),
 		Log:         log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return sp, dir.keep(sp.RebindNotify)
 }
 
 func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {

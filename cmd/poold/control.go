@@ -47,7 +47,7 @@ type controlPlane struct {
 // reached leaves the pool running without a control plane; another pool of
 // the same name on the bus stops start-up.
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
-	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir runtimeDir, cg workerCgroups, log *slog.Logger) {
+	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir *runtimeDir, cg workerCgroups, log *slog.Logger) {
 	backend := newBackend(cfg, sup, size, socks, hub, wc, cg)
 	var cp *controlPlane
 	lc.Append(fx.Hook{
@@ -81,11 +81,11 @@ func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervi
 // startControlPlane connects to the bus mode chooses and serves the pool on
 // it. On a failure after connecting it returns the closed connection too, so
 // the caller knows which bus failed.
-func startControlPlane(ctx context.Context, mode string, cfg config.Config, backend *backend, dir runtimeDir, log *slog.Logger) (*controlPlane, error) {
+func startControlPlane(ctx context.Context, mode string, cfg config.Config, backend *backend, dir *runtimeDir, log *slog.Logger) (*controlPlane, error) {
 	conn, err := dbusapi.ConnectServer(ctx, dbusapi.ServerBusOptions{
 		Mode:         mode,
 		UnderSystemd: systemdUnit() != "",
-		RuntimeDir:   string(dir),
+		RuntimeDir:   dir.path,
 		Getenv:       os.Getenv,
 		Log:          log,
 	})

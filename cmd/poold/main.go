@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -63,9 +64,26 @@ func run(args []string) int {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(signals)
 
+	dir, err := newRuntimeDir(cfg, log)
+	if err != nil {
+		log.Error("poold cannot start", "err", err)
+		return exitFailure
+	}
+	code := runPool(cfg, log, dir, signals)
+	if err := dir.remove(); err != nil {
+		log.Error("poold did not stop cleanly", "err", err)
+		return exitFailure
+	}
+	return code
+}
+
+// runPool starts the pool, serves it until a signal or the loss of the
+// runtime directory ends it, and drains it. The runtime directory is left
+// to the caller, also when the pool cannot start.
+func runPool(cfg config.Config, log *slog.Logger, dir *runtimeDir, signals chan os.Signal) int {
 	var sup *supervisor.Supervisor
 	var wc workerConfig
-	app := fx.New(options(cfg, log), fx.Populate(&sup, &wc))
+	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &wc))
 	if err := app.Err(); err != nil {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
@@ -76,8 +94,11 @@ func run(args []string) int {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	c := controller{log: log, sup: sup, config: wc}
-	c.serve(signals)
+	c := controller{log: log, sup: sup, config: wc, lost: dir.Lost()}
+	code := 0
+	if err := c.serve(signals); err != nil {
+		code = exitFailure
+	}
 	stopped := make(chan struct{})
 	defer close(stopped)
 	go c.forceOnSecondSignal(signals, stopped)
@@ -87,5 +108,5 @@ func run(args []string) int {
 		log.Error("poold did not stop cleanly", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	return 0
+	return code
 }

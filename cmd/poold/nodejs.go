@@ -3,24 +3,29 @@ package main
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/nodejs"
 )
 
 // workersEnv is the environment workers start from: poold's own, with the
-// Node.js package "poold", written into the runtime directory, as the
-// preload in front of NODE_OPTIONS and in NODE_PATH when the worker command
-// is node (docs/nodejs.md).
-func workersEnv(cfg config.Config, dir runtimeDir, log *slog.Logger) ([]string, error) {
+// Node.js package "poold", kept in the runtime directory, as the preload in
+// front of NODE_OPTIONS and in NODE_PATH when the worker command is node
+// (docs/nodejs.md).
+func workersEnv(cfg config.Config, dir *runtimeDir, log *slog.Logger) ([]string, error) {
 	env := os.Environ()
 	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) {
 		return env, nil
 	}
-	path, err := nodejs.Install(string(dir), nodejs.Options{Drain: cfg.NodeDrain})
+	err := dir.keep(func() error {
+		_, err := nodejs.Install(dir.path, nodejs.Options{Drain: cfg.NodeDrain})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	path := filepath.Join(dir.path, filepath.FromSlash(nodejs.PackageDir), nodejs.PreloadFile)
 	log.Info("node preload in NODE_OPTIONS", "pool", cfg.Name, "path", path, "drain", cfg.NodeDrain)
 	return nodejs.WithPreload(env, path), nil
 }

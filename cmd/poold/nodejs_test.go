@@ -27,12 +27,12 @@ func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 		{[]string{"npm", "start"}, nodejs.Auto, true, false},
 		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, true, false},
 	} {
-		dir := runtimeDir(t.TempDir())
+		dir := &runtimeDir{path: t.TempDir()}
 		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}, dir, log)
 		if err != nil {
 			t.Fatalf("workersEnv(%q, %v): %v", tt.command, tt.mode, err)
 		}
-		modules := filepath.Join(string(dir), "node_modules")
+		modules := filepath.Join(dir.path, "node_modules")
 		path := filepath.Join(modules, "poold", "preload.js")
 		want := []string{"NODE_OPTIONS=--max-old-space-size=384", "NODE_PATH=/srv/lib"}
 		if tt.want {

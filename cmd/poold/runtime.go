@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/poold/poold/internal/privatebus"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/rundir"
 )
 
@@ -20,128 +19,97 @@ import (
 // BASE/NAME.PID, private to poold's user (0700), as poold trusts what
 // arrives on those sockets. A private bus, which every local user must
 // reach, goes beside it in rundir.BusDir (see internal/rundir).
-type runtimeDir string
+//
+// poold keeps it for its lifetime: when the directory is removed or moved
+// away under it (systemd removes a RuntimeDirectory= that another unit
+// shares when that unit stops), it is made again at the same path, locked,
+// and filled again by the functions given to keep.
+type runtimeDir struct {
+	path string
+	base string
+	uid  int
+	log  *slog.Logger
 
-// runtimeDirFor names this instance's directory under rundir.Base: systemd's
-// RuntimeDirectory= when set, else /run/poold for root, else the user's
-// XDG_RUNTIME_DIR, else the temp dir. The PID keeps two pools of the same
-// name apart.
-func runtimeDirFor(pool string) runtimeDir {
-	// The name is cut so that BASE/NAME.PID/wNNN.notify fits a socket path.
-	name := pool[:min(len(pool), 24)] + "." + strconv.Itoa(os.Getpid())
-	return runtimeDir(filepath.Join(rundir.Base(os.Getenv, os.Geteuid()), name))
+	mu    sync.Mutex
+	lock  *os.File    // flock held while poold runs
+	made  fs.FileInfo // the directory at path
+	fills []func() error
+
+	watcher *rundir.Watcher
+	watched chan struct{} // closed when watch returns
+	lost    chan error    // the error that ended poold's hold on it
 }
 
-// create makes the directory afresh and locks it for poold's lifetime, and
-// removes those that poolds no longer running left behind (killed with
-// SIGKILL, say). The lock, not the PID, tells a live directory from a stale
-// one: PIDs mean nothing across PID namespaces sharing this filesystem.
-func (d *runtimeDir) create(log *slog.Logger) error {
-	base := filepath.Dir(string(*d))
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return fmt.Errorf("runtime directory: %w", err)
-	}
-	removeStale(base, log)
-	if _, err := os.Stat(string(*d)); err == nil { // a live namesake in another PID namespace
-		dir, err := os.MkdirTemp(base, filepath.Base(string(*d))+".")
-		if err != nil {
-			return fmt.Errorf("runtime directory: %w", err)
-		}
-		*d = runtimeDir(dir)
-	} else if err := os.Mkdir(string(*d), 0o700); err != nil {
-		return fmt.Errorf("runtime directory: %w", err)
-	}
-	return lockDir(string(*d))
-}
+// maxRemakes bounds the attempts at making the directory again when it is
+// removed again while being made (rm -rf of BASE still at work).
+const maxRemakes = 10
 
-// lockDir takes an exclusive flock on DIR/lock and keeps its fd open until
-// poold exits, when the kernel releases it.
-func lockDir(dir string) error {
-	fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+// newRuntimeDir opens BASE (--runtime-dir, else rundir.Base: systemd's
+// RuntimeDirectory=, /run/poold for root, the user's XDG_RUNTIME_DIR, the
+// temp dir), refused when unsafe, removes what poolds no longer running
+// left there, and makes this instance's directory NAME.PID, locked for
+// poold's lifetime. The lock, not the PID, tells a live directory from a
+// stale one: PIDs mean nothing across PID namespaces sharing BASE.
+func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
+	base := cfg.RuntimeDir
+	if base == "" {
+		base = rundir.Base(os.Getenv, os.Geteuid())
+	}
+	d := &runtimeDir{base: base, uid: os.Geteuid(), log: log, lost: make(chan error, 1)}
+	root, err := rundir.OpenBase(base, d.uid)
 	if err != nil {
-		return fmt.Errorf("runtime directory lock: %w", err)
+		return nil, err
 	}
-	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("runtime directory lock: %w", err)
+	defer root.Close()
+	removeStale(root, log)
+	// The name is cut so that BASE/NAME.PID/wNNN.notify fits a socket path.
+	name := cfg.Name[:min(len(cfg.Name), 24)] + "." + strconv.Itoa(os.Getpid())
+	err = root.Mkdir(name, 0o700)
+	if errors.Is(err, fs.ErrExist) { // a live namesake in another PID namespace
+		name += "." + strconv.FormatUint(rand.Uint64()%1e9, 10)
+		err = root.Mkdir(name, 0o700)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("runtime directory: %w", err)
+	}
+	d.path = filepath.Join(root.Name(), name)
+	if err := d.hold(root, name); err != nil {
+		return nil, errors.Join(err, root.RemoveAll(name))
+	}
+	if err := d.startWatch(); err != nil {
+		return nil, errors.Join(err, d.remove())
+	}
+	return d, nil
+}
+
+// hold locks the directory name in root that path names and records it.
+func (d *runtimeDir) hold(root *os.Root, name string) error {
+	made, err := root.Lstat(name)
+	if err != nil {
+		return fmt.Errorf("runtime directory: %w", err)
+	}
+	lock, err := rundir.Lock(d.path)
+	if err != nil {
+		return fmt.Errorf("runtime directory: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lock != nil {
+		d.lock.Close() // the lock of the directory that was lost
+	}
+	d.lock, d.made = lock, made
 	return nil
 }
 
-// removeStale removes directories whose lock nobody holds, with their
-// private buses, and private buses whose runtime directory is gone.
-func removeStale(base string, log *slog.Logger) {
-	entries, err := os.ReadDir(base)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		dir := filepath.Join(base, e.Name())
-		if !e.IsDir() {
-			continue
-		}
-		if runDir, ok := rundir.RuntimeDirOf(dir); ok {
-			if _, err := os.Lstat(runDir); errors.Is(err, fs.ErrNotExist) {
-				removeBus(dir, log)
-			}
-			continue
-		}
-		fd, err := unix.Open(filepath.Join(dir, rundir.LockFile), unix.O_RDWR|unix.O_CLOEXEC, 0)
-		if err != nil {
-			continue // not ours, or just being created
-		}
-		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
-			log.Debug("removing a stale runtime directory", "dir", dir)
-			removeBus(rundir.BusDir(dir), log)
-			os.RemoveAll(dir)
-		}
-		unix.Close(fd)
-	}
+// keep runs fill, which writes something into the directory, now and again
+// whenever the directory is made anew.
+func (d *runtimeDir) keep(fill func() error) error {
+	d.mu.Lock()
+	d.fills = append(d.fills, fill)
+	d.mu.Unlock()
+	return fill()
 }
 
-// removeBus kills the dbus-daemon of a stale pool's private bus if it
-// survived its poold, and removes the bus directory.
-func removeBus(dir string, log *slog.Logger) {
-	killed, err := privatebus.KillStale(dir)
-	switch {
-	case err != nil:
-		log.Warn("stale private bus", "dir", dir, "err", err)
-	case killed:
-		log.Info("killed the dbus-daemon of a stale pool", "dir", dir)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		log.Warn("stale private bus", "dir", dir, "err", err)
-	}
-}
-
-// systemdUnit returns the service unit poold runs in ("myapp.service"), or ""
-// when not started by systemd.
-func systemdUnit() string {
-	if os.Getenv("INVOCATION_ID") == "" {
-		return ""
-	}
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return ""
-	}
-	return serviceOfCgroup(string(b))
-}
-
-// serviceOfCgroup finds the service in /proc/self/cgroup's path (the unified
-// hierarchy's, or systemd's own on cgroup v1): its innermost *.service
-// component, as poold may have moved itself below it, into the supervisor
-// cgroup of its delegated cgroup.
-func serviceOfCgroup(content string) string {
-	for _, line := range strings.Split(strings.TrimSpace(content), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 || (parts[0] != "0" && !strings.Contains(parts[1], "name=systemd")) {
-			continue
-		}
-		for p := parts[2]; p != "/" && p != "." && p != ""; p = filepath.Dir(p) {
-			if base := filepath.Base(p); strings.HasSuffix(base, ".service") {
-				return base
-			}
-		}
-	}
-	return ""
-}
+// Lost delivers the error that made poold give up the directory: it was
+// lost and could not be made again. poold then stops, and exits non-zero.
+func (d *runtimeDir) Lost() <-chan error { return d.lost }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,7 +21,10 @@ func exists(path string) bool {
 }
 
 // The sweep removes a stale pool's directories and kills a dbus-daemon that
-// outlived its poold; it leaves live pools alone.
+// outlived its poold. It leaves alone live pools, also a bus whose runtime
+// directory was removed under its running poold (each directory is judged
+// by its own lock), directories without a lock, and whatever a symbolic
+// link in the base points to.
 func TestRemoveStale(t *testing.T) {
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		t.Skip("dbus-daemon is not installed")
@@ -28,31 +32,49 @@ func TestRemoveStale(t *testing.T) {
 	base := t.TempDir()
 	live, liveBus := bustest.RuntimeDir(t, base, "live.1", true)
 	stale, staleBus := bustest.RuntimeDir(t, base, "stale.2", false)
-	orphan, orphanBus := bustest.RuntimeDir(t, base, "orphan.3", true)
-	if err := os.RemoveAll(orphan); err != nil { // a bus whose runtime directory is gone
+	lost, lostBus := bustest.RuntimeDir(t, base, "lost.3", true)
+	if err := os.RemoveAll(lost); err != nil {
 		t.Fatal(err)
 	}
-
-	removeStale(base, slog.New(slog.DiscardHandler))
-
-	for _, bus := range []*privatebus.Bus{staleBus, orphanBus} {
-		select { // KillStale saw it exit; its reaper is a goroutine
-		case <-bus.Done():
-		case <-time.After(10 * time.Second):
-			t.Errorf("the stale dbus-daemon %d still runs", bus.PID())
+	victim := t.TempDir() // not in the base: a symlink there must not lead the sweep to it
+	for _, d := range []string{filepath.Join(victim, "project"), filepath.Join(victim, "x.bus"), filepath.Join(base, "unit")} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
 		}
 	}
-	select {
-	case <-liveBus.Done():
-		t.Error("the live pool's dbus-daemon was killed")
-	default:
+	if err := os.WriteFile(filepath.Join(victim, "project", rundir.LockFile), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for _, dir := range []string{stale, rundir.BusDir(stale), rundir.BusDir(orphan)} {
+	if err := os.Symlink(filepath.Join(victim, "project"), filepath.Join(base, "link.4")); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+
+	removeStale(root, slog.New(slog.DiscardHandler))
+
+	select { // KillStale saw it exit; its reaper is a goroutine
+	case <-staleBus.Done():
+	case <-time.After(10 * time.Second):
+		t.Errorf("the stale dbus-daemon %d still runs", staleBus.PID())
+	}
+	for _, bus := range []*privatebus.Bus{liveBus, lostBus} {
+		select {
+		case <-bus.Done():
+			t.Errorf("a live pool's dbus-daemon %d was killed", bus.PID())
+		default:
+		}
+	}
+	for _, dir := range []string{stale, rundir.BusDir(stale)} {
 		if exists(dir) {
 			t.Errorf("%s left behind", dir)
 		}
 	}
-	for _, dir := range []string{live, rundir.BusDir(live)} {
+	for _, dir := range []string{live, rundir.BusDir(live), rundir.BusDir(lost), filepath.Join(base, "unit"),
+		filepath.Join(base, "link.4"), filepath.Join(victim, "project", rundir.LockFile), filepath.Join(victim, "x.bus")} {
 		if !exists(dir) {
 			t.Errorf("%s removed", dir)
 		}

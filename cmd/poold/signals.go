@@ -14,11 +14,15 @@ type controller struct {
 	log    *slog.Logger
 	sup    *supervisor.Supervisor
 	config workerConfig
+	lost   <-chan error // the runtime directory was lost for good
 }
 
 // serve handles signals until SIGTERM or SIGINT asks for a drain, or the
-// supervisor ends. SIGHUP starts a rolling reload.
-func (c controller) serve(signals <-chan os.Signal) {
+// supervisor ends. SIGHUP starts a rolling reload. A runtime directory lost
+// and not made again ends it too, with an error: the workers can no longer
+// be told from others on their notify sockets, so poold stops and exits
+// non-zero, for systemd to restart it.
+func (c controller) serve(signals <-chan os.Signal) error {
 	for {
 		select {
 		case sig := <-signals:
@@ -27,9 +31,12 @@ func (c controller) serve(signals <-chan os.Signal) {
 				continue
 			}
 			c.log.Info("signal received, draining", "signal", sig.String())
-			return
+			return nil
 		case <-c.sup.Done():
-			return
+			return nil
+		case err := <-c.lost:
+			c.log.Error("runtime directory lost and not made again: draining", "err", err)
+			return err
 		}
 	}
 }

@@ -64,6 +64,10 @@ type Config struct {
 	// channels, read at start and at every reload; empty for none.
 	WorkerConfig string
 
+	// RuntimeDir is --runtime-dir, the base of poold's runtime directory;
+	// empty for the default (rundir.Base).
+	RuntimeDir string
+
 	// MaxUnavailable is how many workers a reload may stop at once, each
 	// before its replacement starts; 0 starts each new worker beside the old
 	// one. Below the worker count.

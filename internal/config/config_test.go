@@ -346,3 +346,17 @@ func TestUsageMentionsNodePreload(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeDir(t *testing.T) {
+	c, err := Parse([]string{"--listen", ":3000", "--runtime-dir", "/srv/myapp/run", "--", "node"}, env(), io.Discard)
+	if err != nil || c.RuntimeDir != "/srv/myapp/run" {
+		t.Errorf("--runtime-dir: %q, %v", c.RuntimeDir, err)
+	}
+	c, err = Parse([]string{"--listen", ":3000", "--", "node"}, env(), io.Discard)
+	if err != nil || c.RuntimeDir != "" {
+		t.Errorf("no --runtime-dir: %q, %v; want the default, empty", c.RuntimeDir, err)
+	}
+	if err := CheckFile("app.conf", []byte("runtime-dir = /srv/myapp/run\ncommand = node\n")); err != nil {
+		t.Errorf("runtime-dir in a config file: %v", err)
+	}
+}

@@ -71,6 +71,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.DurationVar(&c.Health.LoopDelayFor, "recycle-loop-delay-for", DefaultBreachFor, "how long the event-loop delay must stay above --recycle-loop-delay")
 	fs.Uint64Var(&c.Health.Requests, "recycle-requests", 0, "recycle a worker after it reports `N` requests handled, plus up to 10% jitter (default: off)")
 	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: 0, off)")
+	fs.StringVar(&c.RuntimeDir, "runtime-dir", "", "keep the runtime directory (the workers' notify sockets, a private bus) in `DIR`, which must be poold's user's and writable by no one else; created if missing (default: $POOLD_RUNTIME_BASE, else systemd's RuntimeDirectory=, /run/poold for root, $XDG_RUNTIME_DIR/poold, $TMPDIR/poold-UID)")
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
 	fs.StringVar(&bus, "bus", dbusapi.BusModeAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
