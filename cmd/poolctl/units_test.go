@@ -101,3 +101,45 @@ func copyFiles(t *testing.T, dir string, files ...string) {
 		}
 	}
 }
+
+// No two shipped units share a RuntimeDirectory=: systemd removes it when
+// any unit that has it stops, under the others' running poold. The pool
+// myapp can run as poold@myapp.service or as the example myapp.service.
+func TestUnitsHaveRuntimeDirectoriesOfTheirOwn(t *testing.T) {
+	units := map[string]string{ // unit name: its file
+		"poold@myapp.service": "../../units/poold@.service",
+		"myapp.service":       "../../units/examples/myapp.service",
+	}
+	owner := map[string]string{}
+	for unit, file := range units {
+		for _, dir := range runtimeDirectories(t, unit, file) {
+			if other, ok := owner[dir]; ok {
+				t.Errorf("%s and %s share RuntimeDirectory=%s", other, unit, dir)
+			}
+			owner[dir] = unit
+		}
+	}
+	if len(owner) < len(units) {
+		t.Errorf("runtime directories %v: want one for each of %d units", owner, len(units))
+	}
+}
+
+// runtimeDirectories are the RuntimeDirectory= entries of unit in file,
+// with the specifiers the shipped units use expanded.
+func runtimeDirectories(t *testing.T, unit, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimSuffix(unit, ".service")
+	_, instance, _ := strings.Cut(name, "@")
+	expand := strings.NewReplacer("%N", name, "%n", unit, "%i", instance, "%I", instance)
+	var dirs []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "RuntimeDirectory="); ok {
+			dirs = append(dirs, strings.Fields(expand.Replace(v))...)
+		}
+	}
+	return dirs
+}
