@@ -80,6 +80,10 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 	// Socket activation: the first connection starts poold, and is answered.
 	c.must("curl", "-fsS", "-m", "30", url)
 	c.waitFor("3/3 workers ready in STATUS=", func() bool { return strings.Contains(show(c, "StatusText"), "3/3 workers ready") })
+	// RuntimeDirectory=poold/%N: named after the unit, shared with no other.
+	if out := c.must("ls", "/run/poold/poold@"+app); !strings.HasPrefix(strings.TrimSpace(out), app+".") {
+		t.Errorf("/run/poold/poold@%s holds %q, want the runtime directory %s.PID", app, out, app)
+	}
 	cgroup := show(c, "ControlGroup")
 	// Delegate=yes: poold and each worker are in cgroups below the service's.
 	procs := c.must("sh", "-c", "find /sys/fs/cgroup"+cgroup+" -name cgroup.procs -exec cat {} + | wc -l")
