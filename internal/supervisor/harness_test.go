@@ -10,67 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/internal/clock/clocktest"
 	"github.com/poold/poold/internal/notify"
 )
-
-// fakeClock only moves when the test advances it. Due timers run
-// synchronously inside Advance, so the tick they post is queued before
-// Advance returns.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := !t.stopped
-		t.stopped = true
-		return was
-	}
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*fakeTimer
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		switch {
-		case t.stopped:
-		case !t.at.After(c.now):
-			t.stopped = true
-			due = append(due, t)
-		default:
-			kept = append(kept, t)
-		}
-	}
-	c.timers = kept
-	c.mu.Unlock()
-	for _, t := range due {
-		t.f()
-	}
-}
 
 type fakeProc struct {
 	pid int
@@ -152,7 +94,7 @@ func (n *fakeNotifier) messages() []string {
 type pool struct {
 	t        *testing.T
 	sup      *Supervisor
-	clock    *fakeClock
+	clock    *clocktest.Fake
 	spawner  *fakeSpawner
 	notifier *fakeNotifier
 	cancel   context.CancelFunc
@@ -165,7 +107,7 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	if notifier == nil {
 		notifier = &fakeNotifier{}
 	}
-	p := &pool{t: t, clock: newFakeClock(), spawner: &fakeSpawner{}, notifier: notifier, runErr: make(chan error, 1)}
+	p := &pool{t: t, clock: clocktest.NewFake(), spawner: &fakeSpawner{}, notifier: notifier, runErr: make(chan error, 1)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sup, err := New(opts, p.spawner, notifier, log, p.clock)
 	if err != nil {
