@@ -3,6 +3,8 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Sentinels wrapped by ParseError.Err; match them with errors.Is.
@@ -26,46 +28,48 @@ var (
 // ErrNoPath is returned by Listen and Send for an empty socket path.
 var ErrNoPath = errors.New("no socket path")
 
-// ParseError describes one rejected assignment (Line > 0) or a rejected
-// datagram as a whole (Line == 0). Line numbers start at 1 and count '\n'.
+// ParseError describes the first rejected assignment of a datagram (Line
+// > 0) or a rejected datagram as a whole (Line == 0). Line numbers start at
+// 1 and count '\n'. The assignments rejected after the first are only
+// counted, in Others: a datagram of a thousand bad lines costs no more to
+// report, or to log, than one.
 type ParseError struct {
-	Line int
-	Key  string // empty when the line has no usable key
-	Err  error  // wraps one of the sentinels above
+	Line   int
+	Key    string // empty when the line has no usable key; cut to maxShown bytes
+	Err    error  // wraps one of the sentinels above
+	Others int    // rejected assignments after this one
 }
 
 func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return "notify: " + e.Err.Error()
+	var s string
+	switch {
+	case e.Line == 0:
+		s = "notify: " + e.Err.Error()
+	case e.Key == "":
+		s = fmt.Sprintf("notify: line %d: %v", e.Line, e.Err)
+	default:
+		s = fmt.Sprintf("notify: line %d (%s): %v", e.Line, e.Key, e.Err)
 	}
-	if e.Key == "" {
-		return fmt.Sprintf("notify: line %d: %v", e.Line, e.Err)
+	if e.Others > 0 {
+		s += fmt.Sprintf(" (and %d more bad lines)", e.Others)
 	}
-	return fmt.Sprintf("notify: line %d (%s): %v", e.Line, e.Key, e.Err)
+	return s
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// ParseErrors lists the *ParseError values inside an error returned by
-// Parse or found in Datagram.Err (one, or several joined by errors.Join).
-func ParseErrors(err error) []*ParseError {
-	var out []*ParseError
-	if pe, ok := err.(*ParseError); ok {
-		return append(out, pe)
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			out = append(out, ParseErrors(e)...)
-		}
-	}
-	return out
-}
+// maxShown bounds the bytes of a worker's key or value an error repeats.
+const maxShown = 64
 
-// invalid builds the error for a rejected value, quoting a bounded prefix.
-func invalid(v string) error {
-	const max = 64
-	if len(v) > max {
-		v = v[:max] + "..."
+// shown is s cut to maxShown bytes, at a rune boundary, and copied: an
+// error must not keep the whole datagram alive.
+func shown(s string) string {
+	if len(s) <= maxShown {
+		return strings.Clone(s)
 	}
-	return fmt.Errorf("%w %q", ErrInvalidValue, v)
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..." // a new string
 }

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,75 +13,91 @@ import (
 // which systemd's manager also splits on). Empty lines are skipped.
 //
 // A bad assignment (no '=', an empty or non-UTF-8 key, a NUL byte, a value a
-// known key does not take, STATUS= that is not UTF-8) is reported as a
-// *ParseError naming its line and key, and skipped: the returned Message
-// still holds every valid assignment, because systemd likewise ignores bad
-// assignments one by one, and a worker that sends READY=1 with a bad STATUS=
-// is still ready. Several bad lines give their *ParseErrors joined with
-// errors.Join (see ParseErrors). A datagram over MaxDatagram bytes is
-// rejected whole (Line 0, ErrTooLong) with an empty Message, as systemd
-// drops it: over the socket it arrives cut, and its cut last line could
-// report a wrong value.
+// known key does not take, STATUS= that is not UTF-8) is skipped: the
+// returned Message still holds every valid assignment, because systemd
+// likewise ignores bad assignments one by one, and a worker that sends
+// READY=1 with a bad STATUS= is still ready. The error is a *ParseError
+// naming the first bad line and counting the others. A datagram over
+// MaxDatagram bytes is rejected whole (Line 0, ErrTooLong) with an empty
+// Message, as systemd drops it: over the socket it arrives cut, and its cut
+// last line could report a wrong value.
 func Parse(b []byte) (Message, error) {
 	var m Message
 	if len(b) > MaxDatagram {
 		return m, tooLong()
 	}
-	var errs []error
-	seen := make(map[string]bool)
-	for i, line := range strings.Split(string(b), "\n") {
-		for _, a := range strings.Split(line, "\r") {
-			if key, err := assign(&m, seen, a); err != nil {
-				errs = append(errs, &ParseError{Line: i + 1, Key: key, Err: err})
+	var first *ParseError
+	var seen uint // bits of the valued keys assigned so far
+	line := 0
+	for text := range strings.SplitSeq(string(b), "\n") {
+		line++
+		for a := range strings.SplitSeq(text, "\r") {
+			key, v, err := assign(&m, &seen, a)
+			switch {
+			case err == nil:
+			case first == nil:
+				first = &ParseError{Line: line, Key: shown(key), Err: detail(err, v)}
+			default:
+				first.Others++
 			}
 		}
 	}
-	if len(errs) == 1 {
-		return m, errs[0]
+	if first == nil {
+		return m, nil
 	}
-	return m, errors.Join(errs...)
+	return m, first
 }
 
 func tooLong() error {
 	return &ParseError{Err: fmt.Errorf("%w (over %d bytes)", ErrTooLong, MaxDatagram)}
 }
 
-// assign applies one assignment to m and returns its key as far as it is
-// usable in an error. Only the first assignment of a valued key counts.
-func assign(m *Message, seen map[string]bool, a string) (string, error) {
+// detail adds the rejected value, quoted and cut, to ErrInvalidValue.
+func detail(err error, v string) error {
+	if err != ErrInvalidValue {
+		return err
+	}
+	return fmt.Errorf("%w %q", ErrInvalidValue, shown(v))
+}
+
+// assign applies one assignment to m and returns its key, as far as it is
+// usable in an error, and value. Only the first assignment of a valued key
+// counts. The error is one of the sentinels, so that a rejected line costs
+// no allocation.
+func assign(m *Message, seen *uint, a string) (key, v string, err error) {
 	if a == "" {
-		return "", nil
+		return "", "", nil
 	}
 	key, v, ok := strings.Cut(a, "=")
 	switch {
 	case !ok:
-		return "", ErrNoAssignment
+		return "", "", ErrNoAssignment
 	case key == "":
-		return "", ErrEmptyKey
+		return "", "", ErrEmptyKey
 	case strings.IndexByte(key, 0) >= 0 || !utf8.ValidString(key):
-		return "", ErrInvalidKey
+		return "", "", ErrInvalidKey
 	case strings.IndexByte(v, 0) >= 0:
-		return key, ErrNUL
+		return key, "", ErrNUL
 	}
 	f, known := fields[key]
 	if !known {
 		m.Unknown = append(m.Unknown, key)
-		return key, nil
+		return key, v, nil
 	}
-	if f.once {
-		if seen[key] {
-			return key, nil
+	if f.once != 0 {
+		if *seen&f.once != 0 {
+			return key, v, nil
 		}
-		seen[key] = true
+		*seen |= f.once
 	}
-	return key, f.set(m, v)
+	return key, v, f.set(m, v)
 }
 
-// field is how one known key is applied. A flag (once false) counts if any
-// line sets it; a valued key (once true) only on its first line, as
+// field is how one known key is applied. A flag (once 0) counts if any line
+// sets it; a valued key (once, its own bit) only on its first line, as
 // systemd's manager looks a valued key up with strv_find_startswith.
 type field struct {
-	once bool
+	once uint
 	set  func(m *Message, v string) error
 }
 
@@ -93,15 +108,15 @@ var fields = map[string]field{
 	"BARRIER":   {set: flag(func(m *Message) { m.Barrier = true })},
 	"FDSTORE":   {set: flag(func(m *Message) { m.FDStore = true })},
 	"WATCHDOG":  {set: setWatchdog},
-	"STATUS":    {once: true, set: setStatus},
-	"MAINPID":   {once: true, set: setMainPID},
-	"ERRNO":     {once: true, set: setErrno},
-	"WATCHDOG_USEC": {once: true, set: func(m *Message, v string) (err error) {
+	"STATUS":    {once: 1 << 0, set: setStatus},
+	"MAINPID":   {once: 1 << 1, set: setMainPID},
+	"ERRNO":     {once: 1 << 2, set: setErrno},
+	"WATCHDOG_USEC": {once: 1 << 3, set: func(m *Message, v string) (err error) {
 		m.WatchdogUSec, err = parseUSec(v)
 		m.HasWatchdogUSec = err == nil
 		return err
 	}},
-	"EXTEND_TIMEOUT_USEC": {once: true, set: func(m *Message, v string) (err error) {
+	"EXTEND_TIMEOUT_USEC": {once: 1 << 4, set: func(m *Message, v string) (err error) {
 		m.ExtendTimeout, err = parseUSec(v)
 		return err
 	}},
@@ -111,7 +126,7 @@ var fields = map[string]field{
 func flag(set func(*Message)) func(*Message, string) error {
 	return func(m *Message, v string) error {
 		if v != "1" {
-			return invalid(v)
+			return ErrInvalidValue
 		}
 		set(m)
 		return nil
@@ -125,7 +140,7 @@ func setWatchdog(m *Message, v string) error {
 	case "trigger":
 		m.WatchdogTrigger = true
 	default:
-		return invalid(v)
+		return ErrInvalidValue
 	}
 	return nil
 }
@@ -141,7 +156,7 @@ func setStatus(m *Message, v string) error {
 func setMainPID(m *Message, v string) error {
 	n, err := strconv.ParseUint(v, 10, 31)
 	if err != nil || n == 0 {
-		return invalid(v)
+		return ErrInvalidValue
 	}
 	m.MainPID = int(n)
 	return nil
@@ -150,7 +165,7 @@ func setMainPID(m *Message, v string) error {
 func setErrno(m *Message, v string) error {
 	n, err := strconv.ParseUint(v, 10, 31)
 	if err != nil {
-		return invalid(v)
+		return ErrInvalidValue
 	}
 	m.Errno, m.HasErrno = int(n), true
 	return nil
@@ -165,7 +180,7 @@ const maxUSec = math.MaxInt64 / int64(time.Microsecond)
 func parseUSec(v string) (time.Duration, error) {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, invalid(v)
+		return 0, ErrInvalidValue
 	}
 	if n > uint64(maxUSec) {
 		n = uint64(maxUSec)

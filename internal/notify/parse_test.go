@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -8,7 +9,9 @@ import (
 	"time"
 )
 
-// wantErr is one *ParseError a test expects, matched by line, key and sentinel.
+// wantErr is one bad line a test expects, matched by line, key and
+// sentinel. Of a test's list, the first is the *ParseError's; the others
+// are only counted in its Others.
 type wantErr struct {
 	line int
 	key  string
@@ -171,20 +174,14 @@ func checkErrs(t *testing.T, err error, want []wantErr) {
 		}
 		return
 	}
-	var first *ParseError
-	if !errors.As(err, &first) {
+	var got *ParseError
+	if !errors.As(err, &got) {
 		t.Fatalf("err = %v (%T), want a *ParseError", err, err)
 	}
-	got := ParseErrors(err)
-	if len(got) != len(want) {
-		t.Fatalf("err = %v: %d ParseErrors, want %d", err, len(got), len(want))
-	}
-	for i, w := range want {
-		g := got[i]
-		if g.Line != w.line || g.Key != w.key || !errors.Is(g, w.err) {
-			t.Errorf("error %d = {line %d, key %q, %v}, want {line %d, key %q, %v}",
-				i, g.Line, g.Key, g.Err, w.line, w.key, w.err)
-		}
+	w := want[0]
+	if got.Line != w.line || got.Key != w.key || !errors.Is(got, w.err) || got.Others != len(want)-1 {
+		t.Errorf("error = {line %d, key %q, %v, %d others}, want {line %d, key %q, %v, %d others}",
+			got.Line, got.Key, got.Err, got.Others, w.line, w.key, w.err, len(want)-1)
 	}
 }
 
@@ -196,6 +193,15 @@ func TestParseErrorMessage(t *testing.T) {
 		{give: "READY=2", want: `notify: line 1 (READY): invalid value "2"`},
 		{give: "\nhello", want: "notify: line 2: not a KEY=VALUE assignment"},
 		{give: strings.Repeat("x", MaxDatagram+1), want: "notify: datagram too long (over 4096 bytes)"},
+		{give: "READY=1\nhello\nA=\x00\nREADY=2", want: "notify: line 2: not a KEY=VALUE assignment (and 2 more bad lines)"},
+		{
+			give: "STATUS=ok\nMAINPID=" + strings.Repeat("9", 100),
+			want: `notify: line 2 (MAINPID): invalid value "` + strings.Repeat("9", 64) + `..."`,
+		},
+		{
+			give: strings.Repeat("K", 70) + "=\x00",
+			want: "notify: line 1 (" + strings.Repeat("K", 64) + "...): NUL byte",
+		},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.give))
@@ -219,5 +225,35 @@ func TestEncode(t *testing.T) {
 		if got := tt.give.Encode(); got != tt.want {
 			t.Errorf("%+v.Encode() = %q, want %q", tt.give, got, tt.want)
 		}
+	}
+}
+
+// A datagram of nothing but bad lines, as a worker flooding its notify
+// socket sends them, costs a handful of allocations and one short error,
+// however many lines it has.
+func TestParseBadLinesAreCheap(t *testing.T) {
+	for _, line := range []string{"x", "READY=2", "WATCHDOG=\xff", "A=\x00"} {
+		b := []byte(strings.Repeat(line+"\n", MaxDatagram/(len(line)+1)))
+		var err error
+		allocs := testing.AllocsPerRun(20, func() { _, err = Parse(b) })
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Others != bytes.Count(b, []byte("\n"))-1 {
+			t.Fatalf("%q lines: err = %v, want a *ParseError counting the others", line, err)
+		}
+		if allocs > 8 {
+			t.Errorf("%q lines: %v allocations to parse %d bytes, want at most 8", line, allocs, len(b))
+		}
+		if n := len(err.Error()); n > 200 {
+			t.Errorf("%q lines: error of %d bytes", line, n)
+		}
+	}
+}
+
+// BenchmarkParseBadLines parses a 4 KiB datagram of 2,048 bad lines.
+func BenchmarkParseBadLines(b *testing.B) {
+	d := []byte(strings.Repeat("x\n", MaxDatagram/2))
+	b.ReportAllocs()
+	for b.Loop() {
+		Parse(d)
 	}
 }

@@ -21,9 +21,10 @@ var ErrControlTruncated = errors.New("control data truncated")
 // Datagram is one received datagram.
 type Datagram struct {
 	Message Message
-	// Err is nil, or the reason some or all of Raw was not used: one or
-	// more *ParseError (see Parse and ParseErrors), possibly joined with a
-	// control-data error. Message still holds what was valid.
+	// Err is nil, or the reason some or all of Raw was not used: a
+	// *ParseError naming the first bad line and counting the others (see
+	// Parse), possibly joined with a control-data error. Message still
+	// holds what was valid.
 	Err error
 	// PID, UID and GID are the sender's, from SCM_CREDENTIALS; -1 if absent.
 	PID, UID, GID int
