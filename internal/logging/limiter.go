@@ -9,6 +9,13 @@ import (
 	"github.com/poold/poold/internal/clock"
 )
 
+// The warnings poold logs about one source and kind: WarnBurst every
+// WarnEvery, then a count.
+const (
+	WarnBurst = 5
+	WarnEvery = 10 * time.Second
+)
+
 // Limiter lets a few warnings of each key through in an interval and counts
 // the rest, so that a worker repeating a mistake in a loop costs a few log
 // lines an interval instead of one per mistake. When an interval in which

@@ -23,7 +23,11 @@
 //   - a slot whose workers keep dying is respawned no faster than its backoff
 //     allows, so a crash loop never becomes a fork storm (RestartWorker of an
 //     empty slot is the one explicit exception);
-//   - every worker that was stopped gets SIGKILL once its stop timeout passes;
+//   - every worker that was stopped gets SIGKILL once its stop timeout passes,
+//     or the later deadline its EXTEND_TIMEOUT_USEC= asked for, but at the
+//     latest at the hard cap, twice the stop timeout after its SIGTERM (and a
+//     starting worker is stopped at the latest twice the ready timeout after
+//     its start);
 //   - systemd's watchdog is pinged from the loop itself, so a stalled loop
 //     stops the pings and systemd restarts the service;
 //   - every Subscribe channel receives after every loop iteration that

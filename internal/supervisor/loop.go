@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// Keys of the warnings the loop rate-limits, by worker.
+type (
+	extensionCapped WorkerID
+)
+
 // Loop-internal events.
 type (
 	tick            struct{}
@@ -146,10 +151,9 @@ func (s *Supervisor) onNotified(ev Notified) {
 		w.leaving = true
 	}
 	extendable := w.state == Stopping || w.state == Starting && s.opts.Ready != ReadyDelay
-	if m.ExtendTimeout > 0 && extendable {
-		if ext := s.clock.Now().Add(m.ExtendTimeout); ext.After(w.deadline) {
-			w.deadline = ext
-		}
+	if now := s.clock.Now(); m.ExtendTimeout > 0 && extendable && w.extend(now, m.ExtendTimeout) {
+		s.warnings.Warn(w.log, extensionCapped(w.id), "worker asked for more time than its hard cap allows",
+			"state", w.state.String(), "asked", m.ExtendTimeout, "deadline_in", w.deadline.Sub(now))
 	}
 	if m.Ready && s.opts.Ready.acceptsNotify() {
 		s.markReady(w, "READY=1")

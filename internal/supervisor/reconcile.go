@@ -89,10 +89,11 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	now := s.clock.Now()
 	w := &worker{id: req.ID, slot: slot, generation: req.Generation, proc: proc, state: Starting, started: now,
 		limits: s.opts.Health.jittered(req.ID)}
+	w.log = s.log.With(s.attrs(w)...)
 	if s.opts.Ready == ReadyDelay {
-		w.deadline = now.Add(s.opts.ReadyDelay)
+		w.arm(now, s.opts.ReadyDelay)
 	} else {
-		w.deadline = now.Add(s.opts.ReadyTimeout)
+		w.arm(now, s.opts.ReadyTimeout)
 	}
 	s.workers[w.id] = w
 	s.counters.Started++
@@ -106,7 +107,7 @@ func (s *Supervisor) stop(w *worker, why trigger, reason string) {
 		return
 	}
 	w.stopReason = reason
-	w.deadline = s.clock.Now().Add(s.opts.StopTimeout)
+	w.arm(s.clock.Now(), s.opts.StopTimeout)
 	s.log.Info("stopping worker", s.attrs(w, "reason", reason)...)
 	s.signal(w, syscall.SIGTERM)
 }

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/poold/poold/internal/channel"
@@ -75,14 +76,16 @@ type worker struct {
 	readySince time.Time
 	// deadline is the next time the loop must act on this worker: the ready
 	// timeout or delay while starting, the SIGKILL time while stopping.
-	deadline      time.Time
-	status        string // last STATUS= the worker sent
-	lastHeartbeat time.Time
-	metrics       channel.Metrics // the latest the worker reported
-	metricsAt     time.Time       // when; zero for never
-	limits        limits          // its recycling thresholds
-	stopReason    string          // why poold stopped it; empty while it runs
-	failed        bool            // stopped for a fault (ready timeout): counts as a failed start
+	// hardCap is the latest EXTEND_TIMEOUT_USEC= may move it to.
+	deadline, hardCap time.Time
+	log               *slog.Logger // with the worker's slot, pid and ID
+	status            string       // last STATUS= the worker sent
+	lastHeartbeat     time.Time
+	metrics           channel.Metrics // the latest the worker reported
+	metricsAt         time.Time       // when; zero for never
+	limits            limits          // its recycling thresholds
+	stopReason        string          // why poold stopped it; empty while it runs
+	failed            bool            // stopped for a fault (ready timeout): counts as a failed start
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is
 	// a planned one, not a crash.
 	leaving bool

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/poold/poold/internal/logging"
 )
 
 // Notifier tells the service manager about the pool (activation.Notifier).
@@ -27,6 +29,8 @@ type Supervisor struct {
 	notifier Notifier
 	log      *slog.Logger
 	clock    Clock
+	// warnings limits the warnings about what one worker keeps doing wrong.
+	warnings *logging.Limiter
 
 	events  chan any
 	done    chan struct{}
@@ -80,6 +84,7 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		notifier:   notifier,
 		log:        log,
 		clock:      clock,
+		warnings:   logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clock),
 		events:     make(chan any, 256),
 		done:       make(chan struct{}),
 		started:    make(chan struct{}),

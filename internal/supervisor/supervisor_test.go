@@ -160,10 +160,10 @@ func TestNotifyFieldsAreKeptPerWorker(t *testing.T) {
 	p := startPool(t, Options{Workers: 1, ReadyTimeout: 10 * time.Second}, nil)
 	w := p.spawns()[0]
 	p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{
-		Message: notify.Message{Status: "warming cache", HasStatus: true, ExtendTimeout: 30 * time.Second},
+		Message: notify.Message{Status: "warming cache", HasStatus: true, ExtendTimeout: 15 * time.Second},
 		Err:     &notify.ParseError{Line: 3, Key: "READY", Err: notify.ErrInvalidValue},
 	}})
-	p.advance(20 * time.Second) // past the ready timeout, inside the extension
+	p.advance(14 * time.Second) // past the ready timeout, inside the extension
 	st := p.status()
 	if st.Workers[0].StatusText != "warming cache" || st.Workers[0].State != Starting {
 		t.Fatalf("worker %+v, want status text kept and still starting", st.Workers[0])
@@ -273,3 +273,4 @@ func TestWatchdogPingsFromTheLoop(t *testing.T) {
 		t.Fatalf("%d pings after the interval, want 2", got)
 	}
 }
+
