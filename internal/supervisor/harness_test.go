@@ -1,10 +1,11 @@
 package supervisor
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -100,6 +101,32 @@ type pool struct {
 	cancel   context.CancelFunc
 	runErr   chan error
 	changes  <-chan struct{} // subscribed before Run started
+	logs     logBuffer       // what the supervisor logged
+}
+
+// logBuffer keeps log lines written from any goroutine.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// count returns how many lines contain s.
+func (b *logBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for line := range strings.Lines(b.buf.String()) {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
 }
 
 func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
@@ -108,7 +135,7 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 		notifier = &fakeNotifier{}
 	}
 	p := &pool{t: t, clock: clocktest.NewFake(), spawner: &fakeSpawner{}, notifier: notifier, runErr: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(&p.logs, nil))
 	sup, err := New(opts, p.spawner, notifier, log, p.clock)
 	if err != nil {
 		t.Fatal(err)

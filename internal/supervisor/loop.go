@@ -7,6 +7,7 @@ import (
 
 // Keys of the warnings the loop rate-limits, by worker.
 type (
+	malformedNotify WorkerID
 	extensionCapped WorkerID
 )
 
@@ -138,7 +139,7 @@ func (s *Supervisor) onNotified(ev Notified) {
 	}
 	d := ev.Datagram
 	if d.Err != nil {
-		s.log.Warn("malformed notify message from worker; valid fields used", s.attrs(w, "err", d.Err)...)
+		s.warnings.Warn(w.log, malformedNotify(w.id), "malformed notify message from worker; valid fields used", "err", d.Err)
 	}
 	m := d.Message
 	if m.HasStatus {

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -274,3 +276,26 @@ func TestWatchdogPingsFromTheLoop(t *testing.T) {
 	}
 }
 
+// A worker that floods its notify socket with bad datagrams gets a few
+// warnings an interval and one line counting the rest, each naming only the
+// first bad line of its datagram.
+func TestMalformedNotifyWarningsAreLimited(t *testing.T) {
+	p := startPool(t, Options{Workers: 1}, nil)
+	w := p.spawns()[0]
+	bad := []byte(strings.Repeat("x\n", notify.MaxDatagram/2))
+	for range 1000 {
+		m, err := notify.Parse(bad)
+		p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: m, Err: err}})
+	}
+	p.status()
+	if got := p.logs.count("malformed notify message"); got != logging.WarnBurst {
+		t.Fatalf("%d warnings for 1000 bad datagrams, want %d", got, logging.WarnBurst)
+	}
+	if got := p.logs.count("(and 2047 more bad lines)"); got != logging.WarnBurst {
+		t.Errorf("%d warnings count the datagram's other bad lines, want %d", got, logging.WarnBurst)
+	}
+	p.advance(logging.WarnEvery)
+	if got := p.logs.count(fmt.Sprintf("%d more suppressed", 1000-logging.WarnBurst)); got != 1 {
+		t.Errorf("%d summaries of the suppressed warnings, want 1", got)
+	}
+}
