@@ -37,6 +37,7 @@ func main() {
 }
 
 func run(args []string) int {
+	catchSIGPIPE()
 	cfg, err := config.Parse(args, os.Getenv, os.Stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

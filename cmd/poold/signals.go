@@ -4,10 +4,23 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/signal"
 	"syscall"
 
 	"github.com/poold/poold/internal/supervisor"
 )
+
+// catchSIGPIPE makes a write to a closed stdout or stderr (a log read
+// through a pipe whose reader went away) fail with EPIPE, which the logger
+// drops, instead of killing poold and orphaning its workers: Go raises
+// SIGPIPE for a broken pipe on fds 1 and 2 unless the program asked for the
+// signal (os/signal, "SIGPIPE"). Notify, not Ignore: an ignored signal stays
+// ignored across exec, and the processes poold starts must get the default
+// disposition, which a caught signal is reset to. Nothing reads the
+// channel: signal.Notify drops what does not fit.
+func catchSIGPIPE() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
 
 // controller turns signals into supervisor requests.
 type controller struct {

@@ -36,6 +36,7 @@ type pool struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	logs   *logStream
+	out    *os.File      // the read end of poold's stdout and stderr
 	next   int           // index of the first log line waitLog has not passed
 	exited chan struct{} // closed once poold has exited; then cmd.ProcessState is set
 }
@@ -64,7 +65,7 @@ func start(t *testing.T, s spec) *pool {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	p := &pool{t: t, cmd: cmd, logs: newLogStream(!s.pidNamespace), exited: make(chan struct{})}
+	p := &pool{t: t, cmd: cmd, logs: newLogStream(!s.pidNamespace), out: r, exited: make(chan struct{})}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
