@@ -27,10 +27,11 @@ type conn struct {
 	close   sync.Once
 	hello   atomic.Bool
 	dropped atomic.Uint64
-	log     *slog.Logger
+	log     *slog.Logger // with the worker's slot and pid
 }
 
 func newConn(p Peer, c net.Conn, log *slog.Logger) *conn {
+	log = log.With("slot", p.Slot, "pid", p.PID)
 	cn := &conn{peer: p, c: c, out: make(chan []byte, queueLen), done: make(chan struct{}), log: log}
 	go cn.write()
 	return cn
@@ -45,7 +46,7 @@ func (c *conn) send(line []byte) bool {
 		return true
 	default:
 		if c.dropped.Add(1) == 1 {
-			c.log.Warn("worker does not read its channel: dropping messages to it", "slot", c.peer.Slot, "pid", c.peer.PID)
+			c.log.Warn("worker does not read its channel: dropping messages to it")
 		}
 		return false
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/poold/poold/internal/clock"
+	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -29,15 +31,23 @@ type Stats struct {
 
 // Hub holds every running worker's channel and routes between them.
 type Hub struct {
-	log    *slog.Logger
-	mu     sync.Mutex
-	conns  map[uint64]*conn
-	config json.RawMessage // "null" until set
+	log *slog.Logger
+	// warnings limits the warnings about what one worker keeps sending
+	// wrong.
+	warnings *logging.Limiter
+	mu       sync.Mutex
+	conns    map[uint64]*conn
+	config   json.RawMessage // "null" until set
 }
 
 // NewHub returns a hub with no worker configuration (null).
 func NewHub(log *slog.Logger) *Hub {
-	return &Hub{log: log, conns: make(map[uint64]*conn), config: json.RawMessage("null")}
+	return &Hub{
+		log:      log,
+		warnings: logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clock.System{}),
+		conns:    make(map[uint64]*conn),
+		config:   json.RawMessage("null"),
+	}
 }
 
 // Attach takes poold's end of a worker's channel and serves it until
@@ -125,7 +135,7 @@ func (h *Hub) read(cn *conn, ev Events) {
 	for {
 		line, err := readLine(r)
 		if errors.Is(err, errLineTooLong) {
-			h.refuse(cn, err.Error())
+			h.refuse(cn, lineDropped, err.Error())
 			continue
 		}
 		if err != nil {
@@ -133,7 +143,7 @@ func (h *Hub) read(cn *conn, ev Events) {
 		}
 		in, err := decode(line)
 		if err != nil {
-			h.refuse(cn, "line dropped: "+err.Error())
+			h.refuse(cn, lineDropped, err.Error())
 			continue
 		}
 		h.handle(cn, in, ev, limit)
@@ -144,7 +154,7 @@ func (h *Hub) handle(cn *conn, in incoming, ev Events, limit *bucket) {
 	switch in.Op {
 	case "hello":
 		if !cn.hello.Swap(true) {
-			h.log.Debug("worker channel open", "slot", cn.peer.Slot, "pid", cn.peer.PID, "runtime", in.Runtime, "version", in.Version)
+			cn.log.Debug("worker channel open", "runtime", in.Runtime, "version", in.Version)
 		}
 		h.mu.Lock()
 		cfg := h.config
@@ -152,7 +162,7 @@ func (h *Hub) handle(cn *conn, in incoming, ev Events, limit *bucket) {
 		cn.send(configLine(cfg))
 	case "notify":
 		m, err := notify.Parse([]byte(in.State))
-		ev.Notified(cn.peer.ID, notify.Datagram{Message: m, Err: err, PID: cn.peer.PID, UID: -1, GID: -1, Raw: []byte(in.State)})
+		ev.Notified(cn.peer.ID, notify.Datagram{Message: m, Err: err, PID: cn.peer.PID, UID: -1, GID: -1})
 	case "metrics":
 		ev.Reported(cn.peer.ID, in.metrics())
 	case "broadcast":
@@ -164,18 +174,34 @@ func (h *Hub) broadcastFrom(cn *conn, data json.RawMessage, limit *bucket) {
 	data, err := CheckData(orNull(data))
 	switch {
 	case err != nil:
-		h.refuse(cn, "broadcast dropped: data "+err.Error())
+		h.refuse(cn, broadcastDropped, "data "+err.Error())
 	case !limit.take(time.Now()):
-		h.refuse(cn, fmt.Sprintf("broadcast dropped: more than %d a second", broadcastRate))
+		h.refuse(cn, broadcastDropped, fmt.Sprintf("more than %d a second", broadcastRate))
 	default:
 		h.deliver(messageLine(fromWorker(cn.peer), data), cn.peer.ID)
 	}
 }
 
-// refuse tells a worker what poold dropped, and logs it.
-func (h *Hub) refuse(cn *conn, why string) {
-	h.log.Warn("worker channel: "+why, "slot", cn.peer.Slot, "pid", cn.peer.PID)
-	cn.send(errorLine(why))
+// refusal is a kind of line poold drops; with the worker's ID, the key of
+// its warnings.
+type refusal string
+
+const (
+	lineDropped      refusal = "line dropped"
+	broadcastDropped refusal = "broadcast dropped"
+)
+
+type refusalKey struct {
+	worker uint64
+	kind   refusal
+}
+
+// refuse tells a worker what poold dropped and why, and logs it, a few
+// times an interval per worker and kind: a worker sending bad lines in a
+// loop must not flood poold's log.
+func (h *Hub) refuse(cn *conn, kind refusal, why string) {
+	h.warnings.Warn(cn.log, refusalKey{cn.peer.ID, kind}, "worker channel: "+string(kind), "why", why)
+	cn.send(errorLine(string(kind) + ": " + why))
 }
 
 func orNull(data json.RawMessage) json.RawMessage {

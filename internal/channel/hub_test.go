@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/internal/clock/clocktest"
+	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -302,5 +305,48 @@ func TestCheckData(t *testing.T) {
 		if _, err := CheckData([]byte(bad)); err == nil {
 			t.Errorf("CheckData(%.20q) accepted it", bad)
 		}
+	}
+}
+
+// logLines is a log a test can count lines of while the hub writes it.
+type logLines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logLines) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+func TestRefusalsAreWarnedAboutInBrief(t *testing.T) {
+	var logs logLines
+	h := NewHub(slog.New(slog.NewTextHandler(&logs, nil)))
+	clk := clocktest.NewFake()
+	h.warnings = logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clk)
+	rec := newRecorder()
+	a := attach(t, h, Peer{ID: 1, Slot: 0, PID: 100}, rec)
+	var lines bytes.Buffer
+	for range 100 {
+		lines.WriteString("not json\n")
+	}
+	lines.WriteString(`{"op":"notify","state":"READY=1"}` + "\n")
+	if _, err := a.c.Write(lines.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t) // the notify line, read after every bad one
+	if n := logs.count("worker channel: line dropped"); n != logging.WarnBurst {
+		t.Fatalf("%d warnings for 100 bad lines, want %d", n, logging.WarnBurst)
+	}
+	clk.Advance(logging.WarnEvery)
+	if n := logs.count(fmt.Sprintf("line dropped: %d more suppressed", 100-logging.WarnBurst)); n != 1 {
+		t.Fatalf("%d summaries, want 1", n)
 	}
 }

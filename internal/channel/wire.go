@@ -19,7 +19,7 @@ const (
 )
 
 // errLineTooLong reports a line over MaxLine, which is skipped.
-var errLineTooLong = fmt.Errorf("line longer than %d bytes dropped", MaxLine)
+var errLineTooLong = fmt.Errorf("longer than %d bytes", MaxLine)
 
 // readLine returns the next line without its newline. A line over MaxLine
 // is skipped up to its newline and reported as errLineTooLong, so that the
