@@ -26,9 +26,10 @@ func options(cfg config.Config, log *slog.Logger, dir *runtimeDir) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg, log, dir),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(log, cfg.LogLevel) }),
-		// The supervisor drains workers within the stop timeout; leave room
-		// for SIGKILL and reaping after it.
-		fx.StopTimeout(cfg.StopTimeout+10*time.Second),
+		// The supervisor drains workers within the stop timeout's hard cap
+		// (a worker may extend its stop up to it); leave room for SIGKILL,
+		// reaping and removing the runtime directory after it.
+		fx.StopTimeout(supervisor.HardCap(cfg.StopTimeout)+10*time.Second),
 		fx.Provide(
 			activation.NewNotifier,
 			newSockets,
