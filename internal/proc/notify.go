@@ -71,6 +71,7 @@ func (w *workerNotify) read(ns *notify.Socket) {
 				return // closed when the worker is reaped
 			}
 			if !d.Refused {
+				d.Raw = nil // unused by the loop: a flood must not queue 4 KiB a datagram
 				w.sink.Post(supervisor.Notified{ID: w.id, Datagram: d})
 			}
 		}
