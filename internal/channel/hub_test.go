@@ -17,6 +17,7 @@ import (
 
 	"github.com/poold/poold/internal/clock/clocktest"
 	"github.com/poold/poold/internal/logging"
+	"github.com/poold/poold/internal/logging/logtest"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -308,26 +309,8 @@ func TestCheckData(t *testing.T) {
 	}
 }
 
-// logLines is a log a test can count lines of while the hub writes it.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logLines) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), s)
-}
-
 func TestRefusalsAreWarnedAboutInBrief(t *testing.T) {
-	var logs logLines
+	var logs logtest.Buffer
 	h := NewHub(slog.New(slog.NewTextHandler(&logs, nil)))
 	clk := clocktest.NewFake()
 	h.warnings = logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clk)
@@ -342,11 +325,11 @@ func TestRefusalsAreWarnedAboutInBrief(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.wait(t) // the notify line, read after every bad one
-	if n := logs.count("worker channel: line dropped"); n != logging.WarnBurst {
+	if n := logs.Count("worker channel: line dropped"); n != logging.WarnBurst {
 		t.Fatalf("%d warnings for 100 bad lines, want %d", n, logging.WarnBurst)
 	}
 	clk.Advance(logging.WarnEvery)
-	if n := logs.count(fmt.Sprintf("line dropped: %d more suppressed", 100-logging.WarnBurst)); n != 1 {
+	if n := logs.Count(fmt.Sprintf("line dropped: %d more suppressed", 100-logging.WarnBurst)); n != 1 {
 		t.Fatalf("%d summaries, want 1", n)
 	}
 }

@@ -1,42 +1,18 @@
 package logging
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/poold/poold/internal/clock/clocktest"
+	"github.com/poold/poold/internal/logging/logtest"
 )
 
-// lines is a log whose lines a test can read while others write it.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lines) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := strings.TrimSuffix(l.buf.String(), "\n")
-	l.buf.Reset()
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-func newTestLog() (*slog.Logger, *lines) {
-	out := &lines{}
+func newTestLog() (*slog.Logger, *logtest.Buffer) {
+	out := &logtest.Buffer{}
 	return New(out, Journal, slog.LevelInfo), out
 }
 
@@ -48,21 +24,21 @@ func TestLimiterPassesBurstThenSummarises(t *testing.T) {
 	for i := range 1000 {
 		l.Warn(w1, 1, "bad line", "n", i)
 	}
-	got := out.take()
+	got := out.Take()
 	want := []string{`WRN bad line worker=1 n=0`, `WRN bad line worker=1 n=1`, `WRN bad line worker=1 n=2`}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("within the interval: %q, want %q", got, want)
 	}
 	clk.Advance(10*time.Second - time.Nanosecond)
-	if got := out.take(); got != nil {
+	if got := out.Take(); got != nil {
 		t.Fatalf("before the interval ends: %q", got)
 	}
 	clk.Advance(time.Nanosecond)
-	if got, want := out.take(), []string{`WRN bad line: 997 more suppressed in 10s worker=1`}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := out.Take(), []string{`WRN bad line: 997 more suppressed in 10s worker=1`}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("at the end of the interval: %q, want %q", got, want)
 	}
 	l.Warn(w1, 1, "bad line", "n", 1000)
-	if got := out.take(); len(got) != 1 || got[0] != `WRN bad line worker=1 n=1000` {
+	if got := out.Take(); len(got) != 1 || got[0] != `WRN bad line worker=1 n=1000` {
 		t.Fatalf("next interval: %q, want the warning passed", got)
 	}
 }
@@ -80,11 +56,11 @@ func TestLimiterKeysAreIndependent(t *testing.T) {
 		l.Warn(log, key{1, "channel"}, "channel")
 		l.Warn(log, key{2, "notify"}, "notify")
 	}
-	if got := out.take(); len(got) != 3 {
+	if got := out.Take(); len(got) != 3 {
 		t.Fatalf("three keys, burst 1: %d lines %q, want 3", len(got), got)
 	}
 	clk.Advance(time.Second)
-	if got := out.take(); len(got) != 3 || !strings.Contains(got[0], ": 4 more suppressed") {
+	if got := out.Take(); len(got) != 3 || !strings.Contains(got[0], ": 4 more suppressed") {
 		t.Fatalf("summaries: %q, want three of 4 suppressed", got)
 	}
 }
@@ -96,7 +72,7 @@ func TestLimiterQuietIntervalLogsNoSummary(t *testing.T) {
 	l.Warn(log, "k", "once")
 	l.Warn(log, "k", "twice")
 	clk.Advance(time.Second)
-	if got := out.take(); len(got) != 2 {
+	if got := out.Take(); len(got) != 2 {
 		t.Fatalf("%q, want the two warnings and no summary", got)
 	}
 	if n := len(l.keys); n != 0 {
@@ -116,7 +92,7 @@ func TestLimiterBoundsAFlood(t *testing.T) {
 		}
 		clk.Advance(time.Second)
 	}
-	if got := len(out.take()); got != 6*(5+1) {
+	if got := len(out.Take()); got != 6*(5+1) {
 		t.Errorf("%d lines for 60,000 warnings over 6 intervals, want %d", got, 6*(5+1))
 	}
 }

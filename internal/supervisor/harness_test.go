@@ -1,17 +1,16 @@
 package supervisor
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/poold/poold/internal/clock/clocktest"
+	"github.com/poold/poold/internal/logging/logtest"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -101,32 +100,7 @@ type pool struct {
 	cancel   context.CancelFunc
 	runErr   chan error
 	changes  <-chan struct{} // subscribed before Run started
-	logs     logBuffer       // what the supervisor logged
-}
-
-// logBuffer keeps log lines written from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// count returns how many lines contain s.
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for line := range strings.Lines(b.buf.String()) {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
+	logs     logtest.Buffer  // what the supervisor logged
 }
 
 func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {

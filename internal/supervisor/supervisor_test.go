@@ -288,14 +288,14 @@ func TestMalformedNotifyWarningsAreLimited(t *testing.T) {
 		p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: m, Err: err}})
 	}
 	p.status()
-	if got := p.logs.count("malformed notify message"); got != logging.WarnBurst {
+	if got := p.logs.Count("malformed notify message"); got != logging.WarnBurst {
 		t.Fatalf("%d warnings for 1000 bad datagrams, want %d", got, logging.WarnBurst)
 	}
-	if got := p.logs.count("(and 2047 more bad lines)"); got != logging.WarnBurst {
+	if got := p.logs.Count("(and 2047 more bad lines)"); got != logging.WarnBurst {
 		t.Errorf("%d warnings count the datagram's other bad lines, want %d", got, logging.WarnBurst)
 	}
 	p.advance(logging.WarnEvery)
-	if got := p.logs.count(fmt.Sprintf("%d more suppressed", 1000-logging.WarnBurst)); got != 1 {
+	if got := p.logs.Count(fmt.Sprintf("%d more suppressed", 1000-logging.WarnBurst)); got != 1 {
 		t.Errorf("%d summaries of the suppressed warnings, want 1", got)
 	}
 }
