@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"math"
 	"slices"
 	"syscall"
 	"testing"
@@ -64,5 +65,33 @@ func TestStartExtensionsEndAtTheHardCap(t *testing.T) {
 	p.advance(time.Millisecond)
 	if got := w.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM}) {
 		t.Fatalf("signals %v at twice the ready timeout, want SIGTERM", got)
+	}
+}
+
+// Once SIGKILL has gone out, an extension that arrives late sets no new
+// deadline: no second SIGKILL, no warning.
+func TestExtensionAfterSIGKILLIsIgnored(t *testing.T) {
+	p, spawns := readyPool(t, Options{Workers: 1, StopTimeout: 5 * time.Second}, nil)
+	w := spawns[0]
+	p.cancel()
+	p.waitUntil("shutdown begun", func(st Status) bool { return st.State == PoolStopping })
+	p.advance(5 * time.Second)
+	p.extend(w.req.ID, "1000000")
+	p.advance(time.Hour)
+	if got := w.proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL}) {
+		t.Fatalf("signals %v, want one SIGTERM and one SIGKILL", got)
+	}
+	if n := p.logs.Count("hard cap"); n != 0 {
+		t.Errorf("%d warnings about the hard cap for a worker already killed", n)
+	}
+	p.exit(w.req.ID, 137)
+}
+
+func TestHardCapSaturates(t *testing.T) {
+	if got := HardCap(math.MaxInt64); got <= 0 || got+time.Hour <= got {
+		t.Errorf("HardCap(max) = %v: it overflows, or a margin added to it does", got)
+	}
+	if got := HardCap(30 * time.Second); got != time.Minute {
+		t.Errorf("HardCap(30s) = %v, want 1m", got)
 	}
 }
