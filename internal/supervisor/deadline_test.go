@@ -23,13 +23,20 @@ func (p *pool) extend(id WorkerID, usec string) {
 
 const forever = "18446744073709551615" // 2^64-1, systemd's infinity
 
+// drainingWorker is the one worker of a pool that has begun to drain: it
+// has just been sent SIGTERM.
+func drainingWorker(t *testing.T, stopTimeout time.Duration) (*pool, spawned) {
+	t.Helper()
+	p, spawns := readyPool(t, Options{Workers: 1, StopTimeout: stopTimeout}, nil)
+	p.cancel()
+	p.waitUntil("shutdown begun", func(st Status) bool { return st.State == PoolStopping })
+	return p, spawns[0]
+}
+
 // A stopping worker's extensions move its SIGKILL, but never past twice
 // the stop timeout after its SIGTERM.
 func TestStopExtensionsEndAtTheHardCap(t *testing.T) {
-	p, spawns := readyPool(t, Options{Workers: 1, StopTimeout: 5 * time.Second}, nil)
-	w := spawns[0]
-	p.cancel()
-	p.waitUntil("shutdown begun", func(st Status) bool { return st.State == PoolStopping })
+	p, w := drainingWorker(t, 5*time.Second)
 	p.advance(4 * time.Second)
 	p.extend(w.req.ID, "3000000") // SIGKILL at 7s instead of 5s
 	p.advance(3*time.Second - time.Millisecond)
@@ -71,10 +78,7 @@ func TestStartExtensionsEndAtTheHardCap(t *testing.T) {
 // Once SIGKILL has gone out, an extension that arrives late sets no new
 // deadline: no second SIGKILL, no warning.
 func TestExtensionAfterSIGKILLIsIgnored(t *testing.T) {
-	p, spawns := readyPool(t, Options{Workers: 1, StopTimeout: 5 * time.Second}, nil)
-	w := spawns[0]
-	p.cancel()
-	p.waitUntil("shutdown begun", func(st Status) bool { return st.State == PoolStopping })
+	p, w := drainingWorker(t, 5*time.Second)
 	p.advance(5 * time.Second)
 	p.extend(w.req.ID, "1000000")
 	p.advance(time.Hour)
