@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // listenNotify plays systemd's side: a datagram socket at addr that
@@ -30,7 +32,7 @@ func listenNotify(t *testing.T, addr string) *net.UnixConn {
 // deadline only turns a missing one into a failure instead of a hang.
 func receive(t *testing.T, conn *net.UnixConn) string {
 	t.Helper()
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(testbound.Scale(10 * time.Second)))
 	buf := make([]byte, 4096)
 	n, err := conn.Read(buf)
 	if err != nil {

@@ -16,10 +16,12 @@ import (
 
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bustest"
+	"github.com/poold/poold/internal/testbound"
 )
 
-// bound ends a test stuck waiting for a signal; signals come in milliseconds.
-const bound = 10 * time.Second
+// bound ends a test stuck waiting for a signal; signals come in
+// milliseconds. It grows with $POOLD_TEST_TIMEOUT_FACTOR.
+var bound = testbound.Scale(10 * time.Second)
 
 // fakeBackend stands in for the supervisor: the server's job is the bus
 // surface, which these tests drive through a real dbus-daemon.

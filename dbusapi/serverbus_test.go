@@ -14,6 +14,7 @@ import (
 
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/testbound"
 )
 
 func TestParseBusMode(t *testing.T) {
@@ -46,7 +47,7 @@ func runtimeDir(t *testing.T) string {
 
 func connectServer(t *testing.T, opts ServerBusOptions) (*ServerConn, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
 	return ConnectServer(ctx, opts)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bustest"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // startBus runs a session-like dbus-daemon for the test and returns its
@@ -99,7 +100,7 @@ func (f *fakePool) Reload(flags uint64) (uint32, *dbus.Error) {
 		if hold != nil && slot == 0 {
 			select {
 			case <-hold:
-			case <-time.After(10 * time.Second):
+			case <-time.After(testbound.Scale(10 * time.Second)):
 				return 0, dbus.NewError(dbusapi.ErrorReloadFailed, []any{"poolctl printed no progress"})
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/testbound"
 )
 
 func TestTopFrames(t *testing.T) {
@@ -170,7 +171,7 @@ func startTop(t *testing.T, getenv func(string) string, args ...string) *topTerm
 // waitFrame waits until the last frame drawn satisfies ok.
 func (term *topTerm) waitFrame(t *testing.T, what string, ok func([]string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testbound.Scale(10 * time.Second))
 	for {
 		term.mu.Lock()
 		out := term.out.String()
@@ -211,7 +212,7 @@ func (term *topTerm) wait(t *testing.T) result {
 	var r result
 	select {
 	case r.code = <-term.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testbound.Scale(10 * time.Second)):
 		t.Fatal("poolctl top still running")
 	}
 	r.stderr = term.stderr.String()
@@ -223,7 +224,7 @@ func (term *topTerm) wait(t *testing.T) result {
 		t.Errorf("terminal modes not restored:\n%+v\nwant\n%+v", *after, *term.before)
 	}
 	// What was written reaches the master before the writes return.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testbound.Scale(5 * time.Second))
 	for {
 		term.mu.Lock()
 		out := term.out.String()

@@ -13,6 +13,7 @@ import (
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/testbound"
 )
 
 func exists(path string) bool {
@@ -58,7 +59,7 @@ func TestRemoveStale(t *testing.T) {
 
 	select { // KillStale saw it exit; its reaper is a goroutine
 	case <-staleBus.Done():
-	case <-time.After(10 * time.Second):
+	case <-time.After(testbound.Scale(10 * time.Second)):
 		t.Errorf("the stale dbus-daemon %d still runs", staleBus.PID())
 	}
 	for _, bus := range []*privatebus.Bus{liveBus, lostBus} {

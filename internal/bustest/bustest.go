@@ -17,6 +17,7 @@ import (
 
 	"github.com/poold/poold/dbusapi/policy"
 	"github.com/poold/poold/internal/privatebus"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // Option changes the bus StartSystemBus starts.
@@ -97,7 +98,7 @@ func RequireDaemon(t testing.TB) {
 func start(t testing.TB, dir string, conf []byte) string {
 	t.Helper()
 	RequireDaemon(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	bus, err := privatebus.StartConfig(ctx, dir, conf, log)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // RuntimeDir lays out a pool's runtime directory BASE/NAME and starts its
@@ -26,7 +27,7 @@ func RuntimeDir(t testing.TB, base, name string, alive bool) (string, *privatebu
 		}
 		lockDir(t, d, alive)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
 	bus, err := privatebus.Start(ctx, rundir.BusDir(dir), nil)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // User is who Send runs dbus-send as.
@@ -75,7 +77,7 @@ func TempGroup(t testing.TB, name string, members ...string) uint32 {
 // org.freedesktop.DBus.Error.AccessDenied.
 func Send(t testing.TB, addr string, u *User, dest, path, method string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
 	argv := append([]string{"--bus=" + addr, "--print-reply", "--reply-timeout=20000",
 		"--dest=" + dest, path, method}, args...)

@@ -19,6 +19,7 @@ import (
 	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/logging/logtest"
 	"github.com/poold/poold/internal/notify"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // worker is the test's side of a channel: what a worker process holds.
@@ -56,7 +57,7 @@ func (r *recorder) wait(t *testing.T) {
 	t.Helper()
 	select {
 	case <-r.got:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testbound.Scale(10 * time.Second)):
 		t.Fatal("no event from the hub")
 	}
 }
@@ -93,7 +94,7 @@ func (w *worker) send(line string) {
 // next reads one line poold sent, as a map.
 func (w *worker) next() map[string]any {
 	w.t.Helper()
-	if err := w.c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := w.c.SetReadDeadline(time.Now().Add(testbound.Scale(10 * time.Second))); err != nil {
 		w.t.Fatal(err)
 	}
 	line, err := w.r.ReadBytes('\n')
@@ -268,7 +269,7 @@ func TestAWorkerThatDoesNotReadLosesOnlyItsOwnMessages(t *testing.T) {
 // waitQueueBelow polls until worker id's queue holds fewer than n lines.
 func waitQueueBelow(t *testing.T, h *Hub, id uint64, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testbound.Scale(10 * time.Second))
 	for {
 		h.mu.Lock()
 		l := len(h.conns[id].out)
@@ -287,7 +288,7 @@ func TestDetachClosesTheWorkersEnd(t *testing.T) {
 	h := NewHub(quietLog())
 	a := attach(t, h, Peer{ID: 1, Slot: 0, PID: 100}, newRecorder())
 	h.Detach(1)
-	if err := a.c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := a.c.SetReadDeadline(time.Now().Add(testbound.Scale(10 * time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.r.ReadByte(); err != io.EOF {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // socketPath returns a fresh socket path short enough for sun_path.
@@ -124,7 +126,7 @@ func TestReceiveClosesPassedFDs(t *testing.T) {
 		t.Errorf("got %+v, FDs %d, Err %v; want FDSTORE=1 with 2 fds", d.Message, d.FDs, d.Err)
 	}
 	// EOF proves every write end is closed; the deadline only bounds a failure.
-	if err := r.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := r.SetReadDeadline(time.Now().Add(testbound.Scale(10 * time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := r.Read(make([]byte, 1)); err != io.EOF {

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 const systemdNotify = "/usr/bin/systemd-notify"
@@ -31,7 +33,7 @@ func runSystemdNotify(t *testing.T, args ...string) (int, []Datagram) {
 			got <- d
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(10*time.Second))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, systemdNotify, args...)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.Path())

@@ -21,6 +21,7 @@ import (
 
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/privatebus"
+	"github.com/poold/poold/internal/testbound"
 )
 
 const accessDenied = "org.freedesktop.DBus.Error.AccessDenied"
@@ -63,7 +64,7 @@ func base(t *testing.T) string {
 
 func start(t *testing.T, dir string) *privatebus.Bus {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	bus, err := privatebus.Start(ctx, dir, log)
@@ -254,7 +255,7 @@ func TestKillStale(t *testing.T) {
 	}
 	select {
 	case <-bus.Done():
-	case <-time.After(10 * time.Second):
+	case <-time.After(testbound.Scale(10 * time.Second)):
 		t.Fatal("the daemon still runs after KillStale")
 	}
 	if err := bus.Close(); err == nil {

@@ -19,11 +19,12 @@ import (
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // eventBound is how long a test waits for an event before failing; events
-// normally arrive in milliseconds.
-const eventBound = 20 * time.Second
+// normally arrive in milliseconds. It grows with $POOLD_TEST_TIMEOUT_FACTOR.
+var eventBound = testbound.Scale(20 * time.Second)
 
 type chanSink chan any
 

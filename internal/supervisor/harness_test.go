@@ -12,6 +12,7 @@ import (
 	"github.com/poold/poold/internal/clock/clocktest"
 	"github.com/poold/poold/internal/logging/logtest"
 	"github.com/poold/poold/internal/notify"
+	"github.com/poold/poold/internal/testbound"
 )
 
 type fakeProc struct {
@@ -185,7 +186,7 @@ func (p *pool) crash(id WorkerID) { p.exit(id, 1) }
 // of wall time (a hung test, not a timing assumption).
 func (p *pool) waitUntil(what string, cond func(Status) bool) Status {
 	p.t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+	for deadline := time.Now().Add(testbound.Scale(10 * time.Second)); time.Now().Before(deadline); runtime.Gosched() {
 		if st := p.status(); cond(st) {
 			return st
 		}

@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
-// bound only ends a stuck test: events come within milliseconds.
-const bound = 20 * time.Second
+// bound only ends a stuck test: events come within milliseconds. It grows
+// with $POOLD_TEST_TIMEOUT_FACTOR.
+var bound = testbound.Scale(20 * time.Second)
 
 // fakeSink records lines; block, when set, holds the lines of one slot
 // until it is closed.

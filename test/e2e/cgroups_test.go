@@ -133,7 +133,7 @@ func removeCgroupTree(dir string) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-	for i := 0; i < 100 && os.Remove(dir) != nil; i++ {
+	for deadline := time.Now().Add(bound); os.Remove(dir) != nil && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond) // the killed processes are exiting
 	}
 }

@@ -8,6 +8,12 @@
 // bound that only fails a stuck test. Every poold a test starts is stopped
 // in t.Cleanup, which also checks that none of its workers survived it.
 //
+// The bounds (bound, a load's request timeout and deadline, the helpers'
+// drain) grow with $POOLD_TEST_TIMEOUT_FACTOR, a number of at least 1
+// (internal/testbound): POOLD_TEST_TIMEOUT_FACTOR=3 go test ./test/e2e/ on
+// a slow or busy machine. Times a test measures or sets (a backoff, a stop
+// timeout, a spike) do not grow.
+//
 // Run with: go test ./test/e2e/ (as root for the PID 1 test; python3-systemd,
 // systemd and node with examples/express/node_modules for the rest; a test
 // whose tool is missing skips, or fails when CI is set).

@@ -8,11 +8,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // bound is how long a test waits for an event before it fails. Events
-// normally come within milliseconds; the bound only ends a stuck test.
-const bound = 20 * time.Second
+// normally come within milliseconds; the bound only ends a stuck test. It
+// grows with $POOLD_TEST_TIMEOUT_FACTOR (see package testbound).
+var bound = testbound.Scale(20 * time.Second)
 
 // spec says how to run poold.
 type spec struct {
@@ -50,7 +53,7 @@ func start(t *testing.T, s spec) *pool {
 	env := protocolFree(os.Environ())
 	if s.helper != "" {
 		argv = append(argv, self)
-		env = append(env, helperEnv+"="+s.helper)
+		env = append(env, helperEnv+"="+s.helper, helperFactorEnv+"="+os.Getenv(testbound.Env))
 	} else {
 		argv = append(argv, s.command...)
 	}

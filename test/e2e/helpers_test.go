@@ -18,12 +18,18 @@ import (
 
 	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // helperEnv selects the behaviour of this test binary when poold runs it as
 // a worker, like the helperCommands of os/exec's tests. poold keeps every
-// POOLD_* variable from its workers, so the name has another prefix.
-const helperEnv = "GO_E2E_HELPER"
+// POOLD_* variable from its workers, so the name has another prefix; for
+// the same reason a helper gets $POOLD_TEST_TIMEOUT_FACTOR as
+// helperFactorEnv.
+const (
+	helperEnv       = "GO_E2E_HELPER"
+	helperFactorEnv = "GO_E2E_TIMEOUT_FACTOR"
+)
 
 // helpers are the worker behaviours, by name.
 var helpers = map[string]func() int{
@@ -141,8 +147,8 @@ func serve(o serveOptions) int {
 }
 
 // drainTimeout bounds drainAccepted's wait for a connection whose client
-// sends nothing.
-const drainTimeout = 5 * time.Second
+// sends nothing. It grows with $POOLD_TEST_TIMEOUT_FACTOR.
+func drainTimeout() time.Duration { return testbound.Scale(5 * time.Second) }
 
 // drainAccepted stops accepting, then waits until every connection already
 // accepted has been answered and closed. Shutdown alone is not enough on a
@@ -159,8 +165,8 @@ func drainAccepted(srv *http.Server, ln net.Listener, served <-chan struct{}, op
 	go func() { open.Wait(); close(all) }()
 	select {
 	case <-all:
-	case <-time.After(drainTimeout):
-		fmt.Fprintf(os.Stderr, "e2e-helper: connections still open %v after SIGTERM pid=%d\n", drainTimeout, os.Getpid())
+	case <-time.After(drainTimeout()):
+		fmt.Fprintf(os.Stderr, "e2e-helper: connections still open %v after SIGTERM pid=%d\n", drainTimeout(), os.Getpid())
 	}
 }
 

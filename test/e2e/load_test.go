@@ -8,16 +8,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // Bounds of a load: it ends when the test stops it, and at the latest at
-// loadDeadline or after loadMaxRequests requests per client. A test reports
-// a load that ended before it was stopped.
+// loadDeadline (a few of a test's waits, each within bound) or after
+// loadMaxRequests requests per client. A test reports a load that ended
+// before it was stopped. A request not answered within loadRequestTimeout
+// fails. Both times grow with $POOLD_TEST_TIMEOUT_FACTOR.
+var (
+	loadDeadline       = 3 * bound
+	loadRequestTimeout = testbound.Scale(5 * time.Second)
+)
+
 const (
-	loadDeadline       = 15 * time.Second
-	loadMaxRequests    = 100_000
-	loadRequestTimeout = 5 * time.Second
-	loadErrsKept       = 5 // failures quoted per client
+	loadMaxRequests = 100_000
+	loadErrsKept    = 5 // failures quoted per client
 )
 
 // load is a few clients asking GET / in a loop while a test does something

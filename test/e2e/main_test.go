@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // pooldBin and poolctlBin are the binaries TestMain builds; self is this
@@ -14,6 +16,7 @@ var pooldBin, poolctlBin, self string
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(helperEnv); name != "" {
+		os.Setenv(testbound.Env, os.Getenv(helperFactorEnv))
 		os.Exit(runHelper(name))
 	}
 	os.Exit(setUpAndRun(m))

@@ -108,7 +108,7 @@ func TestExpressRedisSessionsSurviveReloadKillAndOutage(t *testing.T) {
 	before := len(p.logs.all())
 	rs.kill()
 	fast := newSessionClient(t, c.jar) // a request hanging on Redis fails the test
-	fast.http.Timeout = 5 * time.Second
+	fast.http.Timeout = loadRequestTimeout
 	fast.sessionFromEvery(base+"/session", current, "every worker with Redis down", func(a sessionAnswer) error {
 		if a.status != http.StatusServiceUnavailable || !strings.Contains(a.Error, "Redis") {
 			return fmt.Errorf("want 503 with an error naming Redis")
@@ -368,7 +368,7 @@ func (c *sessionHTTP) sessionFromEvery(url string, pids map[int]bool, who string
 func healthFromEvery(t *testing.T, url string, pids map[int]bool, redis, status string) {
 	t.Helper()
 	c := newSessionClient(t, nil)
-	c.http.Timeout = 5 * time.Second
+	c.http.Timeout = loadRequestTimeout
 	c.sessionFromEvery(url, pids, "every worker's health", func(a sessionAnswer) error {
 		if a.status != http.StatusOK || a.Sessions != "redis" {
 			return fmt.Errorf("want 200 with sessions: redis")

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // A worker killed behind poold's back is replaced in its slot, and the
@@ -62,8 +64,9 @@ func TestMissingCommandBacksOff(t *testing.T) {
 }
 
 // readLag is how much later than written a log line may be read, when the
-// machine is busy: a margin for checks on the time between lines.
-const readLag = 250 * time.Millisecond
+// machine is busy: a margin for checks on the time between lines. It grows
+// with $POOLD_TEST_TIMEOUT_FACTOR.
+var readLag = testbound.Scale(250 * time.Millisecond)
 
 // checkBackoff follows the given number of crashes of the one worker of p,
 // each with the given status. The restart delays poold announces must start

@@ -11,11 +11,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // bound ends a wait that something in the container should end in
-// seconds; boot, restarts and drains take well under it.
-const bound = 60 * time.Second
+// seconds; boot, restarts and drains take well under it. It grows with
+// $POOLD_TEST_TIMEOUT_FACTOR (see package testbound).
+var bound = testbound.Scale(60 * time.Second)
 
 // container is a booted Debian with systemd as its PID 1.
 type container struct {
@@ -99,7 +102,7 @@ exec systemd-nspawn -D "$ROOT" --boot --register=no --keep-unit --quiet --consol
 		c.leader = systemdChild(c.nspawn.Process.Pid)
 		time.Sleep(20 * time.Millisecond) // polling the container's boot; nothing to wait on from here
 	}
-	out, _ := c.run("timeout", "60", "systemctl", "is-system-running", "--wait")
+	out, _ := c.run("timeout", fmt.Sprint(int(bound.Seconds())), "systemctl", "is-system-running", "--wait")
 	if strings.TrimSpace(out) != "running" {
 		failed, _ := c.run("systemctl", "--failed", "--no-pager")
 		t.Fatalf("container state %q:\n%s", strings.TrimSpace(out), failed)
