@@ -77,11 +77,12 @@ func TestMemoryRecycleUnderLoadFailsNoRequest(t *testing.T) {
 }
 
 // A memory spike shorter than --recycle-memory-for recycles nothing:
-// worker 1 spikes for 1s, worker 2 for 8s, with 3s allowed. Worker 2 is
-// recycled; worker 1, whose slot is checked first, is not.
+// worker 1 is above the limit for 1s, worker 2 for 8s, with 3s allowed.
+// Worker 2 is recycled; worker 1, whose slot is checked first, is not.
 func TestShortMemorySpikeDoesNotRecycle(t *testing.T) {
 	t.Parallel()
-	p, _, _ := nodeHealthPool(t, 2, []string{"SPIKE_PLAN=1:1000,2:8000"}, "--recycle-memory", "120M", "--recycle-memory-for", "3s")
+	env := []string{"SPIKE_PLAN=1:1000,2:8000", "SPIKE_ABOVE_MIB=120"}
+	p, _, _ := nodeHealthPool(t, 2, env, "--recycle-memory", "120M", "--recycle-memory-for", "3s")
 	p.waitSeen(`spike over`, bound) // worker 1's
 	start := time.Now()
 	p.waitLog(`WRN recycling worker .*\bslot=1 .*\breason=memory\b`, bound)
