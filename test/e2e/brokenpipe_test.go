@@ -34,7 +34,7 @@ func TestPooldOutlivesTheReaderOfItsOutput(t *testing.T) {
 	p.waitReady()
 	t.Cleanup(func() { killListed(dir) }) // workers poold left, if it died
 
-	p.out.Close() // no reader left: poold's next write gets EPIPE
+	closeAll(p.out) // no reader left: poold's next write gets EPIPE
 	mustPoolctl(t, nil, "scale", name, "2")
 	waitReadyWorkers(t, name, 2)
 	workers := answersFrom(t, url, 2)

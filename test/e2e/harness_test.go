@@ -32,6 +32,12 @@ type spec struct {
 	// pidNamespace runs poold as PID 1 of a new PID namespace, with a /proc
 	// of its own. The worker PIDs it logs are then that namespace's.
 	pidNamespace bool
+	// stdoutApart gives poold's stdout a pipe of its own. poold's stdout
+	// and stderr otherwise share one, so that the log keeps the order of
+	// their lines; but the kernel keeps a write to a pipe whole only up to
+	// PIPE_BUF (4096) bytes: a longer one goes in as the reader makes room,
+	// and a line written to the other stream meanwhile lands inside it.
+	stdoutApart bool
 }
 
 // pool is one running poold.
@@ -39,7 +45,7 @@ type pool struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	logs   *logStream
-	out    *os.File      // the read end of poold's stdout and stderr
+	out    []*os.File    // the read ends of poold's stdout and stderr
 	next   int           // index of the first log line waitLog has not passed
 	exited chan struct{} // closed once poold has exited; then cmd.ProcessState is set
 }
@@ -63,20 +69,16 @@ func start(t *testing.T, s spec) *pool {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	}
 	cmd.Env, cmd.Dir, cmd.ExtraFiles = append(env, s.env...), s.dir, s.files
-	r, w, err := os.Pipe()
+	rs, ws := outputPipes(t, cmd, s.stdoutApart)
+	p := &pool{t: t, cmd: cmd, logs: newLogStream(!s.pidNamespace), out: rs, exited: make(chan struct{})}
+	err := cmd.Start()
+	closeAll(ws)
 	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = w, w
-	p := &pool{t: t, cmd: cmd, logs: newLogStream(!s.pidNamespace), out: r, exited: make(chan struct{})}
-	err = cmd.Start()
-	w.Close()
-	if err != nil {
-		r.Close()
+		closeAll(rs)
 		t.Fatalf("start %v: %v", argv, err)
 	}
 	read := make(chan struct{})
-	go func() { defer close(read); p.logs.read(r) }()
+	go func() { defer close(read); p.logs.read(rs...) }()
 	go func() { defer close(p.exited); cmd.Wait() }()
 	t.Cleanup(func() {
 		p.stop()
@@ -86,13 +88,39 @@ func start(t *testing.T, s spec) *pool {
 		case <-time.After(bound):
 			t.Error("poold's output still open: some process it started holds it")
 		}
-		r.Close()
+		closeAll(rs)
 		p.checkNoDataRace()
 		if t.Failed() {
 			p.dumpLogs()
 		}
 	})
 	return p
+}
+
+// outputPipes makes the pipes for cmd's stdout and stderr, one for both
+// or, apart, one each, and returns their read and write ends.
+func outputPipes(t *testing.T, cmd *exec.Cmd, apart bool) (rs, ws []*os.File) {
+	t.Helper()
+	n := 1
+	if apart {
+		n = 2
+	}
+	for range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(append(rs, ws...))
+			t.Fatal(err)
+		}
+		rs, ws = append(rs, r), append(ws, w)
+	}
+	cmd.Stdout, cmd.Stderr = ws[n-1], ws[0]
+	return rs, ws
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 // protocolFree drops systemd's protocol variables and the bus addresses, in

@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"bufio"
-	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"sync"
@@ -38,14 +38,21 @@ func newLogStream(trackWorkers bool) *logStream {
 	return &logStream{more: make(chan struct{}), track: trackWorkers, pidfds: map[int]int{}}
 }
 
-// read consumes r until EOF, which comes once poold and every process that
-// inherited its output have exited.
-func (s *logStream) read(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		s.add(sc.Text())
+// read consumes each of rs until EOF, which comes once poold and every
+// process that inherited its output have exited. Lines of different
+// readers are kept in the order they are read.
+func (s *logStream) read(rs ...*os.File) {
+	var wg sync.WaitGroup
+	for _, r := range rs {
+		wg.Go(func() {
+			sc := bufio.NewScanner(r)
+			sc.Buffer(make([]byte, 64*1024), 1024*1024)
+			for sc.Scan() {
+				s.add(sc.Text())
+			}
+		})
 	}
+	wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ended = true

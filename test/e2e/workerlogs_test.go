@@ -38,7 +38,9 @@ func init() {
 func TestWorkerOutputIsPrefixed(t *testing.T) {
 	t.Parallel()
 	name := uniqueName(t)
-	p := start(t, spec{args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "2"}, helper: "chatty"})
+	// The long line goes to stdout, poold's log to stderr: on a pipe of its
+	// own, nothing can land inside the long line's pieces (see stdoutApart).
+	p := start(t, spec{args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "2"}, helper: "chatty", stdoutApart: true})
 	p.waitReady()
 	pids := map[string]string{} // slot -> PID
 	re := regexp.MustCompile(`INF worker started .*\bslot=(\d+) pid=(\d+)`)
