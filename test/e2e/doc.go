@@ -14,10 +14,14 @@
 // a slow or busy machine. Times a test measures or sets (a backoff, a stop
 // timeout, a spike) do not grow.
 //
-// The tests assume nothing the kernel does not promise, so that they pass
-// on a busy machine too: a write to a pipe longer than PIPE_BUF (4096
-// bytes) may be split, and another writer's line land inside it (a test
-// that checks long lines gives poold's stdout a pipe of its own).
+// The tests assume no order the kernel or poold does not promise, so that
+// they pass on a busy machine too: a write to a pipe longer than PIPE_BUF
+// (4096 bytes) may be split, and another writer's line land inside it (a
+// test that checks long lines gives poold's stdout a pipe of its own); a
+// worker line that poold passes on has no fixed place among poold's own
+// log lines (waitSeen finds it anywhere); and the kernel hands each
+// connection on a shared socket to any worker waiting on it, with no turns
+// (a test that wants every worker to answer asks for a time, not a count).
 //
 // Run with: go test ./test/e2e/ (as root for the PID 1 test; python3-systemd,
 // systemd and node with examples/express/node_modules for the rest; a test

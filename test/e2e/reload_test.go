@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // SIGHUP replaces every worker, slot by slot, while clients keep asking, on
@@ -49,7 +50,7 @@ func TestReloadUnderLoadDropsNothing(t *testing.T) {
 	}
 	l.setPhase(last)
 	burst := map[int]answer{}
-	for i := 0; i < maxRequests && (i < burstRequests || len(burst) < workers); i++ {
+	for i, until := 0, askUntil(); i < burstRequests || (len(burst) < workers && time.Now().Before(until)); i++ {
 		a, err := get(url)
 		if err != nil {
 			t.Fatalf("request %d after the last reload: %v", i, err)
@@ -124,10 +125,11 @@ func TestReloadWithBrokenNewWorkersKeepsOldOnes(t *testing.T) {
 	p.waitLog(`WRN new worker exited before it was ready .*\bslot=0 pid=`+m[1]+`\b.*\bstatus="exit code 3"`, bound)
 	p.waitLog(`ERR reload failed .*\bgeneration=2 replaced=0 err="reload to generation 2 stopped at slot 0: `, bound)
 	seen := map[int]bool{}
-	for i := 0; i < maxRequests && (i < burstRequests || len(seen) < workers); i++ {
+	n := 0
+	for until := askUntil(); n < burstRequests || (len(seen) < workers && time.Now().Before(until)); n++ {
 		a, err := get(url)
 		if err != nil {
-			t.Fatalf("request %d after the failed reload: %v", i, err)
+			t.Fatalf("request %d after the failed reload: %v", n, err)
 		}
 		if _, ok := old[a.PID]; !ok {
 			t.Fatalf("worker %d of generation %q answered after the failed reload; want the old workers %v only", a.PID, a.Generation, keys(old))
@@ -135,7 +137,7 @@ func TestReloadWithBrokenNewWorkersKeepsOldOnes(t *testing.T) {
 		seen[a.PID] = true
 	}
 	if len(seen) < workers {
-		t.Fatalf("after the failed reload only old workers %v answered %d requests, want all of %v", keysOf(seen), maxRequests, keys(old))
+		t.Fatalf("after the failed reload only old workers %v answered %d requests, want all of %v", keysOf(seen), n, keys(old))
 	}
 	if !p.running() {
 		t.Fatalf("poold exited (%v) after a failed reload", p.cmd.ProcessState)
