@@ -207,6 +207,19 @@ func (p *pool) addr() string {
 	return m[1]
 }
 
+// waitReloaded waits for the reload to generation gen to replace n
+// workers: each new worker's start and readiness within bound, as each can
+// take seconds (a Node.js app on a busy machine) and a reload starts them
+// one after another; then "reload complete".
+func (p *pool) waitReloaded(gen, n int) {
+	p.t.Helper()
+	for range n {
+		_, m := p.waitLog(`INF worker started .*\bpid=(\d+)\b.*\bgeneration=`+itoa(gen)+`\b`, bound)
+		p.waitSeen(`INF worker ready .*\bpid=`+m[1]+`\b`, bound)
+	}
+	p.waitLog(`INF reload complete .*\bgeneration=`+itoa(gen)+` replaced=`+itoa(n)+`\b`, bound)
+}
+
 // waitReady waits for poold's "pool ready" line.
 func (p *pool) waitReady() {
 	p.t.Helper()

@@ -62,7 +62,7 @@ func TestUnmodifiedNodeAppReloadsAndScalesDownDroppingNothing(t *testing.T) {
 	for gen := 2; gen <= last; gen++ {
 		underLoad(t, addr, fmt.Sprintf("reload %d", gen-1), func() {
 			p.signal(syscall.SIGHUP)
-			p.waitLog(`INF reload complete .*\bgeneration=`+itoa(gen)+` replaced=`+itoa(workers)+`\b`, bound)
+			p.waitReloaded(gen, workers)
 			// The old workers drain after "reload complete": under load too.
 			for pid, g := range startedWorkers(p.logs.all()) {
 				if g == gen-1 {

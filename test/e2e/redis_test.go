@@ -72,7 +72,7 @@ func TestExpressRedisSessionsSurviveReloadKillAndOutage(t *testing.T) {
 
 	// A rolling reload: every worker replaced, the session is still there.
 	p.signal(syscall.SIGHUP)
-	p.waitLog(`INF reload complete .*\bgeneration=2 replaced=`+itoa(workers)+`\b`, bound)
+	p.waitReloaded(2, workers)
 	current = map[int]bool{}
 	for pid, gen := range startedWorkers(p.logs.all()) {
 		if gen == 1 { // the old workers drain after "reload complete", and exit 0
