@@ -39,12 +39,16 @@ vet:
 lint:
 	$(GO) tool staticcheck ./...
 
+# go test's own bound, 10 minutes per package, grows with the tests' ones:
+# POOLD_TEST_TIMEOUT_FACTOR (README, "Run the tests").
+TEST_TIMEOUT := $(shell awk -v f="$$POOLD_TEST_TIMEOUT_FACTOR" 'BEGIN { printf "%ds", 600 * (f + 0 >= 1 ? f + 0 : 1) }')
+
 test-unit:
-	$(GO) test -race ./...
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # Everything CI runs: dependencies, vet, lint, all tests with the race detector.
 test: deps example-deps vet lint
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Benchmarks: the Express example under poold (every distribution mode),
 # Node cluster, PM2, a single process and a bare launcher, with wrk on this
