@@ -9,6 +9,7 @@ import (
 
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/testbound"
 )
 
 // A runtime directory removed under poold is made again, locked, with what
@@ -36,7 +37,7 @@ func TestRuntimeDirIsMadeAgainWithWhatItKeeps(t *testing.T) {
 		case <-filled:
 		case err := <-d.Lost():
 			t.Fatalf("lost for good: %v", err)
-		case <-time.After(20 * time.Second):
+		case <-time.After(testbound.Scale(20 * time.Second)):
 			t.Fatal("not made again")
 		}
 		if _, err := os.Stat(filepath.Join(d.path, "kept")); err != nil {

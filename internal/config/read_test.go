@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
@@ -54,7 +56,7 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("ReadFile(%s) = %v, want %q", tt.give, err, tt.want)
 			}
-		case <-time.After(10 * time.Second): // a FIFO without a writer blocks a plain open for ever
+		case <-time.After(testbound.Scale(10 * time.Second)): // a FIFO without a writer blocks a plain open for ever
 			t.Errorf("ReadFile(%s) still blocked after 10s", tt.give)
 		}
 	}

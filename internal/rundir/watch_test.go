@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/poold/poold/internal/testbound"
 )
 
 // gone waits for w.Gone in the background.
@@ -20,7 +22,7 @@ func waitGone(t *testing.T, c <-chan error) error {
 	select {
 	case err := <-c:
 		return err
-	case <-time.After(20 * time.Second):
+	case <-time.After(testbound.Scale(20 * time.Second)):
 		t.Fatal("Gone did not return")
 		return nil
 	}
