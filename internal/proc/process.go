@@ -41,15 +41,27 @@ func (p *process) Signal(sig syscall.Signal) error {
 	return err
 }
 
-// signalGroup reaches the leader through its pidfd even if it left the
-// group, and the group's other members through the PGID.
+// signalGroup sends sig once to each process of the worker's group and to
+// the leader. A leader still in its group gets it from the group kill
+// alone: sending it through the pidfd too delivered it twice (a Go worker
+// whose second SIGTERM means "exit now" dropped requests). A leader that
+// joined another group gets it through its pidfd (a leader cannot setsid,
+// and one changing its group during this call may miss or get a second
+// one). The PID and PGID cannot have been reused: the caller holds mu, and
+// the leader is not reaped.
 func (p *process) signalGroup(sig syscall.Signal) error {
-	err := p.cmd.Process.Signal(sig)
-	if gerr := unix.Kill(-p.pid, sig); gerr != nil && !errors.Is(gerr, unix.ESRCH) && err == nil {
-		err = gerr
+	pgid, err := unix.Getpgid(p.pid)
+	if err != nil { // a zombie has its PGID still: this is not an exit
+		return os.NewSyscallError("getpgid", err)
 	}
-	if errors.Is(err, os.ErrProcessDone) {
-		return nil // a zombie leader: the group kill did the rest
+	if pgid != p.pid {
+		err = p.cmd.Process.Signal(sig)
+		if errors.Is(err, os.ErrProcessDone) {
+			err = nil // exited since: the group kill does the rest
+		}
+	}
+	if gerr := unix.Kill(-p.pid, sig); gerr != nil && !errors.Is(gerr, unix.ESRCH) && err == nil {
+		err = os.NewSyscallError("kill", gerr)
 	}
 	return err
 }
