@@ -27,12 +27,15 @@ func NewReaper(log *slog.Logger) *Reaper {
 	return &Reaper{log: log, managed: make(map[int]bool)}
 }
 
-// start starts cmd and records its PID under the same lock that reapOrphans
-// holds, so an orphan sweep can never see the new child unrecorded.
+// start starts cmd on the forker's thread (see forker), and records its
+// PID under the same lock that reapOrphans holds, so an orphan sweep can
+// never see the new child unrecorded.
 func (r *Reaper) start(cmd *exec.Cmd) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := cmd.Start(); err != nil {
+	var err error
+	onForkThread(func() { err = cmd.Start() })
+	if err != nil {
 		return err
 	}
 	r.managed[cmd.Process.Pid] = true

@@ -142,13 +142,15 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		files = append(slices.Clip(files), theirs)
 	}
 	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        append([]string{TrampolineArg0}, s.command...),
-		Env:         env,
-		ExtraFiles:  files,
-		Stdout:      s.stdout,
-		Stderr:      s.stderr,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		Path:       "/proc/self/exe",
+		Args:       append([]string{TrampolineArg0}, s.command...),
+		Env:        env,
+		ExtraFiles: files,
+		Stdout:     s.stdout,
+		Stderr:     s.stderr,
+		// Pdeathsig outlives the trampoline's exec: the worker dies with
+		// poold, even by SIGKILL (see forker).
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	if pipes != nil {
 		cmd.Stdout, cmd.Stderr = pipes.Stdout(), pipes.Stderr()

@@ -117,3 +117,20 @@ func (s *logStream) killWorkers(pids []int) {
 		delete(s.pidfds, pid)
 	}
 }
+
+// workersLeft waits up to within for every tracked worker to exit, and
+// returns those still running then.
+func (s *logStream) workersLeft(within time.Duration) []int {
+	deadline := time.Now().Add(within)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var left []int
+	for pid, fd := range s.pidfds {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		wait := max(time.Until(deadline), 0)
+		if n, err := unix.Poll(fds, int(wait.Milliseconds())); err != nil || n == 0 {
+			left = append(left, pid)
+		}
+	}
+	return left
+}
