@@ -26,10 +26,11 @@ func init() {
 }
 
 // escape starts a long sleep in a session of its own, out of reach of its
-// process group, reports the sleep's PID as its STATUS, then exits (or
-// stays, ignoring SIGTERM).
+// process group, holding the pool's socket (fd 3), reports the sleep's PID
+// as its STATUS, then exits (or stays, ignoring SIGTERM).
 func escape(stay bool) int {
 	cmd := exec.Command("sleep", "1000")
+	cmd.ExtraFiles = []*os.File{os.NewFile(3, "pool")}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return 1
@@ -161,6 +162,9 @@ func (c *testCgroup) counts() (kills, removes int) {
 func escapee(t *testing.T, f *fixture) (pid, pidfd int) {
 	t.Helper()
 	n := next[supervisor.Notified](t, f.sink)
+	for n.Datagram.Message.Status == "" { // another worker's READY=1
+		n = next[supervisor.Notified](t, f.sink)
+	}
 	pid, err := strconv.Atoi(strings.TrimPrefix(n.Datagram.Message.Status, "child="))
 	if err != nil {
 		t.Fatalf("status %q", n.Datagram.Message.Status)

@@ -16,6 +16,14 @@
 //     also kill everything in that cgroup, so a child that left the process
 //     group dies with it too, and the cgroup is removed before Exited is
 //     posted, with OOMKilled set when the cgroup counted an OOM kill;
+//   - without per-worker cgroups, once a worker is reaped, the processes
+//     that hold one of the pool's sockets and whose environment names that
+//     worker (POOLD_POOL, POOLD_WORKER_ID) are killed; a live worker's are
+//     never;
+//   - every worker has PR_SET_PDEATHSIG SIGKILL, forked from one thread
+//     that lives as long as poold, so workers die with poold;
+//   - each signal reaches each process of a worker's group once, and the
+//     leader once even when it left the group;
 //   - a process is reaped only by the goroutine that started it; the orphan
 //     reaper (PID 1 only) never touches a PID this package manages;
 //   - a notify datagram is posted only if the worker, or a process it

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/poold/poold/internal/procfs"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -68,7 +69,7 @@ func listens(pid int, inodes map[uint64]bool) bool {
 		}
 		if target == "anon_inode:[eventpoll]" {
 			epolls = append(epolls, e.Name())
-		} else if ino, ok := socketInode(target); ok && inodes[ino] {
+		} else if ino, ok := procfs.SocketInode(target); ok && inodes[ino] {
 			fd, _ := strconv.Atoi(e.Name())
 			pool[fd] = true
 		}
@@ -82,15 +83,6 @@ func listens(pid int, inodes map[uint64]bool) bool {
 		}
 	}
 	return blockedOnSocket(dir, pool)
-}
-
-func socketInode(target string) (uint64, bool) {
-	s, ok := strings.CutPrefix(target, "socket:[")
-	if !ok {
-		return 0, false
-	}
-	ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64)
-	return ino, err == nil
 }
 
 // epollWatches reads an epoll fd's fdinfo, whose "tfd: N events: ..." lines

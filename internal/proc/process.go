@@ -17,8 +17,9 @@ type process struct {
 	cmd    *exec.Cmd
 	pid    int
 	slot   int
-	cgroup Cgroup        // nil without per-worker cgroups
-	exited chan struct{} // closed once reaped
+	cgroup Cgroup          // nil without per-worker cgroups
+	inodes map[uint64]bool // the pool sockets it was given
+	exited chan struct{}   // closed once reaped
 
 	mu     sync.Mutex
 	reaped bool // after this the PID and PGID may belong to someone else

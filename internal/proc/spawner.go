@@ -78,6 +78,7 @@ type Spawner struct {
 	channels       *channel.Hub
 	cgroups        Cgroups
 	notify         notifySockets
+	live           liveWorkers
 	log            *slog.Logger
 }
 
@@ -155,11 +156,13 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	if pipes != nil {
 		cmd.Stdout, cmd.Stderr = pipes.Stdout(), pipes.Stderr()
 	}
+	s.live.add(uint64(req.ID)) // before the fork: an orphan sweep must spare it
 	cg, err := s.start(cmd, req)
 	if theirs != nil {
 		theirs.Close() // the worker has its copy
 	}
 	if err != nil {
+		s.live.remove(uint64(req.ID))
 		s.notify.close(ns)
 		pipes.Close()
 		if ours != nil {
@@ -168,7 +171,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
 	pipes.Start(workerlog.Worker{Pool: s.pool, Slot: req.Slot, Generation: req.Generation, ID: uint64(req.ID), PID: cmd.Process.Pid})
-	p := &process{cmd: cmd, pid: cmd.Process.Pid, slot: req.Slot, cgroup: cg, exited: make(chan struct{})}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, slot: req.Slot, cgroup: cg, inodes: inodes, exited: make(chan struct{})}
 	if ours != nil {
 		peer := channel.Peer{ID: uint64(req.ID), Slot: req.Slot, PID: p.pid}
 		if err := s.channels.Attach(peer, ours, sinkEvents{sink}); err != nil {
@@ -229,6 +232,10 @@ func (s *Spawner) NotifyRefused() uint64 { return s.notify.refused.Load() }
 func (s *Spawner) wait(p *process, ns *workerNotify, pipes *workerlog.Pipes, id supervisor.WorkerID, sink supervisor.Sink) {
 	status := p.waitAndReap()
 	s.reaper.forget(p.pid)
+	s.live.remove(uint64(id))
+	if p.cgroup == nil { // a cgroup's kill reached them all
+		s.killOrphans(s.poolInodes(p.inodes))
+	}
 	s.settle(p, &status)
 	close(p.exited)
 	s.notify.close(ns)
