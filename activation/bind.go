@@ -14,10 +14,17 @@ import (
 type BindError struct {
 	Spec ListenSpec
 	Err  error // wraps the errno, e.g. syscall.EADDRINUSE
+	// Holders, when Err is EADDRINUSE, are the processes listening on
+	// the address, as far as /proc shows them.
+	Holders []Holder
 }
 
 func (e *BindError) Error() string {
-	return fmt.Sprintf("listen %q (name %q): %v", e.Spec.addr(), e.Spec.name(), e.Err)
+	msg := fmt.Sprintf("listen %q (name %q): %v", e.Spec.addr(), e.Spec.name(), e.Err)
+	if errors.Is(e.Err, unix.EADDRINUSE) {
+		msg += ": " + inUseAdvice(e.Spec, e.Holders)
+	}
+	return msg
 }
 
 func (e *BindError) Unwrap() error { return e.Err }
@@ -45,6 +52,9 @@ func Bind(specs []ListenSpec, opts ...BindOption) ([]Socket, error) {
 		s, err := bind(spec, slices.Contains(opts, SharePort))
 		if err != nil {
 			berr := &BindError{Spec: spec, Err: err}
+			if errors.Is(err, unix.EADDRINUSE) {
+				berr.Holders = holders(spec)
+			}
 			if cerr := CloseAll(socks); cerr != nil {
 				return nil, errors.Join(berr, cerr)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -151,10 +152,23 @@ func TestBindUnixRefusesNonSocket(t *testing.T) {
 	}
 }
 
+// A port in use is explained: who listens on it, and what to do.
 func TestBindPortInUse(t *testing.T) {
 	taken := mustBind(t, ListenSpec{Network: "tcp", Address: "127.0.0.1:0"})[0]
+	// An orphan of a worker of a dead poold holds it, and nobody else.
+	holder := exec.Command("sleep", "1000")
+	holder.ExtraFiles = []*os.File{taken.File}
+	holder.Env = []string{"POOLD_POOL=old", "POOLD_WORKER_ID=7"}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	taken.File.Close()
+
 	_, err := Bind([]ListenSpec{{Name: "web", Network: "tcp", Address: taken.Addr}})
-	want := fmt.Sprintf(`listen %q (name "web"): bind: address already in use`, taken.Addr)
+	pid := holder.Process.Pid
+	want := fmt.Sprintf(`listen %q (name "web"): bind: address already in use: held by pid %d (sleep 1000, worker 7 of pool "old"): `+
+		`stop them, or listen on another address; workers of a poold that is gone are orphans: kill them (kill %d)`, taken.Addr, pid, pid)
 	if err == nil || err.Error() != want {
 		t.Fatalf("Bind = %v, want %q", err, want)
 	}
