@@ -97,6 +97,7 @@ func bind(spec ListenSpec, sharePort bool) (Socket, error) {
 		unix.Close(fd)
 		return Socket{}, err
 	}
+	s.Backlog = unix.SOMAXCONN // as listenOn set it: backlogOf reads TCP's only
 	return s, nil
 }
 

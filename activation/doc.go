@@ -10,6 +10,9 @@
 //   - A Socket's blocking mode is the one systemd gave (NonBlocking=), or
 //     blocking when poold bound it itself, and Go's netpoller never sees the
 //     fd: poold does no I/O on it, its workers accept on it.
+//   - A Socket's backlog is the one it was made with (Socket.Backlog):
+//     a worker's listen(2) on its copy changes it for every worker, and
+//     RestoreBacklog sets it again.
 //   - Nothing of systemd's protocol environment leaks to children:
 //     FromEnvironment unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES,
 //     NewNotifier unsets NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (and

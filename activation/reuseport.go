@@ -25,9 +25,10 @@ func ReusePort(s Socket) (bool, error) {
 }
 
 // Replicate opens a new listening socket on s's address that joins s's
-// SO_REUSEPORT group: same family, same IPV6_V6ONLY, blocking and
-// close-on-exec like the sockets Bind returns. The kernel only groups the
-// sockets of one user, so the caller must run as the user that created s.
+// SO_REUSEPORT group: same family, IPV6_V6ONLY and backlog, blocking
+// and close-on-exec like the sockets Bind returns. The kernel only groups
+// the sockets of one user, so the caller must run as the user that
+// created s.
 func Replicate(s Socket) (Socket, error) {
 	var family, v6only int
 	var sa unix.Sockaddr
@@ -65,7 +66,11 @@ func Replicate(s Socket) (Socket, error) {
 		return Socket{}, fmt.Errorf("socket %q: bind a replica to %s: %w (is SO_REUSEPORT set on it, and was it created by this user?)",
 			s.Name, s.Addr, os.NewSyscallError("bind", err))
 	}
-	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+	backlog := s.Backlog
+	if backlog <= 0 {
+		backlog = unix.SOMAXCONN
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
 		unix.Close(fd)
 		return Socket{}, os.NewSyscallError("listen", err)
 	}
@@ -73,6 +78,7 @@ func Replicate(s Socket) (Socket, error) {
 	if err != nil {
 		unix.Close(fd)
 	}
+	r.Backlog = backlog
 	return r, err
 }
 

@@ -18,6 +18,11 @@ type Socket struct {
 	File    *os.File // the fd, close-on-exec; blocking mode as systemd gave it, blocking when bound by Bind
 	Network string   // "tcp", "tcp6", "unix" (or "vsock" from systemd), read back from the fd (SO_DOMAIN)
 	Addr    string   // "127.0.0.1:3000", "[::]:8080", "/run/x.sock", "@abstract", read back from the fd (getsockname)
+	// Backlog is the backlog poold keeps on the socket (RestoreBacklog):
+	// SOMAXCONN on those Bind makes, what a TCP socket had when poold took
+	// it from systemd (the unit's Backlog=), 0 (unknown) for a unix socket
+	// from systemd.
+	Backlog int
 }
 
 // Inode returns the socket's inode number, which names it in another
@@ -60,7 +65,7 @@ func newSocket(fd int, name string) (Socket, error) {
 	if err != nil {
 		return Socket{}, err
 	}
-	return Socket{Name: name, File: f, Network: network, Addr: sockaddrString(sa)}, nil
+	return Socket{Name: name, File: f, Network: network, Addr: sockaddrString(sa), Backlog: backlogOf(fd)}, nil
 }
 
 // wrapFD returns fd as an *os.File that Go's netpoller leaves alone, with

@@ -40,8 +40,13 @@ const kConn = Symbol('poold.conn');
 const IDLE_GRACE_MS = 1000;
 // DEFAULT_STOP_MS is the stop timeout assumed without POOLD_STOP_TIMEOUT_MS.
 const DEFAULT_STOP_MS = 10000;
-// BACKLOG keeps a shared socket's queue as poold and systemd set it
-// (SOMAXCONN): the kernel caps any larger value at net.core.somaxconn.
+// BACKLOG is the backlog of the listen(2) Node makes on a pool socket,
+// capped by the kernel at net.core.somaxconn: the queue poold and systemd
+// give the socket (SOMAXCONN), not Node's default of 511, which would
+// shrink it for every worker. Node takes it as the argument after the
+// options, not as options.backlog, which it ignores with {fd}. poold puts
+// the socket's own backlog back once the worker is ready anyway (a socket
+// unit's smaller Backlog=, say).
 const BACKLOG = 65535;
 
 const origListen = net.Server.prototype.listen;
@@ -172,7 +177,7 @@ function listen(...args) {
   const signal = args[0] !== null && typeof args[0] === 'object' ? args[0].signal : undefined;
   adopt(this);
   this.once('listening', () => checkAddress(this, want, sock));
-  return origListen.call(this, { fd: sock.fd, backlog: BACKLOG, signal }, cb);
+  return origListen.call(this, { fd: sock.fd, signal }, BACKLOG, cb);
 }
 
 // checkAddress says so when the app asked for another port or path than

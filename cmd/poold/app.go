@@ -47,7 +47,7 @@ func options(cfg config.Config, log *slog.Logger, dir *runtimeDir) fx.Option {
 		fx.Invoke(func(*channel.Hub) {}),
 		// Hooks run in this order and stop in reverse: the control plane
 		// and the metrics endpoint outlive the drain.
-		fx.Invoke(runOrphanReaper, runControlPlane, runMetrics, runSupervisor, runDistributor),
+		fx.Invoke(runOrphanReaper, runControlPlane, runMetrics, runSupervisor, followPool),
 	)
 }
 

@@ -23,20 +23,24 @@ func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, log
 	return g, nil
 }
 
-// runDistributor keeps the group's program in step with the pool: which
-// slots exist and which have a ready worker.
-func runDistributor(lc fx.Lifecycle, cfg config.Config, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) {
-	if cfg.Distribution == distribute.Shared {
-		return
-	}
+// followPool keeps what depends on the pool's workers in step with them:
+// the distribution's program (which slots exist and which have a ready
+// worker), and the backlog of the sockets of workers that became ready.
+func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) {
 	changes := sup.Subscribe()
+	keeper := newBacklogKeeper(g.Sockets, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() {
 				defer close(done)
-				follow(ctx, changes, g, sup, log)
+				follow(ctx, changes, sup, func(st supervisor.Status) {
+					if err := g.Update(viewOf(st)); err != nil {
+						log.Error("distribution: update the slot program", "err", err)
+					}
+					keeper.update(st)
+				})
 			}()
 			return nil
 		},
@@ -44,7 +48,8 @@ func runDistributor(lc fx.Lifecycle, cfg config.Config, g *distribute.Group, sup
 	})
 }
 
-func follow(ctx context.Context, changes <-chan struct{}, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) {
+// follow calls act with the pool's status after each change.
+func follow(ctx context.Context, changes <-chan struct{}, sup *supervisor.Supervisor, act func(supervisor.Status)) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -57,9 +62,7 @@ func follow(ctx context.Context, changes <-chan struct{}, g *distribute.Group, s
 		if err != nil {
 			continue // stopping
 		}
-		if err := g.Update(viewOf(st)); err != nil {
-			log.Error("distribution: update the slot program", "err", err)
-		}
+		act(st)
 	}
 }
 
