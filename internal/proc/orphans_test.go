@@ -34,3 +34,12 @@ func TestEscapedChildrenDieWithTheirWorker(t *testing.T) {
 	}
 	unix.PidfdSendSignal(bystander, unix.SIGKILL, nil, 0)
 }
+
+// The scan after each worker's exit reads every process's environment:
+// its cost grows with the number of processes on the host.
+func BenchmarkOrphanScan(b *testing.B) {
+	s := &Spawner{pool: "bench-no-such-pool"}
+	for b.Loop() {
+		s.killOrphans(map[uint64]bool{})
+	}
+}
