@@ -3,7 +3,6 @@ package e2e
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,18 +25,11 @@ while True:
 // make it 511). ss shows a listener's backlog as its Send-Q.
 func TestWorkersLeaveTheSocketsBacklog(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	needTool(t, err == nil, "node", "apt-get install nodejs")
+	node, express := expressExample(t)
 	python, err := exec.LookPath("python3")
 	needTool(t, err == nil, "python3", "apt-get install python3")
 	ss, err := exec.LookPath("ss")
 	needTool(t, err == nil, "ss", "apt-get install iproute2")
-	express, err := filepath.Abs(filepath.Join("..", "..", "examples", "express"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(express, "node_modules", "express", "package.json"))
-	needTool(t, err == nil, "examples/express/node_modules", "npm ci --prefix examples/express")
 	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
 	if err != nil {
 		t.Fatal(err)
