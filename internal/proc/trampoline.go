@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -15,10 +16,12 @@ import (
 // a worker.
 const TrampolineArg0 = "poold-worker-exec"
 
-// exitNotFound and exitNotExecutable follow the shell's convention.
+// exitNotFound and exitNotExecutable follow the shell's convention;
+// exitOrphaned is 128+SIGKILL, as if the death signal had come.
 const (
 	exitNotFound      = 127
 	exitNotExecutable = 126
+	exitOrphaned      = 128 + 9
 )
 
 // MaybeRunTrampoline execs the worker command when this process was started
@@ -54,8 +57,25 @@ func closeStrayFDs() {
 	}
 }
 
+// keepDeathSignal sets PR_SET_PDEATHSIG (SIGKILL) on the thread that is
+// about to exec the worker. The kernel keeps it per thread: poold set it
+// on the thread it forked, but the Go runtime may run this on another one,
+// whose exec would leave the worker without it. It reports false when
+// poold died before it was set.
+func keepDeathSignal() bool {
+	runtime.LockOSThread() // the prctl and the exec on one thread
+	parent := os.Getppid()
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "poold: worker trampoline: prctl PR_SET_PDEATHSIG: %v\n", err)
+	}
+	return os.Getppid() == parent
+}
+
 // trampoline only returns when exec fails.
 func trampoline(argv []string) int {
+	if !keepDeathSignal() {
+		return exitOrphaned
+	}
 	closeStrayFDs()
 	if os.Getenv("LISTEN_FDS") != "" {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
