@@ -52,7 +52,7 @@ func (p *process) Signal(sig syscall.Signal) error {
 // the leader is not reaped.
 func (p *process) signalGroup(sig syscall.Signal) error {
 	pgid, err := unix.Getpgid(p.pid)
-	if err != nil { // a zombie has its PGID still: this is not an exit
+	if err != nil { // not reaped, the leader exists, a zombie at worst, with its PGID
 		return os.NewSyscallError("getpgid", err)
 	}
 	if pgid != p.pid {

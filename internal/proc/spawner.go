@@ -149,8 +149,8 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		ExtraFiles: files,
 		Stdout:     s.stdout,
 		Stderr:     s.stderr,
-		// Pdeathsig outlives the trampoline's exec: the worker dies with
-		// poold, even by SIGKILL (see forker).
+		// The worker dies with poold, even by SIGKILL: see forker and
+		// keepDeathSignal.
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	if pipes != nil {
