@@ -20,15 +20,22 @@ const sigRT = syscall.Signal(35)
 // by one with sigwaitinfo(2), so that no delivery is lost to a handler
 // that runs late. SIGTERM ends the count (it is taken before the real-time
 // signals still pending, hence the drain); each says "ROLE rt=N term=M" as
-// its STATUS, the member before the leader exits. With "moved", the
-// leader joins another group first.
+// its STATUS, the member before the leader exits, and waits until poold
+// has read it (as systemd-notify does with BARRIER=1): poold only counts
+// datagrams from processes of the worker that still run. With "moved",
+// the leader joins another group first.
 const countSignalsPython = `
 import os, signal, socket, sys
 RT = signal.SIGRTMIN + 1
 SIGS = {RT, signal.SIGTERM}
 signal.pthread_sigmask(signal.SIG_BLOCK, SIGS)
-def say(msg):
-    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(msg.encode(), os.environ["NOTIFY_SOCKET"])
+def say(msg):  # and wait until poold closed the fd sent with it: it judged the sender alive
+    r, w = os.pipe()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.connect(os.environ["NOTIFY_SOCKET"])
+    socket.send_fds(s, [msg.encode()], [w])
+    os.close(w)
+    os.read(r, 1)
 def count(role):
     n = {RT: 0, signal.SIGTERM: 0}
     while True:
