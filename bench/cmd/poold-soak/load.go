@@ -60,7 +60,9 @@ func (l *load) run(client *http.Client, url string, keepAlive bool) {
 		var pid int
 		pid, r.err = get(client, url)
 		r.end = time.Now()
-		connPID = pid // 0 after a failure: the next request opens a new connection
+		if keepAlive {
+			connPID = pid // 0 after a failure: the next request opens a new connection
+		}
 		mine = append(mine, r)
 	}
 }

@@ -85,12 +85,10 @@ func (r *report) print(w io.Writer) {
 	}
 	if n := len(r.samples); n > 0 {
 		first, last := r.samples[0], r.samples[n-1]
-		maxFDs, maxRSS := 0, 0
-		for _, s := range r.samples {
-			maxFDs, maxRSS = max(maxFDs, s.fds), max(maxRSS, s.rssKiB)
-		}
-		fmt.Fprintf(w, "poold fds: first %d, last %d, max %d\n", first.fds, last.fds, maxFDs)
-		fmt.Fprintf(w, "poold RSS: first %d KiB, last %d KiB, max %d KiB\n", first.rssKiB, last.rssKiB, maxRSS)
+		fmt.Fprintf(w, "poold fds: first %d, last %d, %s\n", first.fds, last.fds,
+			r.rangeAfterWarmUp(func(s sample) int { return s.fds }))
+		fmt.Fprintf(w, "poold RSS (KiB): first %d, last %d, %s\n", first.rssKiB, last.rssKiB,
+			r.rangeAfterWarmUp(func(s sample) int { return s.rssKiB }))
 		cpu := float64(last.cpuTicks-first.cpuTicks) / clockTicks
 		fmt.Fprintf(w, "poold CPU: %.1f s over %v (%.2f %% of one core)\n", cpu, last.at-first.at,
 			100*cpu/max((last.at-first.at).Seconds(), 1))
@@ -100,4 +98,27 @@ func (r *report) print(w io.Writer) {
 	if r.stopErr != nil {
 		fmt.Fprintf(w, "poold stop: %v\n", r.stopErr)
 	}
+}
+
+// warmUp is how long poold's heap takes to reach its steady size under the load.
+const warmUp = time.Minute
+
+// rangeAfterWarmUp gives the least and the most of a sampled figure once
+// the warm-up is over: growth shows as a most well above the least.
+func (r *report) rangeAfterWarmUp(figure func(sample) int) string {
+	lo, hi := -1, -1
+	for _, s := range r.samples {
+		if s.at < warmUp {
+			continue
+		}
+		v := figure(s)
+		if lo < 0 || v < lo {
+			lo = v
+		}
+		hi = max(hi, v)
+	}
+	if lo < 0 {
+		return "no sample after the first minute"
+	}
+	return fmt.Sprintf("after the first minute between %d and %d", lo, hi)
 }
