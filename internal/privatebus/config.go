@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/poold/poold/dbusapi/policy"
 )
 
@@ -35,7 +37,9 @@ func (c Config) XML() []byte {
 	var b bytes.Buffer
 	b.WriteString(header)
 	fmt.Fprintf(&b, "  <type>%s</type>\n", escape(c.Type))
-	fmt.Fprintf(&b, "  <listen>unix:path=%s</listen>\n", escape(filepath.Join(c.Dir, SocketName)))
+	// systemd's RuntimeDirectory=poold/%N of poold@NAME has an '@', which
+	// a D-Bus address must escape.
+	fmt.Fprintf(&b, "  <listen>unix:path=%s</listen>\n", escape(dbus.EscapeBusAddressValue(filepath.Join(c.Dir, SocketName))))
 	b.WriteString(systemPolicy)
 	for _, inc := range c.Includes {
 		fmt.Fprintf(&b, "  <include>%s</include>\n", escape(inc))

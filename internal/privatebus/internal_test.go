@@ -60,10 +60,10 @@ func TestCloseKills(t *testing.T) {
 }
 
 func TestConfigXML(t *testing.T) {
-	c := Config{Dir: "/run/a&b", Type: "poold", Owner: 1000, Includes: []string{"/run/a&b/p.conf"}}
+	c := Config{Dir: "/run/poold/poold@a&b", Type: "poold", Owner: 1000, Includes: []string{"/run/a&b/p.conf"}}
 	got := string(c.XML())
 	for _, want := range []string{
-		"<listen>unix:path=/run/a&amp;b/bus</listen>",
+		"<listen>unix:path=/run/poold/poold%40a%26b/bus</listen>",
 		"<include>/run/a&amp;b/p.conf</include>",
 		`<policy user="1000">`,
 		`<allow own_prefix="org.poold.pool1"/>`,
