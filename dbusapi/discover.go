@@ -48,12 +48,27 @@ func candidates(getenv func(string) string, uid int) []Address {
 // socketExists is false for an address that is one unix:path whose socket
 // is missing; true for any other address, which only dialling can tell.
 func socketExists(addr string) bool {
+	path, ok := socketPath(addr)
+	return !ok || isSocket(path)
+}
+
+// socketPath is the socket of an address that is one unix:path.
+func socketPath(addr string) (string, bool) {
 	rest, ok := strings.CutPrefix(addr, "unix:path=")
 	if !ok || strings.ContainsAny(rest, ",;") {
-		return true
+		return "", false
 	}
 	path, err := dbus.UnescapeBusAddressValue(rest)
-	return err != nil || isSocket(path)
+	return path, err == nil
+}
+
+// socketOf is the socket of an address that is one unix:path, else the
+// address, for people.
+func socketOf(addr string) string {
+	if path, ok := socketPath(addr); ok {
+		return path
+	}
+	return addr
 }
 
 // privateBuses lists the sockets of the live private buses in base. It

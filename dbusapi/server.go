@@ -59,8 +59,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("d-bus: own %s on the %s bus: %w", busName, s.kind, err)
 	}
 	if reply != dbus.RequestNameReplyPrimaryOwner && reply != dbus.RequestNameReplyAlreadyOwner {
-		return fmt.Errorf("%w: another pool named %q is already on the %s bus%s; give this one another --name",
-			ErrNameTaken, s.name, s.kind, s.ownerHint(busName))
+		return &NameTakenError{Name: s.name, Bus: Address{Kind: s.kind}, PID: ownerPID(context.Background(), s.conn, busName)}
 	}
 	go s.follow()
 	s.log.Info("control plane on d-bus", "bus", s.kind.String(), "name", busName)
@@ -99,16 +98,6 @@ func (s *Server) export() error {
 		}
 	}
 	return nil
-}
-
-// ownerHint names the process holding busName, when the bus tells.
-func (s *Server) ownerHint(busName string) string {
-	var pid uint32
-	err := s.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, busName).Store(&pid)
-	if err != nil || pid == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (poold pid %d)", pid)
 }
 
 // statusWithUsage is status with each worker's memory and CPU sampled, for

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -355,7 +357,7 @@ func TestSecondPoolOfTheSameNameIsRefused(t *testing.T) {
 	defer conn.Close()
 	srv := dbusapi.NewServer(conn, dbusapi.BusSession, "web", newFakeBackend("web"), allowAll, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	err = srv.Start()
-	if err == nil || !strings.Contains(err.Error(), `another pool named "web"`) {
+	if !errors.Is(err, dbusapi.ErrNameTaken) || !strings.Contains(err.Error(), `another pool named web is running (poold pid `+strconv.Itoa(os.Getpid())+`, on the session bus)`) {
 		t.Errorf("second Start() = %v, want a clear refusal", err)
 	}
 }

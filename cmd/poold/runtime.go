@@ -30,6 +30,8 @@ type runtimeDir struct {
 	uid  int
 	log  *slog.Logger
 
+	name *rundir.NameLock // nil with --bus none
+
 	mu    sync.Mutex
 	lock  *os.File    // flock held while poold runs
 	made  fs.FileInfo // the directory at path
@@ -47,8 +49,8 @@ const maxRemakes = 10
 // newRuntimeDir opens BASE (--runtime-dir, else rundir.Base: systemd's
 // RuntimeDirectory=, /run/poold for root, the user's XDG_RUNTIME_DIR, the
 // temp dir), refused when unsafe, removes what poolds no longer running
-// left there, and makes this instance's directory NAME.PID, locked for
-// poold's lifetime. The lock, not the PID, tells a live directory from a
+// left there, claims the pool's name (see claimName), and makes this
+// instance's directory NAME.PID, locked for poold's lifetime. The lock, not the PID, tells a live directory from a
 // stale one: PIDs mean nothing across PID namespaces sharing BASE.
 func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 	base := cfg.RuntimeDir
@@ -62,19 +64,21 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 	}
 	defer root.Close()
 	removeStale(root, log)
-	// The name is cut so that BASE/NAME.PID/wNNN.notify fits a socket path.
-	name := cfg.Name[:min(len(cfg.Name), 24)] + "." + strconv.Itoa(os.Getpid())
+	if d.name, err = claimName(root, cfg); err != nil {
+		return nil, err
+	}
+	name := rundir.DirName(cfg.Name, os.Getpid())
 	err = root.Mkdir(name, 0o700)
 	if errors.Is(err, fs.ErrExist) { // a live namesake in another PID namespace
 		name += "." + strconv.FormatUint(rand.Uint64()%1e9, 10)
 		err = root.Mkdir(name, 0o700)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("runtime directory: %w", err)
+		return nil, errors.Join(fmt.Errorf("runtime directory: %w", err), d.releaseName())
 	}
 	d.path = filepath.Join(root.Name(), name)
 	if err := d.hold(root, name); err != nil {
-		return nil, errors.Join(err, root.RemoveAll(name))
+		return nil, errors.Join(err, root.RemoveAll(name), d.releaseName())
 	}
 	if err := d.startWatch(); err != nil {
 		return nil, errors.Join(err, d.remove())

@@ -94,12 +94,14 @@ func (d *runtimeDir) intact() bool {
 }
 
 // remove stops watching the directory and removes it, if it is still the
-// one poold made, through BASE: nothing outside it is touched.
-func (d *runtimeDir) remove() error {
+// one poold made, through BASE: nothing outside it is touched. The pool's
+// name goes last: no namesake starts before this poold is gone.
+func (d *runtimeDir) remove() (err error) {
 	if d.watcher != nil {
 		d.watcher.Close()
 		<-d.watched
 	}
+	defer func() { err = errors.Join(err, d.releaseName()) }()
 	defer d.lock.Close()
 	if !d.intact() {
 		return nil

@@ -12,6 +12,8 @@
 //	                     internal/privatebus): a LockFile of its own (0600),
 //	                     the socket "bus", reachable by every user who can
 //	                     reach BASE, and the dbus-daemon's files
+//	BASE/NAME.lock       0600, the pool name's lock (see LockName), holding
+//	                     poold's PID: one pool of a name per BASE
 //
 // Who reaches what: the notify sockets, which poold trusts, only poold's
 // user and root; the private bus of a pool of root every local user, who

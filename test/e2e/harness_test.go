@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ var bound = testbound.Scale(20 * time.Second)
 
 // spec says how to run poold.
 type spec struct {
-	args    []string // poold's flags, before "--"
+	args    []string // poold's flags, before "--"; --name of its own unless given (withName)
 	helper  string   // the worker: this test binary as the named helper...
 	command []string // ...or this command
 	env     []string // added to the test's environment
@@ -54,7 +56,7 @@ type pool struct {
 // logStream, and stops it in t.Cleanup.
 func start(t *testing.T, s spec) *pool {
 	t.Helper()
-	argv := append(append(append([]string{}, s.wrap...), pooldBin), s.args...)
+	argv := append(append(append([]string{}, s.wrap...), pooldBin), withName(s.args)...)
 	argv = append(argv, "--")
 	env := protocolFree(os.Environ())
 	if s.helper != "" {
@@ -95,6 +97,22 @@ func start(t *testing.T, s spec) *pool {
 		}
 	})
 	return p
+}
+
+// poolSeq numbers the pools that withName names.
+var poolSeq atomic.Int64
+
+// withName gives a pool started without --name a name of its own: two
+// pools of one name refuse to run side by side, and the tests of other
+// packages and other checkouts may run pools on this host meanwhile.
+func withName(args []string) []string {
+	for _, a := range args {
+		if a == "--name" || strings.HasPrefix(a, "--name=") {
+			return args
+		}
+	}
+	name := fmt.Sprintf("e2e-%d-%d", os.Getpid(), poolSeq.Add(1))
+	return append([]string{"--name", name}, args...)
 }
 
 // outputPipes makes the pipes for cmd's stdout and stderr, one for both
