@@ -3,8 +3,11 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,16 +35,41 @@ type entry struct {
 // sources says where values came from: the config file, if any, and the
 // line of each key it set.
 type sources struct {
-	file string
-	line map[string]int
+	file   string
+	line   map[string]int
+	unread bool // the file could not be read: it set nothing
 }
 
-// wrap prefixes err with FILE:LINE when the config file set key.
+// wrap places err on the config file's line when the file set key.
 func (s sources) wrap(key string, err error) error {
 	if n, ok := s.line[key]; ok {
-		return fmt.Errorf("%s:%d: %w", s.file, n, err)
+		return &lineError{file: s.file, line: n, err: err}
 	}
 	return err
+}
+
+// lineError is a problem of one line of a config file: FILE:LINE: err.
+type lineError struct {
+	file string
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.file, e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+// byLine orders errors as people read them: those of the command line and
+// the environment first, then the config file's, line by line.
+func byLine(errs []error) []error {
+	lineOf := func(err error) int {
+		var le *lineError
+		if errors.As(err, &le) {
+			return le.line
+		}
+		return 0
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(lineOf(a), lineOf(b)) })
+	return errs
 }
 
 // parseEntries reads the lines of a config file.
@@ -57,12 +85,12 @@ func parseEntries(file string, data []byte) ([]entry, []error) {
 		key, value, ok := strings.Cut(line, "=")
 		key = strings.TrimSpace(key)
 		if !ok || key == "" || strings.ContainsAny(key, " \t") {
-			errs = append(errs, fmt.Errorf("%s:%d: want KEY = VALUE, found %q", file, n, line))
+			errs = append(errs, &lineError{file, n, fmt.Errorf("want KEY = VALUE, found %q", line)})
 			continue
 		}
 		words, err := SplitWords(value)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %s: %w", file, n, key, err))
+			errs = append(errs, &lineError{file, n, fmt.Errorf("%s: %w", key, err)})
 			continue
 		}
 		entries = append(entries, entry{key: key, words: words, line: n})
@@ -84,13 +112,13 @@ func applyFile(fs *flag.FlagSet, src sources, entries []entry, listen *listFlag,
 	var command []string
 	var errs []error
 	for _, e := range entries {
-		at := fmt.Sprintf("%s:%d", src.file, e.line)
+		at := func(err error) error { return &lineError{src.file, e.line, err} }
 		if err := checkEntry(fs, e); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+			errs = append(errs, at(err))
 			continue
 		}
 		if first, dup := seen[e.key]; dup && e.key != "listen" {
-			errs = append(errs, fmt.Errorf("%s: %s is already set on line %d", at, e.key, first))
+			errs = append(errs, at(fmt.Errorf("%s is already set on line %d", e.key, first)))
 			continue
 		}
 		seen[e.key] = e.line
@@ -106,14 +134,27 @@ func applyFile(fs *flag.FlagSet, src sources, entries []entry, listen *listFlag,
 		case "listen":
 			listen.at = at
 			_ = fs.Set(e.key, e.words[0]) // listFlag keeps its errors
-			listen.at = ""
+			listen.at = nil
 		default:
-			if err := fs.Set(e.key, e.words[0]); err != nil {
-				errs = append(errs, fmt.Errorf("%s: invalid value %q for %s: %w", at, e.words[0], e.key, err))
+			if err := setFromFile(fs, e); err != nil {
+				errs = append(errs, at(err))
 			}
 		}
 	}
 	return command, errs
+}
+
+// setFromFile sets the flag an entry names. A value the flag cannot read
+// leaves the flag as it was: some (durations) would be zeroed, and then
+// reported again as a 0 the file never held.
+func setFromFile(fs *flag.FlagSet, e entry) error {
+	f := fs.Lookup(e.key)
+	old := f.Value.String()
+	if err := fs.Set(e.key, e.words[0]); err != nil {
+		_ = f.Value.Set(old) // the value it printed itself
+		return fmt.Errorf("invalid value %q for %s: %w", e.words[0], e.key, err)
+	}
+	return nil
 }
 
 // checkEntry checks a key and its number of words.

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"cmp"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +133,38 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), ":1:") || strings.Contains(err.Error(), "myapp.conf: --ready") {
 		t.Errorf("a problem names the wrong line:\n%v", err)
+	}
+	if strings.Contains(err.Error(), "--stop-timeout 0s") {
+		t.Errorf("a bad duration is also reported as the 0s the file never held:\n%v", err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if !strings.HasPrefix(lines[0], "--ready") || !slices.IsSortedFunc(lines[2:], func(a, b string) int {
+		return cmp.Compare(lineNumber(t, a), lineNumber(t, b))
+	}) {
+		t.Errorf("want the command line's errors first, then the file's by line:\n%v", err)
+	}
+}
+
+// lineNumber is N of an error "FILE:N: ...".
+func lineNumber(t *testing.T, err string) int {
+	t.Helper()
+	_, rest, _ := strings.Cut(err, ".conf:")
+	n, _, _ := strings.Cut(rest, ":")
+	i, convErr := strconv.Atoi(n)
+	if convErr != nil {
+		t.Fatalf("no line in %q", err)
+	}
+	return i
+}
+
+// A config file that cannot be read is the one error: the worker command
+// it may have held is not reported missing too.
+func TestConfigFileUnreadable(t *testing.T) {
+	for _, path := range []string{"/dev/zero", "/nonexistent/poold.conf"} {
+		_, err := Parse([]string{"--config", path, "--listen", ":0"}, env(), io.Discard)
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "--config: ") {
+			t.Errorf("%s: %v, want the one error of --config", path, err)
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	src := sources{file: configFile, line: map[string]int{}}
 	var errs []error
 	if configFile != "" {
-		command, ferrs := readConfig(fs, src, &listen, len(c.Command) > 0, readFile)
+		command, ferrs := readConfig(fs, &src, &listen, len(c.Command) > 0, readFile)
 		if len(c.Command) == 0 {
 			c.Command = command
 		}
@@ -155,24 +155,26 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	if _, inFile := src.line["workers"]; inFile && len(errs) == 0 {
 		c.Workers.From = src.file // "4 workers from /etc/poold/myapp.conf"
 	}
-	return c, errors.Join(errs...)
+	return c, errors.Join(byLine(errs)...)
 }
 
-// readConfig reads the config file src names into fs (see applyFile).
-func readConfig(fs *flag.FlagSet, src sources, listen *listFlag, haveCommand bool, readFile func(string) ([]byte, error)) ([]string, []error) {
+// readConfig reads the config file src names into fs (see applyFile). A
+// file that cannot be read is marked unread in src.
+func readConfig(fs *flag.FlagSet, src *sources, listen *listFlag, haveCommand bool, readFile func(string) ([]byte, error)) ([]string, []error) {
 	data, err := readFile(src.file)
 	if err != nil {
+		src.unread = true
 		return nil, []error{fmt.Errorf("--config: %w", err)}
 	}
 	entries, errs := parseEntries(src.file, data)
-	command, aerrs := applyFile(fs, src, entries, listen, haveCommand)
+	command, aerrs := applyFile(fs, *src, entries, listen, haveCommand)
 	return command, append(errs, aerrs...)
 }
 
 func (c Config) validate(src sources) []error {
 	var errs []error
 	add := func(key string, err error) { errs = append(errs, src.wrap(key, err)) }
-	if len(c.Command) == 0 {
+	if len(c.Command) == 0 && !src.unread { // an unread file's error says enough
 		if src.file != "" {
 			add(commandKey, fmt.Errorf("no worker command: put it after -- or in %s as command = COMMAND [ARGS...]", src.file))
 		} else {
@@ -276,7 +278,7 @@ func flagOrEnv(flag, flagValue, env string, getenv func(string) string) (from, v
 type listFlag struct {
 	specs []activation.ListenSpec
 	errs  []error
-	at    string // FILE:LINE of the value being set, from a config file
+	at    func(error) error // places an error on the config file's line being read
 }
 
 func (l *listFlag) String() string { return "" }
@@ -284,8 +286,8 @@ func (l *listFlag) String() string { return "" }
 func (l *listFlag) Set(s string) error {
 	spec, err := activation.ParseListen(s)
 	if err != nil {
-		if l.at != "" {
-			err = fmt.Errorf("%s: %w", l.at, err)
+		if l.at != nil {
+			err = l.at(err)
 		}
 		l.errs = append(l.errs, err) // reported with the rest, not one at a time
 		return nil
