@@ -38,7 +38,7 @@ func main() {
 
 func run(args []string) int {
 	catchSIGPIPE()
-	cfg, err := config.Parse(args, os.Getenv, os.Stderr)
+	cfg, err := config.Parse(args, os.Getenv, os.Stdout) // --help, as asked for, is output
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0

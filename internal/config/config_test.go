@@ -360,3 +360,21 @@ func TestRuntimeDir(t *testing.T) {
 		t.Errorf("runtime-dir in a config file: %v", err)
 	}
 }
+
+// A mistyped flag is named as it was written, with the flag it was
+// probably meant to be.
+func TestUnknownFlagSuggestsTheNearest(t *testing.T) {
+	for _, tt := range []struct {
+		give string
+		want string
+	}{
+		{"--wokers", "unknown flag --wokers; did you mean --workers?"},
+		{"-stop-timout", "unknown flag --stop-timout; did you mean --stop-timeout?"},
+		{"--frobnicate", "unknown flag --frobnicate"},
+	} {
+		_, err := Parse([]string{tt.give, "4", "--", "x"}, env(), io.Discard)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(%s) = %v, want %q", tt.give, err, tt.want)
+		}
+	}
+}

@@ -171,6 +171,9 @@ func checkEntry(fs *flag.FlagSet, e entry) error {
 		if k := strings.TrimLeft(e.key, "-"); k != e.key && fs.Lookup(k) != nil {
 			return fmt.Errorf("unknown key %q: write %s, without dashes", e.key, k)
 		}
+		if near, ok := nearestKey(fs, e.key, notInFile); ok {
+			return fmt.Errorf("unknown key %q: did you mean %s?", e.key, near)
+		}
 		return fmt.Errorf("unknown key %q: keys are poold's long flag names (poold --help) and %s", e.key, commandKey)
 	case len(e.words) == 0:
 		return fmt.Errorf("%s: no value (write %s = \"\" for an empty one)", e.key, e.key)

@@ -104,6 +104,7 @@ func TestConfigFileErrors(t *testing.T) {
 		"just words",                     // 14
 		"workers = 8",                    // 15
 		"config = /etc/poold/other.conf", // 16
+		"frobnicate = 1",                 // 17
 	}, "\n")
 	_, err := parseWith(t, file, "--config", "/etc/poold/myapp.conf", "--ready", "tcp")
 	if err == nil {
@@ -111,7 +112,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		`/etc/poold/myapp.conf:2: command: unterminated quote: no closing '`,
-		`/etc/poold/myapp.conf:3: unknown key "wokers": keys are poold's long flag names`,
+		`/etc/poold/myapp.conf:3: unknown key "wokers": did you mean workers?`,
 		`/etc/poold/myapp.conf:4: unknown key "--workers": write workers, without dashes`,
 		`/etc/poold/myapp.conf:5: invalid value "soon" for stop-timeout`,
 		`/etc/poold/myapp.conf:6: --ready-timeout 0s: want a positive duration`,
@@ -124,6 +125,7 @@ func TestConfigFileErrors(t *testing.T) {
 		`/etc/poold/myapp.conf:14: want KEY = VALUE, found "just words"`,
 		`/etc/poold/myapp.conf:15: --workers=8 is above --max-workers 4`,
 		`/etc/poold/myapp.conf:16: config cannot be set in a config file`,
+		`/etc/poold/myapp.conf:17: unknown key "frobnicate": keys are poold's long flag names`,
 		`--ready: ready mode "tcp"`,
 		`no worker command: put it after -- or in /etc/poold/myapp.conf as command = COMMAND`,
 	} {

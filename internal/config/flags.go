@@ -82,8 +82,9 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
 			printUsage(fs, usage)
+			return Config{}, err
 		}
-		return Config{}, err
+		return Config{}, unknownFlag(fs, err)
 	}
 	c.Command = fs.Args()
 	if c.Version {

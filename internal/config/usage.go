@@ -1,9 +1,13 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/poold/poold/internal/suggest"
 )
 
 func printUsage(fs *flag.FlagSet, w io.Writer) {
@@ -28,4 +32,33 @@ Examples:
 Flags:
 `)
 	fs.PrintDefaults()
+}
+
+// unknownFlag writes the flag package's "flag provided but not defined: -x"
+// as people write flags, with the nearest flag when there is one.
+func unknownFlag(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err
+	}
+	msg := "unknown flag --" + name
+	if near, ok := nearestKey(fs, name, nil); ok {
+		msg += "; did you mean --" + near + "?"
+	}
+	return errors.New(msg)
+}
+
+// nearestKey is the flag of fs, not one of except, or the config file's
+// command, that name was probably meant to be.
+func nearestKey(fs *flag.FlagSet, name string, except map[string]bool) (string, bool) {
+	var keys []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !except[f.Name] {
+			keys = append(keys, f.Name)
+		}
+	})
+	if except != nil {
+		keys = append(keys, commandKey)
+	}
+	return suggest.Closest(name, keys)
 }

@@ -55,3 +55,43 @@ func exitCode(err error) (int, error) {
 	}
 	return 0, nil
 }
+
+// poold --help prints the usage on stdout, as asked for, and exits 0; a
+// mistyped flag is a usage error on stderr, with the flag it was probably
+// meant to be.
+func TestHelpOnStdoutErrorsOnStderr(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		give               []string
+		code               int
+		stdout, stderr     string
+		stdoutEmpty, clean bool
+	}{
+		{give: []string{"--help"}, code: 0, stdout: "Usage: poold [flags] -- COMMAND [ARGS...]\n", clean: true},
+		{give: []string{"-h"}, code: 0, stdout: "Usage: poold [flags] -- COMMAND [ARGS...]\n", clean: true},
+		{give: []string{"--wokers", "4", "--", "true"}, code: 2, stdoutEmpty: true,
+			stderr: "poold: unknown flag --wokers; did you mean --workers?\npoold: see poold --help\n"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
+		cmd := exec.CommandContext(ctx, pooldBin, tt.give...)
+		cmd.Env = protocolFree(cmd.Environ())
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		code, err := exitCode(cmd.Run())
+		cancel()
+		if err != nil {
+			t.Fatalf("poold %q: %v", tt.give, err)
+		}
+		if code != tt.code || !strings.HasPrefix(stdout.String(), tt.stdout) || tt.stdoutEmpty && stdout.Len() > 0 ||
+			tt.stderr != "" && stderr.String() != tt.stderr || tt.clean && stderr.Len() > 0 {
+			t.Errorf("poold %q: exit %d, stdout %q, stderr %q; want exit %d, stdout from %q, stderr %q",
+				tt.give, code, cut(stdout.String()), stderr.String(), tt.code, tt.stdout, tt.stderr)
+		}
+	}
+}
+
+// cut keeps the first line of s, for messages.
+func cut(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
