@@ -30,7 +30,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"reload"}, `reload needs a pool name, got 0 arguments`},
 		{[]string{"reload", "a", "b"}, `got 2 arguments`},
 		{[]string{"list", "x"}, `list needs no arguments, got 1 argument`},
-		{[]string{"status", "--bogus"}, `unknown flag: --bogus`},
+		{[]string{"status", "--bogus"}, `unknown flag: --bogus (see`},
+		{[]string{"status", "--jsn"}, `unknown flag: --jsn; did you mean --json?`},
+		{[]string{"status", "-json"}, `unknown shorthand flag: 'j' in -json; did you mean --json?`},
+		{[]string{"--verbos", "list"}, `unknown flag: --verbos; did you mean --verbose?`},
+		{[]string{"reload", "x", "--config-onl"}, `unknown flag: --config-onl; did you mean --config-only?`},
+		{[]string{"init", "x", "--lsiten", ":1", "--", "a"}, `unknown flag: --lsiten; did you mean --listen?`},
 		{[]string{"list", "--timeout", "soon"}, `invalid argument "soon" for "--timeout"`},
 		{[]string{"stats"}, `unknown command "stats"; did you mean "status"?`},
 	}

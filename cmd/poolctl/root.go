@@ -5,6 +5,9 @@ import (
 	"regexp"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/poold/poold/internal/suggest"
 )
 
 const rootLong = `poolctl controls the poold worker pools running on this host: it lists them,
@@ -88,9 +91,24 @@ func noCommand(cmd *cobra.Command, args []string) error {
 // negativeArg is how pflag reads a negative number: as a flag.
 var negativeArg = regexp.MustCompile(`^unknown shorthand flag: '\d' in (-\d+)$`)
 
-func flagError(_ *cobra.Command, err error) error {
+// unknownFlag is pflag's error for a mistyped long flag, also one written
+// with one dash (-json).
+var unknownFlag = regexp.MustCompile(`^unknown (?:flag: --|shorthand flag: '.' in -)([^-\s=][^\s=]+)`)
+
+func flagError(cmd *cobra.Command, err error) error {
 	if m := negativeArg.FindStringSubmatch(err.Error()); m != nil {
 		return usagef("%s: counts and slots cannot be negative", m[1])
+	}
+	if m := unknownFlag.FindStringSubmatch(err.Error()); m != nil {
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				names = append(names, f.Name)
+			}
+		})
+		if near, ok := suggest.Closest(m[1], names); ok {
+			return usagef("%v; did you mean --%s?", err, near)
+		}
 	}
 	return &usageError{msg: err.Error()}
 }
