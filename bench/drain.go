@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // The drain experiment: does an unmodified Node.js app (UnmodifiedApp: no
@@ -189,7 +191,7 @@ func drainSection(b *strings.Builder, res *Results) {
 		}
 	}
 	p("%s of these %d runs, each on a fresh pool, warmed up with %.0f s of the load first, the drain on and off taking turns at going first; ",
-		plural(cfg.DrainReps, "repetition"), runs, cfg.Warmup)
+		plural.Of(cfg.DrainReps, "repetition"), runs, cfg.Warmup)
 	p("in the same harness run as the tables above, after them; CPU pinning: %s. ", pinShort(res))
 	p("*Failed*: wrk's socket errors plus non-2xx answers over the whole run. *Time*: for a reload, until every worker is a new one; ")
 	p("for a scale-down, until the stopped worker has exited.\n\n")
@@ -243,7 +245,7 @@ func drainFindings(res *Results) []string {
 				what = "With `--node-drain off`"
 			}
 			out = append(out, fmt.Sprintf("**%s**, failed requests per operation, median (min-max) over %s: %s.",
-				what, plural(cfg.DrainReps, "repetition"), strings.Join(parts, ", ")))
+				what, plural.Of(cfg.DrainReps, "repetition"), strings.Join(parts, ", ")))
 		}
 	}
 	var off Wrk
@@ -316,12 +318,6 @@ func pinShort(res *Results) string {
 }
 
 // plural is "1 repetition", "3 repetitions".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
 
 // drainHeadline is the drain experiment in one sentence, for the top of
 // the report; "" when it has no runs.
@@ -343,5 +339,5 @@ func drainHeadline(res *Results) string {
 	}
 	return fmt.Sprintf("Failed requests of an unmodified app (no SIGTERM handler) under poold, %d workers, per rolling reload and per "+
 		"scale-down by one worker under keep-alive load, median (min-max) over %s: %s ([details](#an-unmodified-app-reload-and-scale-down-with-and-without-the-drain)).",
-		res.Config.Workers, plural(res.Config.DrainReps, "repetition"), strings.Join(parts, "; "))
+		res.Config.Workers, plural.Of(res.Config.DrainReps, "repetition"), strings.Join(parts, "; "))
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // Markdown renders docs/benchmarks.md from res; chart is the SVG's file
@@ -222,9 +224,9 @@ func outlastNote(res *Results, ops []Op) string {
 		return ""
 	}
 	s := fmt.Sprintf("%s redone because the %s had not ended by the end of the load (the workers it stopped after that were not stopped under load; "+
-		"a busy machine makes a reload slower)", plural(redone, "run"), "reload or scale-down")
+		"a busy machine makes a reload slower)", plural.Of(redone, "run"), "reload or scale-down")
 	if kept > 0 {
-		s += fmt.Sprintf("; %s kept, after %d attempts, although it had not: marked †", plural(kept, "run"), maxAttempts)
+		s += fmt.Sprintf("; %s kept, after %d attempts, although it had not: marked †", plural.Of(kept, "run"), maxAttempts)
 	}
 	return s + "."
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/plural"
 )
 
 func (a *app) broadcastCmd() *cobra.Command {
@@ -38,7 +39,7 @@ loses the message rather than holding up the others.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%s: sent to %d worker%s\n", p.Name, n, plural(int(n)))
+				fmt.Fprintf(a.stdout, "%s: sent to %s\n", p.Name, plural.Of(int(n), "worker"))
 				return nil
 			})
 		},

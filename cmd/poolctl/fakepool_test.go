@@ -231,9 +231,10 @@ my-app   session  running  1/1      1           4242
 	})
 	t.Run("scale", func(t *testing.T) {
 		expect(t, pc("scale", "express", "4"), 0, "express: scaling from 2 to 4 workers\n", "")
+		expect(t, pc("scale", "express", "1"), 0, "express: scaling from 4 to 1 worker\n", "")
 		express.mu.Lock()
 		defer express.mu.Unlock()
-		if express.info.TargetWorkers != 4 {
+		if express.info.TargetWorkers != 1 {
 			t.Errorf("target %d after scale", express.info.TargetWorkers)
 		}
 		express.info.TargetWorkers = 2

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/plural"
 )
 
 func (a *app) listCmd() *cobra.Command {
@@ -81,6 +82,6 @@ func writeList(w io.Writer, rows []poolStatus, where string) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d pool%s listed.\n", len(rows), plural(len(rows)))
+	_, err := fmt.Fprintf(w, "\n%s listed.\n", plural.Of(len(rows), "pool"))
 	return err
 }

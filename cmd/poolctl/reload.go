@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/plural"
 )
 
 func (a *app) reloadCmd() *cobra.Command {
@@ -50,7 +51,7 @@ func (a *app) pushConfig(ctx context.Context, p *dbusapi.Pool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s: worker config sent to %d worker%s\n", p.Name, n, plural(int(n)))
+	fmt.Fprintf(a.stdout, "%s: worker config sent to %s\n", p.Name, plural.Of(int(n), "worker"))
 	return nil
 }
 

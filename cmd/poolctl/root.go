@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/poold/poold/internal/plural"
 	"github.com/poold/poold/internal/suggest"
 )
 
@@ -116,16 +117,9 @@ func flagError(cmd *cobra.Command, err error) error {
 // nameArgs is the usage for commands that take a pool name and fixed more.
 func wantArgs(cmd *cobra.Command, args []string, min, max int, what string) error {
 	if len(args) < min || len(args) > max {
-		return usagef("%s needs %s, got %d argument%s", cmd.Name(), what, len(args), plural(len(args)))
+		return usagef("%s needs %s, got %s", cmd.Name(), what, plural.Of(len(args), "argument"))
 	}
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // usagef is a usage error: exit code 2 and a pointer to --help.

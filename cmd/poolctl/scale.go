@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/plural"
 )
 
 func (a *app) scaleCmd() *cobra.Command {
@@ -59,10 +60,10 @@ func (a *app) scale(ctx context.Context, p *dbusapi.Pool, n int32, flags uint64)
 		return err
 	}
 	if before.Pool.TargetWorkers == uint32(n) {
-		fmt.Fprintf(a.stdout, "%s: already at %d workers\n", p.Name, n)
+		fmt.Fprintf(a.stdout, "%s: already at %s\n", p.Name, plural.Of(int(n), "worker"))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "%s: scaling from %d to %d workers\n", p.Name, before.Pool.TargetWorkers, n)
+	fmt.Fprintf(a.stdout, "%s: scaling from %d to %s\n", p.Name, before.Pool.TargetWorkers, plural.Of(int(n), "worker"))
 	return nil
 }
 

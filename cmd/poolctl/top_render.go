@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // topScreen is what a frame's layout depends on besides the model.
@@ -74,7 +76,7 @@ func renderTop(m topModel, s topScreen) []string {
 		lines = append(lines, layoutRow(cells[i], widths, s.width, paint))
 	}
 	if left := len(m.rows) - shown; left > 0 {
-		lines = append(lines, fit(fmt.Sprintf("... %d more worker%s; make the terminal taller to see them", left, plural(left)), s.width, false))
+		lines = append(lines, fit("... "+plural.Of(left, "more worker")+"; make the terminal taller to see them", s.width, false))
 	}
 	return limitLines(lines, s.height)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/plural"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -56,7 +57,7 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	pool.StatusText = st.Summary
 	pool.TargetWorkers = uint32(st.Target)
 	if st.Target != b.size.workers {
-		pool.WorkersReason = fmt.Sprintf("%d workers set by Scale; started with %s", st.Target, b.size.reason)
+		pool.WorkersReason = fmt.Sprintf("%s set by Scale; started with %s", plural.Of(st.Target, "worker"), b.size.reason)
 	}
 	pool.MaxWorkers = uint32(st.MaxWorkers)
 	pool.ReadyWorkers = uint32(st.Ready)

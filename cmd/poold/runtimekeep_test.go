@@ -16,6 +16,7 @@ import (
 // poold keeps in it; remove then takes it away.
 func TestRuntimeDirIsMadeAgainWithWhatItKeeps(t *testing.T) {
 	base := t.TempDir()
+	t.Setenv(rundir.BaseEnv, base) // where it looks for pools of its name: not the host's
 	d, err := newRuntimeDir(config.Config{Name: "app", RuntimeDir: base}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // Bound is the input that decided a worker count.
@@ -93,7 +95,7 @@ func decide(terms []term, notes []string) Sizing {
 	if s.Workers < 1 {
 		s.Workers, s.By, lead = 1, BoundMinimum, "the minimum, as "
 	}
-	parts := []string{fmt.Sprintf("%s, %s%s", plural(s.Workers, "worker"), lead, terms[best].text)}
+	parts := []string{fmt.Sprintf("%s, %s%s", plural.Of(s.Workers, "worker"), lead, terms[best].text)}
 	for i, t := range terms {
 		if i != best {
 			parts = append(parts, t.text)
@@ -106,11 +108,11 @@ func decide(terms []term, notes []string) Sizing {
 func cpuTerm(l Limits, hostCPUs int) term {
 	switch {
 	case l.CPUSetCPUs > 0 && (l.AllowedCPUs == 0 || l.CPUSetCPUs < l.AllowedCPUs):
-		return term{l.CPUSetCPUs, BoundCPUs, plural(l.CPUSetCPUs, "CPU") + " in cpuset"}
+		return term{l.CPUSetCPUs, BoundCPUs, plural.Of(l.CPUSetCPUs, "CPU") + " in cpuset"}
 	case l.AllowedCPUs > 0:
-		return term{l.AllowedCPUs, BoundCPUs, plural(l.AllowedCPUs, "CPU") + " in affinity"}
+		return term{l.AllowedCPUs, BoundCPUs, plural.Of(l.AllowedCPUs, "CPU") + " in affinity"}
 	case hostCPUs > 0:
-		return term{hostCPUs, BoundHostCPUs, plural(hostCPUs, "host CPU") + " (affinity unknown)"}
+		return term{hostCPUs, BoundHostCPUs, plural.Of(hostCPUs, "host CPU") + " (affinity unknown)"}
 	}
 	return term{1, BoundHostCPUs, "unknown CPU count, assuming 1"}
 }
@@ -152,11 +154,4 @@ func memoryTerm(l Limits, workerMemory int64) (term, string) {
 	n := mem / workerMemory
 	text += fmt.Sprintf(" / --worker-memory %s = %d", formatBytes(workerMemory), n)
 	return term{int(n), BoundMemory, text}, ""
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -103,6 +103,7 @@ func TestResolveWorkers(t *testing.T) {
 		wantReason string
 	}{
 		{Config{Workers: WorkerCount{N: 3, From: "--workers"}, MaxWorkers: 64}, cgroup.Limits{}, 3, "3 workers from --workers"},
+		{Config{Workers: WorkerCount{N: 1, From: "--workers"}, MaxWorkers: 64}, cgroup.Limits{}, 1, "1 worker from --workers"},
 		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64}, cgroup.Limits{Version: 2, AllowedCPUs: 8, CPUQuota: 1.5}, 2, "CPU quota"},
 		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 4}, cgroup.Limits{Version: 2, AllowedCPUs: 32}, 4, "capped at --max-workers 4"},
 		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64, WorkerMemory: 512 << 20}, cgroup.Limits{Version: 2, AllowedCPUs: 8, MemoryMax: 1 << 30}, 2, "--worker-memory"},

@@ -3,6 +3,8 @@ package supervisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // Health says when a ready worker is recycled: replaced the way
@@ -109,7 +111,7 @@ func (s *Supervisor) diagnose(w *worker, now time.Time) (reason, detail string) 
 		return "loop-delay", fmt.Sprintf("event-loop delay above %s for %s (last p99 %s)", h.LoopDelay, now.Sub(w.loopHighSince).Round(time.Second), w.metrics.LoopDelayP99)
 	}
 	if w.limits.requests > 0 && w.metrics.Requests >= w.limits.requests {
-		return "requests", fmt.Sprintf("%d requests handled (limit %d)", w.metrics.Requests, w.limits.requests)
+		return "requests", fmt.Sprintf("%s handled (limit %d)", plural.Of(int(w.metrics.Requests), "request"), w.limits.requests)
 	}
 	if w.limits.age > 0 && now.Sub(w.started) >= w.limits.age {
 		return "age", fmt.Sprintf("running for %s (limit %s)", now.Sub(w.started).Round(time.Second), w.limits.age.Round(time.Second))

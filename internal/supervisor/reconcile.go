@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"syscall"
 	"time"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 // reconcile moves the pool towards its target: it fills empty slots whose
@@ -124,7 +126,7 @@ func (s *Supervisor) beginShutdown(why string) {
 	}
 	s.shuttingDown = true
 	s.log.Info("pool shutting down", "why", why, "workers", len(s.workers), "stop_timeout", s.opts.StopTimeout)
-	if err := s.notifier.Stopping(fmt.Sprintf("stopping: draining %d workers", len(s.workers))); err != nil {
+	if err := s.notifier.Stopping("stopping: draining " + plural.Of(len(s.workers), "worker")); err != nil {
 		s.log.Warn("notify systemd", "err", err)
 	}
 }

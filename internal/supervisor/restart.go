@@ -3,6 +3,8 @@ package supervisor
 import (
 	"context"
 	"fmt"
+
+	"github.com/poold/poold/internal/plural"
 )
 
 type restartRequest struct {
@@ -63,5 +65,5 @@ func (s *Supervisor) checkSlot(slot int) error {
 	if s.opts.Workers == 0 {
 		return fmt.Errorf("%w: slot %d: the pool is scaled to 0 workers", ErrInvalidArgument, slot)
 	}
-	return fmt.Errorf("%w: slot %d: want 0..%d (the pool has %d workers)", ErrInvalidArgument, slot, s.opts.Workers-1, s.opts.Workers)
+	return fmt.Errorf("%w: slot %d: want 0..%d (the pool has %s)", ErrInvalidArgument, slot, s.opts.Workers-1, plural.Of(s.opts.Workers, "worker"))
 }

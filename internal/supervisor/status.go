@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/plural"
 )
 
 // Status is a snapshot of the pool.
@@ -117,7 +118,7 @@ func (s *Supervisor) readyCount() int {
 // summary is the one-line pool state for systemd's STATUS= and logs.
 func (s *Supervisor) summary(st Status) string {
 	if s.shuttingDown {
-		return fmt.Sprintf("stopping: %d workers draining", len(s.workers))
+		return fmt.Sprintf("stopping: %s draining", plural.Of(len(s.workers), "worker"))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d/%d workers ready", st.Ready, st.Target)
