@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -36,8 +35,9 @@ ADDR is poold's --listen form: HOST:PORT, [IPV6]:PORT, :PORT (every
 address), unix:/PATH or unix:@NAME; repeat --listen for more sockets. A
 NAME= before ADDR sets the sockets' name in the workers' LISTEN_FDNAMES (one
 name for all of them). COMMAND runs in / unless --chdir says otherwise; a
-COMMAND found in poolctl's PATH is written with its absolute path, since
-systemd's PATH may not have it.
+COMMAND found in poolctl's PATH (below --root, with --root) is written with
+its absolute path, since systemd's PATH may not have it. poolctl's own flags
+go before --: a COMMAND starting with - is refused.
 
 Without --user, poold and its workers run as root (workers may drop
 privileges themselves). --user runs them as that user, in the poold group so
@@ -59,10 +59,11 @@ type initOptions struct {
 	chdir        string
 	root         string
 	force        bool
+	path         string // poolctl's PATH, where COMMAND is looked for below root
 }
 
 func (a *app) initCmd() *cobra.Command {
-	o := initOptions{root: "/", workers: "auto", distribution: distribute.Shared.String()}
+	o := initOptions{root: "/", workers: "auto", distribution: distribute.Shared.String(), path: a.getenv("PATH")}
 	var spec initSpec
 	cmd := &cobra.Command{
 		Use:   "init NAME --listen ADDR [flags] -- COMMAND [ARGS...]",
@@ -103,12 +104,11 @@ func (o initOptions) spec(args []string, dash int) (initSpec, error) {
 	if len(s.command) == 0 {
 		return initSpec{}, usagef("no worker command after --: poolctl init %s --listen ADDR -- COMMAND [ARGS...]", s.name)
 	}
-	if o.root == "/" && !strings.Contains(s.command[0], "/") {
-		// systemd's PATH is not the caller's (nvm, /usr/local/bin...).
-		if path, err := exec.LookPath(s.command[0]); err == nil && filepath.IsAbs(path) {
-			s.command[0] = path
-		}
+	if strings.HasPrefix(s.command[0], "-") {
+		return initSpec{}, usagef("worker command %q starts with '-': poolctl's flags go before --, the worker command after it", s.command[0])
 	}
+	// systemd's PATH is not the caller's (nvm, /usr/local/bin...).
+	s.command[0] = commandPath(o.root, s.command[0], o.path)
 	var err error
 	if s.streams, s.fdName, err = o.sockets(); err != nil {
 		return initSpec{}, err

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -143,6 +144,8 @@ func TestInitUsageErrors(t *testing.T) {
 		{[]string{"myapp", "--listen", ":3000", "--distribution", "rr", "--", "x"}, `--distribution: distribution "rr"`},
 		{[]string{"myapp", "--listen", ":3000", "--chdir", "srv", "--", "x"}, `--chdir "srv": want an absolute path`},
 		{[]string{"myapp", "--listen", ":3000", "--", "x", "a\nb"}, `line breaks and control characters`},
+		{[]string{"myapp", "--listen", ":3000", "--", "--root", "/srv/image", "node", "server.js"},
+			`worker command "--root" starts with '-': poolctl's flags go before --`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -156,5 +159,44 @@ func TestInitUsageErrors(t *testing.T) {
 				t.Errorf("wrote %v", files)
 			}
 		})
+	}
+}
+
+// With --root, the command is looked for in poolctl's PATH below the root,
+// as it is below / without: systemd's PATH is shorter than a shell's.
+func TestInitWritesTheCommandsPathBelowRoot(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"usr/bin", "usr/local/bin"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "usr/bin/node"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "usr/local/bin/node"), nil, 0o644); err != nil { // not executable
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/alternatives/python3", filepath.Join(root, "usr/local/bin/python3")); err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct{ give, want string }{
+		{"node", "/usr/bin/node"},
+		{"python3", "/usr/local/bin/python3"}, // the image's link, dangling here
+		{"nosuch", "nosuch"},
+		{"./bin/server", "./bin/server"},
+	} {
+		name := "app" + strconv.Itoa(i)
+		r := poolctl(t, env("PATH", "relative:/usr/local/bin:/usr/bin"), "init", name, "--listen", ":3000", "--root", root, "--", tt.give, "main")
+		if r.code != 0 {
+			t.Fatalf("code %d, stderr %s", r.code, r.stderr)
+		}
+		conf, err := os.ReadFile(filepath.Join(root, "etc/poold", name+".conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "\ncommand = " + tt.want + " main\n"; !strings.Contains(string(conf), want) {
+			t.Errorf("%s: config file lacks %q:\n%s", tt.give, want, conf)
+		}
 	}
 }
