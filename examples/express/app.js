@@ -20,10 +20,23 @@ function mb(bytes) {
   return Math.round(bytes / 1024 / 1024) + "MB";
 }
 
+// jsonLine is res.json with a newline after the JSON, so that answers
+// printed one after another (curl ...; curl ...) stay on lines of their own.
+function jsonLine(body) {
+  if (!this.get("Content-Type")) {
+    this.type("json");
+  }
+  return this.send(JSON.stringify(body) + "\n");
+}
+
 function createApp() {
   var app = express();
   var sessions = createSessions(process.env);
   app.locals.sessions = sessions; // server.js closes it once drained
+  app.use(function (req, res, next) {
+    res.json = jsonLine;
+    next();
+  });
 
   app.get("/", function (req, res) {
     var slot = process.env.POOLD_SLOT;
@@ -129,3 +142,4 @@ function createApp() {
 }
 
 module.exports = createApp;
+module.exports.mb = mb;

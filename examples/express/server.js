@@ -9,6 +9,8 @@
 // itself, gets listen({fd: 3}) instead.
 var createApp = require("./app");
 
+var mb = createApp.mb;
+
 var app = createApp();
 var PORT = process.env.PORT || 3000;
 var preloaded = Boolean(globalThis[Symbol.for("poold.preload")]);
@@ -51,6 +53,16 @@ function forceAfter() {
   }
   return ms >= 10000 ? ms - 1000 : Math.floor(ms * 0.9);
 }
+
+// SIGUSR2 (poolctl signal NAME USR2) prints how this worker is doing. Node
+// has no handler of its own for it: without this one, SIGUSR2 would end the
+// worker, as most signals a process does not handle do.
+process.on("SIGUSR2", function () {
+  var m = process.memoryUsage();
+  var state = app.locals.sessions.state();
+  console.log(tag + " up " + Math.round(process.uptime()) + "s, rss " + mb(m.rss) + ", heap " + mb(m.heapUsed) +
+    " of " + mb(m.heapTotal) + ", sessions in " + state.sessions + " (redis " + state.redis + ")");
+});
 
 // Graceful stop: poold sends SIGTERM (stop, reload, scale down), then
 // SIGKILL after its --stop-timeout. Stop accepting, let in-flight requests
