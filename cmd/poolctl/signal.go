@@ -18,8 +18,13 @@ func (a *app) signalCmd() *cobra.Command {
 		Short: "Send a signal to the workers of a pool",
 		Long: `Send SIGNAL to the worker of slot SLOT of pool NAME, or to every worker when
 SLOT is not given. SIGNAL is a name with or without SIG (HUP, SIGHUP, sighup),
-RTMIN+N, RTMAX-N or a number from 1 to 64, as kill(1) takes them.`,
-		Example: "  poolctl signal express USR2\n  poolctl signal express SIGHUP 0",
+RTMIN+N, RTMAX-N or a number from 1 to 64, as kill(1) takes them.
+
+A worker does with the signal what its code says (the example Express app
+prints how it is doing on USR2). A worker without a handler for it gets the
+signal's default action, which for most signals (HUP, INT, USR1, USR2...)
+ends the worker: poold then restarts it as a crash.`,
+		Example: "  poolctl signal express USR2\n  poolctl signal express SIGUSR2 0",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := wantArgs(cmd, args, 2, 3, "a pool name, a signal and optionally a slot"); err != nil {
 				return err
