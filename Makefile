@@ -13,12 +13,25 @@ WORKERS ?= 4
 
 all: build
 
+# -v names each package as it is compiled: the first build downloads and
+# compiles every module (2-3 minutes), later ones only what changed.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/poold ./cmd/poold
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/poolctl ./cmd/poolctl
+	@echo "make: building bin/poold and bin/poolctl (the first time: 2-3 minutes, downloading and compiling Go modules)"
+	$(GO) build -v -ldflags "$(LDFLAGS)" -o bin/poold ./cmd/poold
+	$(GO) build -v -ldflags "$(LDFLAGS)" -o bin/poolctl ./cmd/poolctl
 
-example-deps:
+# The example's npm packages, installed again only when its lockfile is
+# newer than the stamp the last install left (npm ci removes node_modules,
+# stamp included, before it installs).
+EXAMPLE_LOCK  := examples/express/package-lock.json
+EXAMPLE_STAMP := examples/express/node_modules/.poold-npm-ci
+
+example-deps: $(EXAMPLE_STAMP)
+
+$(EXAMPLE_STAMP): $(EXAMPLE_LOCK)
+	@echo "make: installing the example's npm packages (examples/express, from $(EXAMPLE_LOCK))"
 	npm ci --prefix examples/express --no-audit --no-fund
+	@touch $@
 
 deps:
 	scripts/deps.sh
@@ -31,6 +44,7 @@ run-deps:
 # redis-server started for the run (examples/express/with-redis.sh); as root,
 # run-deps installs dbus-daemon and redis-server if missing.
 run: build example-deps run-deps
+	@echo "make: serving examples/express on http://127.0.0.1:$(PORT)/ with $(WORKERS) workers (Ctrl-C stops it)"
 	cd examples/express && ./with-redis.sh ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
 
 vet:
