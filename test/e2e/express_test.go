@@ -58,20 +58,9 @@ func TestExpressExampleUnderPoold(t *testing.T) {
 	if code := p.wait(bound); code != 0 {
 		t.Errorf("poold exited %d, want 0", code)
 	}
-	if exits := workerExits(p); len(exits) != 2 {
+	if exits := p.linesWith("INF worker exited "); len(exits) != 2 {
 		t.Errorf("worker exits %q, want the 2 of the stop alone", exits)
 	}
-}
-
-// workerExits are poold's "worker exited" lines.
-func workerExits(p *pool) []string {
-	var lines []string
-	for _, l := range p.logs.all() {
-		if strings.Contains(l.text, "INF worker exited ") {
-			lines = append(lines, l.text)
-		}
-	}
-	return lines
 }
 
 // rawBody is the body of GET url, whatever its status.

@@ -204,6 +204,17 @@ func (p *pool) sawLog(pattern string) bool {
 	return false
 }
 
+// linesWith are the lines of poold's output so far that hold s.
+func (p *pool) linesWith(s string) []string {
+	var lines []string
+	for _, l := range p.logs.all() {
+		if strings.Contains(l.text, s) {
+			lines = append(lines, l.text)
+		}
+	}
+	return lines
+}
+
 // waitSeen waits for a line matching pattern anywhere in the output, passed
 // by waitLog or not, and leaves waitLog's place where it is: for events
 // whose order among the others does not matter.

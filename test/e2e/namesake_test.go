@@ -66,7 +66,7 @@ func TestNamesakeIsRefused(t *testing.T) {
 				t.Fatalf("the second pool named %s exited %d, want 1", name, code)
 			}
 			want := "another pool named " + name + " is running (poold pid " + itoa(pid) + ", " + where + "): stop it, or give this one another --name"
-			if errs := errorLines(second); len(errs) != 1 || !strings.Contains(errs[0], want) {
+			if errs := second.linesWith(" ERR "); len(errs) != 1 || !strings.Contains(errs[0], want) {
 				t.Errorf("errors %q, want one saying %q", errs, want)
 			}
 			if second.sawLog(`sockets bound|worker started`) {
@@ -114,17 +114,6 @@ func entriesOf(t *testing.T, base, name string) []string {
 	})
 }
 
-// errorLines are poold's lines at level ERR.
-func errorLines(p *pool) []string {
-	var lines []string
-	for _, l := range p.logs.all() {
-		if strings.Contains(l.text, " ERR ") {
-			lines = append(lines, l.text)
-		}
-	}
-	return lines
-}
-
 // Of two poolds of one name started at once from one base, one alone
 // runs: the other refuses, whether it finds the first on its bus or, still
 // starting, by the name's lock.
@@ -139,7 +128,7 @@ func TestNamesakesStartedAtOnce(t *testing.T) {
 	for _, p := range pools {
 		if waitStartOrRefusal(p) {
 			refused++
-			if errs := errorLines(p); len(errs) != 1 || !strings.Contains(errs[0], "another pool named "+name+" is ") {
+			if errs := p.linesWith(" ERR "); len(errs) != 1 || !strings.Contains(errs[0], "another pool named "+name+" is ") {
 				t.Errorf("errors %q, want one naming the other pool", errs)
 			}
 		}
