@@ -22,26 +22,25 @@ func TestNamesakeIsRefused(t *testing.T) {
 	t.Parallel()
 	bustest.RequireDaemon(t)
 	for _, tt := range []struct {
-		name     string
-		setUp    func(t *testing.T) (first, second, ctl []string)
-		bus      string
-		wherePat string // where the first pool is, in the refusal: %s is its private bus
+		name  string
+		setUp func(t *testing.T) (first, second, ctl []string)
+		bus   string
 	}{
 		{name: "one-base", setUp: func(t *testing.T) (first, second, ctl []string) {
 			env := []string{rundir.BaseEnv + "=" + shortBase(t)}
 			return env, env, env
-		}, bus: "private", wherePat: "on the private bus at %s"},
+		}, bus: "private"},
 		// A pool of systemd's poold@NAME, its base RuntimeDirectory=poold/%N,
 		// and the same pool run by hand by root, in /run/poold.
 		{name: "two-bases", setUp: func(t *testing.T) (first, second, ctl []string) {
 			unitBase := filepath.Join(rundir.RootBase, "poold@"+uniqueName(t))
 			t.Cleanup(func() { os.Remove(unitBase) })
 			return []string{"RUNTIME_DIRECTORY=" + unitBase}, nil, nil
-		}, bus: "private", wherePat: "on the private bus at %s"},
+		}, bus: "private"},
 		{name: "session", setUp: func(t *testing.T) (first, second, ctl []string) {
 			env := []string{"DBUS_SESSION_BUS_ADDRESS=" + bustest.StartSessionBus(t), rundir.BaseEnv + "=" + shortBase(t)}
 			return env, env, env
-		}, bus: "session", wherePat: "on the session bus"},
+		}, bus: "session"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -54,9 +53,9 @@ func TestNamesakeIsRefused(t *testing.T) {
 			addr := first.addr()
 			first.waitReady()
 			pid := first.cmd.Process.Pid
-			where := tt.wherePat
-			if strings.Contains(where, "%s") {
-				where = strings.Replace(where, "%s", privateBusOf(t, first), 1)
+			where := "on the " + tt.bus + " bus"
+			if tt.bus == "private" {
+				where += " at " + privateBusOf(t, first)
 			}
 			base := baseOf(secondEnv)
 			before := entriesOf(t, base, name)
