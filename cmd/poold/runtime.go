@@ -50,8 +50,9 @@ const maxRemakes = 10
 // RuntimeDirectory=, /run/poold for root, the user's XDG_RUNTIME_DIR, the
 // temp dir), refused when unsafe, removes what poolds no longer running
 // left there, claims the pool's name (see claimName), and makes this
-// instance's directory NAME.PID, locked for poold's lifetime. The lock, not the PID, tells a live directory from a
-// stale one: PIDs mean nothing across PID namespaces sharing BASE.
+// instance's directory NAME.PID, locked for poold's lifetime. The lock, not
+// the PID, tells a live directory from a stale one: PIDs mean nothing
+// across PID namespaces sharing BASE.
 func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 	base := cfg.RuntimeDir
 	if base == "" {
@@ -69,7 +70,7 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 	}
 	name := rundir.DirName(cfg.Name, os.Getpid())
 	err = root.Mkdir(name, 0o700)
-	if errors.Is(err, fs.ErrExist) { // a live namesake in another PID namespace
+	if errors.Is(err, fs.ErrExist) { // a live namesake in another PID namespace, with --bus none
 		name += "." + strconv.FormatUint(rand.Uint64()%1e9, 10)
 		err = root.Mkdir(name, 0o700)
 	}
