@@ -70,7 +70,7 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 	}
 	name := rundir.DirName(cfg.Name, os.Getpid())
 	err = root.Mkdir(name, 0o700)
-	if errors.Is(err, fs.ErrExist) { // a live namesake in another PID namespace, with --bus none
+	if errors.Is(err, fs.ErrExist) { // a namesake in another PID namespace (--bus none: claimName let it be)
 		name += "." + strconv.FormatUint(rand.Uint64()%1e9, 10)
 		err = root.Mkdir(name, 0o700)
 	}
