@@ -256,7 +256,13 @@ my-app   session  running  1/1      1           4242
 		}
 		express.mu.Lock()
 		defer express.mu.Unlock()
+		// Back to generation 1, the workers too: a worker of a newer
+		// generation than the pool's would count as a new one in the next
+		// reload, printed or not depending on when poolctl reads the pool.
 		express.info.Generation, express.hold = 1, nil
+		for i := range express.workers {
+			express.workers[i].Generation = 1
+		}
 	})
 	t.Run("restart all", func(t *testing.T) {
 		expect(t, pc("restart", "express", "all"), 0, "slot 0: worker 1007 ready (generation 2)\n"+
