@@ -64,6 +64,7 @@ func TestNamesakeIsRefused(t *testing.T) {
 			if code := second.wait(bound); code != 1 {
 				t.Fatalf("the second pool named %s exited %d, want 1", name, code)
 			}
+			second.waitSeen(`ERR poold cannot start`, bound) // its last line: the output read up to it
 			want := "another pool named " + name + " is running (poold pid " + itoa(pid) + ", " + where + "): stop it, or give this one another --name"
 			if errs := second.linesWith(" ERR "); len(errs) != 1 || !strings.Contains(errs[0], want) {
 				t.Errorf("errors %q, want one saying %q", errs, want)
