@@ -44,7 +44,7 @@ run-deps:
 # redis-server started for the run (examples/express/with-redis.sh); as root,
 # run-deps installs dbus-daemon and redis-server if missing.
 run: build example-deps run-deps
-	@echo "make: serving examples/express on http://127.0.0.1:$(PORT)/ with $(WORKERS) workers (Ctrl-C stops it)"
+	@echo "make: serving examples/express on http://127.0.0.1:$(PORT)/, WORKERS=$(WORKERS) (Ctrl-C stops it)"
 	cd examples/express && ./with-redis.sh ../../bin/poold --name express --listen 127.0.0.1:$(PORT) --workers $(WORKERS) -- node server.js
 
 vet:
