@@ -45,7 +45,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	var workers, memory, ready, level, bus, distribution, nodePreload, nodeDrain, metricsListen, configFile string
 	var workerLogs string
 	fs.StringVar(&configFile, configFlag, "", "read flags from `FILE`: KEY = VALUE lines, KEY a long flag name or command (the worker command); flags and a command on the command line win over it")
-	fs.StringVar(&c.Name, "name", "", "pool name (default: the systemd unit's, else the worker script's)")
+	fs.StringVar(&c.Name, "name", "", "pool name, as poolctl addresses it: poold refuses to start beside a running pool of the same name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
 	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
 	fs.StringVar(&nodePreload, "node-preload", "", "auto: node workers get poold's preload in NODE_OPTIONS (their listen(PORT) serves the pool's sockets, graceful drain on SIGTERM); off: NODE_OPTIONS left alone (default: $POOLD_NODE_PRELOAD, else auto)")
