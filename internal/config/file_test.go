@@ -190,3 +190,14 @@ func TestCheckFile(t *testing.T) {
 		t.Errorf("CheckFile = %v", err)
 	}
 }
+
+// A value a flag cannot read is one error: the flag keeps its default
+// rather than the 0 the flag package leaves, which would be another.
+func TestConfigFileBadValueIsOneError(t *testing.T) {
+	for _, line := range []string{"max-workers = lots", "stop-timeout = soon", "min-ready = -x"} {
+		err := CheckFile("a.conf", []byte("command = x\n"+line+"\n"))
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "a.conf:2: invalid value") {
+			t.Errorf("%s: %v, want one error on line 2", line, err)
+		}
+	}
+}
