@@ -9,6 +9,13 @@
 // slot with a new generation, RestartWorker one slot with the same one. One
 // rollout runs at a time.
 //
+// A reload always ends, and ends systemd's reloading state with READY=1: it
+// succeeds once every slot has a ready worker of its generation, which then
+// becomes the pool's, and fails at the first new worker that exits or is
+// not ready in time. Every slot without a running worker when it starts, or
+// whose old worker dies before it is replaced, gets a new worker at once,
+// without waiting out its crash backoff.
+//
 // Invariants:
 //   - at most one live worker occupies a slot at a time, outside a rollout;
 //   - during a rollout with MaxUnavailable 0, at most one slot at a time has

@@ -1,9 +1,6 @@
 package supervisor
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // ReloadError says why a rollout stopped: a Reload, or a RestartWorker when
 // Restart is set. Slots the rollout had not yet taken on keep their old
@@ -44,7 +41,7 @@ func (r *rollout) failure(slot int, reason string, oldStopped bool) *ReloadError
 // budgetError ends a stop-first rollout that cannot go on: too few workers
 // are ready outside it, and none is on its way to being ready.
 func (s *Supervisor) budgetError(r *rollout) *ReloadError {
-	ready, slot := s.readyCount(), s.workers[r.todo[0]].slot
+	ready, slot := s.readyCount(), r.todo[0].slot
 	return r.failure(slot, fmt.Sprintf("%d of %d workers ready: stopping slot %d would leave fewer than %d (max unavailable %d)",
 		ready, s.opts.Workers, slot, s.opts.Workers-r.width, r.width), false)
 }
@@ -71,6 +68,9 @@ func (s *Supervisor) recovering() bool {
 func (s *Supervisor) finishRollout(err error) {
 	r := s.rollout
 	s.rollout = nil
+	if err != nil {
+		s.abandon(r)
+	}
 	switch {
 	case r.kind == reloadRollout:
 		s.endReload(r, err)
@@ -93,23 +93,14 @@ func (s *Supervisor) finishRollout(err error) {
 	}
 }
 
-func (s *Supervisor) endReload(r *rollout, err error) {
-	s.reloadFailed = ""
-	s.counters.Reloads++
-	s.counters.LastReload = s.clock.Now().Sub(r.started)
-	if err != nil {
-		s.counters.ReloadsFailed++
-	}
-	if err != nil {
-		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
-		var rerr *ReloadError
-		if errors.As(err, &rerr) {
-			s.reloadFailed = fmt.Sprintf("last reload failed at slot %d", rerr.Slot)
+// abandon stops the new workers a failed rollout still starts beside old
+// ones, which go on serving their slots. New workers in slots that have no
+// other keep starting.
+func (s *Supervisor) abandon(r *rollout) {
+	for _, st := range r.steps {
+		if w := st.fresh; w != nil && w.surge && w.state == Starting && s.workers[w.id] == w {
+			w.surge = false
+			s.stop(w, stopRequested, "not needed: the rollout failed at another slot")
 		}
-	} else {
-		s.log.Info("reload complete", "generation", r.generation, "replaced", r.replaced)
 	}
-	// systemd expects READY=1 after RELOADING=1 either way: the pool serves.
-	s.toldReady = false
-	s.lastSummary = ""
 }

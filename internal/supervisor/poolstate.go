@@ -37,7 +37,7 @@ func (s *Supervisor) poolState(ready int) PoolState {
 	switch {
 	case s.shuttingDown:
 		return PoolStopping
-	case !s.wasReady:
+	case !s.toldReady:
 		return PoolStarting
 	case s.rollout != nil && s.rollout.kind == reloadRollout:
 		return PoolReloading

@@ -81,7 +81,7 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	req := SpawnRequest{
 		ID:             s.lastID,
 		Slot:           slot,
-		Generation:     s.generation,
+		Generation:     s.spawnGeneration(),
 		ProbeListening: s.opts.Ready.acceptsListening(),
 	}
 	proc, err := s.spawner.Spawn(req, s)

@@ -2,21 +2,31 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 )
 
 type reloadRequest struct{ reply chan rolloutResult }
 
-// Reload replaces every worker with one of a new generation. With
-// MaxUnavailable 0 it goes slot by slot, starting each new worker beside the
-// old one, and never has fewer ready workers than before; with K > 0 it
-// replaces up to K slots at once, stopping each old worker first. It tells
-// systemd RELOADING=1, and READY=1 once the rollout has ended.
+// Reload replaces every worker with one of a new generation, and starts one
+// at once in every slot that has no running worker (a slot waiting out a
+// crash backoff): a reload forgets every slot's backoff, since the new code
+// may be the fix. With MaxUnavailable 0 it goes slot by slot, starting each
+// new worker beside the old one, and never has fewer ready workers than
+// before; with K > 0 it replaces up to K slots at once, stopping each old
+// worker first. Once the pool has been ready, it tells systemd RELOADING=1
+// when it starts and READY=1 when it ends, whether it succeeded or failed.
 //
-// It returns when the reload is done or has failed (a *ReloadError), with the
-// generation the pool then has: the new one, also after a failure part-way,
-// since the slots already replaced run it. If ctx ends first it returns 0
-// and ctx.Err(), and the reload goes on. It returns ErrBusy while another
+// It returns when every slot has a ready worker of the new generation, which
+// then becomes the pool's, or when the reload has failed (a *ReloadError):
+// the first new worker that exits or is not ready in time ends it, so it
+// ends within the ready timeout of its last new worker, plus the stop
+// timeout of an old worker stopped first. It returns the generation the
+// pool then has: the new one, or after a failure the one it had, although
+// the slots already replaced keep their new workers (whose generation the
+// next reload does not reuse). If ctx ends first it returns 0 and
+// ctx.Err(), and the reload goes on. It returns ErrBusy while another
 // reload or a RestartWorker runs.
 func (s *Supervisor) Reload(ctx context.Context) (generation int, err error) {
 	req := reloadRequest{reply: make(chan rolloutResult, 1)}
@@ -37,10 +47,89 @@ func (s *Supervisor) onReload(req reloadRequest) {
 		req.reply <- rolloutResult{generation: s.generation, err: err}
 		return
 	}
-	s.generation++
-	s.rollout = s.newRollout(reloadRollout, -1, req.reply)
-	s.log.Info("reload started", "generation", s.generation, "workers", s.opts.Workers, "max_unavailable", s.rollout.width)
-	if err := s.notifier.Reloading(fmt.Sprintf("reloading to generation %d", s.generation)); err != nil {
+	s.lastGeneration++
+	s.forgetBackoffs()
+	r := s.newRollout(reloadRollout, -1, req.reply)
+	r.fillEmptySlots(s)
+	s.rollout = r
+	s.log.Info("reload started", "generation", r.generation, "workers", s.opts.Workers,
+		"max_unavailable", r.width, "empty_slots", len(r.steps))
+	if !s.toldReady {
+		return // systemd is still starting the service: READY=1 comes with the pool's
+	}
+	r.toldSystemd = true
+	if err := s.notifier.Reloading(fmt.Sprintf("reloading to generation %d", r.generation)); err != nil {
 		s.log.Warn("notify systemd", "err", err)
 	}
+}
+
+// endReload makes a successful reload's generation the pool's, and ends
+// systemd's reload either way.
+func (s *Supervisor) endReload(r *rollout, err error) {
+	s.counters.Reloads++
+	s.counters.LastReload = s.clock.Now().Sub(r.started)
+	var rerr *ReloadError
+	switch {
+	case err == nil:
+		s.generation, s.reloadFailed = r.generation, ""
+		s.log.Info("reload complete", "generation", r.generation, "replaced", r.replaced)
+	case errors.As(err, &rerr):
+		s.reloadFailed = fmt.Sprintf("last reload failed at slot %d: %s", rerr.Slot, rerr.Reason)
+		fallthrough
+	default:
+		s.counters.ReloadsFailed++
+		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
+	}
+	if r.toldSystemd {
+		s.tellReloaded()
+	}
+}
+
+// tellReloaded ends the reloading state RELOADING=1 put systemd in:
+// READY=1, with the summary that says how the reload went, unless the pool
+// is stopping (STOPPING=1 took over).
+func (s *Supervisor) tellReloaded() {
+	if s.shuttingDown {
+		return
+	}
+	s.lastSummary = s.counts().Summary
+	if err := s.notifier.Ready(s.lastSummary); err != nil {
+		s.log.Warn("notify systemd", "err", err)
+	}
+}
+
+// forgetBackoffs gives every slot a fresh start: no failures in a row, no
+// delay, not crash-looping.
+func (s *Supervisor) forgetBackoffs() {
+	for slot := range s.opts.Workers {
+		st := s.slotState(slot)
+		st.failures, st.notBefore, st.crashLoop = 0, time.Time{}, false
+	}
+}
+
+// fillEmptySlots adds a step for each slot without a running worker: it is
+// filled at once (once a stopping worker there has exited), and the reload
+// waits for the new worker to be ready as for any other.
+func (r *rollout) fillEmptySlots(s *Supervisor) {
+	busy := map[int]bool{}
+	for _, w := range s.workers {
+		if running(w) {
+			busy[w.slot] = true
+		}
+	}
+	for slot := range s.opts.Workers {
+		if !busy[slot] {
+			r.steps = append(r.steps, &step{slot: slot})
+		}
+	}
+}
+
+// spawnGeneration is the generation of a worker started now: during a
+// reload the new one, also for a slot restarted after a crash, else the
+// pool's.
+func (s *Supervisor) spawnGeneration() int {
+	if r := s.rollout; r != nil && r.kind == reloadRollout {
+		return r.generation
+	}
+	return s.generation
 }

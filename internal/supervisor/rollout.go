@@ -26,20 +26,22 @@ type rollout struct {
 	generation int // of the new workers
 	slot       int // restartRollout: the slot restarted
 	width      int
-	todo       []WorkerID // old workers not yet taken on, by slot
-	steps      []*step    // slots being replaced
+	todo       []*worker // old workers not yet taken on, by slot
+	steps      []*step   // slots being replaced
 	replaced   int
 	started    time.Time
 	// recycle is why the loop itself restarts the slot; empty when
 	// RestartWorker asked.
 	recycle string
-	reply   chan rolloutResult
+	// toldSystemd: RELOADING=1 was sent, and READY=1 must end the reload.
+	toldSystemd bool
+	reply       chan rolloutResult
 }
 
 // step is the replacement of one slot.
 type step struct {
 	slot  int
-	old   *worker // nil when a restart found the slot without a running worker
+	old   *worker // nil when the slot had no running worker to replace
 	fresh *worker // the new worker, once started
 }
 
@@ -51,7 +53,11 @@ type rolloutResult struct {
 // newRollout lists the running workers to replace: in every slot, or in
 // slot alone for a restart.
 func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutResult) *rollout {
-	r := &rollout{kind: kind, generation: s.generation, slot: slot, width: s.maxUnavailable(), reply: reply, started: s.clock.Now()}
+	gen := s.generation
+	if kind == reloadRollout {
+		gen = s.lastGeneration
+	}
+	r := &rollout{kind: kind, generation: gen, slot: slot, width: s.maxUnavailable(), reply: reply, started: s.clock.Now()}
 	var old []*worker
 	for _, w := range s.workers {
 		if running(w) && w.slot < s.opts.Workers && (kind == reloadRollout || w.slot == slot) {
@@ -59,9 +65,7 @@ func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutRe
 		}
 	}
 	sort.Slice(old, func(i, j int) bool { return old[i].slot < old[j].slot })
-	for _, w := range old {
-		r.todo = append(r.todo, w.id)
-	}
+	r.todo = old
 	return r
 }
 
@@ -102,13 +106,14 @@ func (s *Supervisor) advanceRollout() {
 	if r == nil {
 		return
 	}
+	s.dropGone(r)
 	occupied := s.occupiedSlots()
 	for _, st := range slices.Clone(r.steps) {
 		if st.fresh == nil && !occupied[st.slot] && !s.refill(r, st) {
 			return
 		}
 	}
-	for len(r.steps) < max(r.width, 1) {
+	for r.replacing() < max(r.width, 1) {
 		old := s.nextToReplace(r)
 		if old == nil {
 			break
@@ -126,15 +131,36 @@ func (s *Supervisor) advanceRollout() {
 	}
 }
 
-// nextToReplace takes the lowest-slot worker still to replace that the
-// budget allows replacing now, forgetting those that have gone meanwhile.
-func (s *Supervisor) nextToReplace(r *rollout) *worker {
-	r.todo = slices.DeleteFunc(r.todo, func(id WorkerID) bool {
-		w := s.workers[id]
-		return w == nil || !running(w) || w.slot >= s.opts.Workers
+// dropGone forgets the workers still to replace that have exited or are
+// stopping meanwhile. A reload fills their slots at once instead, and waits
+// for those new workers too, so that it does not end before every slot has
+// one.
+func (s *Supervisor) dropGone(r *rollout) {
+	r.todo = slices.DeleteFunc(r.todo, func(w *worker) bool {
+		gone := s.workers[w.id] != w || !running(w)
+		if gone && r.kind == reloadRollout && w.slot < s.opts.Workers {
+			r.steps = append(r.steps, &step{slot: w.slot})
+		}
+		return gone
 	})
-	for i, id := range r.todo {
-		if w := s.workers[id]; r.width == 0 || w.state != Ready || s.readyCount()-1 >= s.opts.Workers-r.width {
+}
+
+// replacing is the number of steps that take a worker out of service.
+func (r *rollout) replacing() int {
+	n := 0
+	for _, st := range r.steps {
+		if st.old != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// nextToReplace takes the lowest-slot worker still to replace that the
+// budget allows replacing now.
+func (s *Supervisor) nextToReplace(r *rollout) *worker {
+	for i, w := range r.todo {
+		if r.width == 0 || w.state != Ready || s.readyCount()-1 >= s.opts.Workers-r.width {
 			r.todo = slices.Delete(r.todo, i, i+1)
 			return w
 		}
@@ -174,7 +200,7 @@ func (s *Supervisor) refill(r *rollout, st *step) bool {
 		return false
 	}
 	st.fresh = w
-	if st.old == nil {
+	if st.old == nil && r.kind == restartRollout {
 		s.completeStep(r, st) // an empty slot restarted: done once started
 	}
 	return true

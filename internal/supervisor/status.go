@@ -94,17 +94,6 @@ func (s *Supervisor) counts() Status {
 	return st
 }
 
-// readyThreshold is the ready count for READY=1: MinReady at start. After a
-// reload it is at most Workers-MaxUnavailable, which a stop-first rollout
-// keeps ready even when it fails part-way, so that systemd hears READY=1 at
-// the end of every reload.
-func (s *Supervisor) readyThreshold() int {
-	if !s.wasReady {
-		return s.opts.MinReady
-	}
-	return min(s.opts.MinReady, s.opts.Workers-s.maxUnavailable())
-}
-
 func (s *Supervisor) readyCount() int {
 	n := 0
 	for _, w := range s.workers {
@@ -144,8 +133,9 @@ func (s *Supervisor) summary(st Status) string {
 	return b.String()
 }
 
-// report keeps systemd's view current: READY=1 once enough workers are
-// ready, STATUS= whenever the summary changes.
+// report keeps systemd's view current: READY=1 once MinReady workers are
+// ready at the start (a reload's end sends its own, see tellReloaded),
+// STATUS= whenever the summary changes.
 func (s *Supervisor) report() {
 	st := s.counts()
 	if st.Summary == s.lastSummary {
@@ -153,8 +143,8 @@ func (s *Supervisor) report() {
 	}
 	s.lastSummary = st.Summary
 	var err error
-	if !s.toldReady && !s.shuttingDown && st.Ready >= s.readyThreshold() {
-		s.toldReady, s.wasReady = true, true
+	if !s.toldReady && !s.shuttingDown && st.Ready >= s.opts.MinReady {
+		s.toldReady = true
 		s.log.Info("pool ready", "ready", st.Ready, "target", st.Target)
 		err = s.notifier.Ready(st.Summary)
 	} else {

@@ -40,20 +40,22 @@ type Supervisor struct {
 	subscribers []chan struct{} // one per Subscribe call, signalled by publish
 
 	// Owned by the loop goroutine.
-	workers      map[WorkerID]*worker
-	slots        []slotState
-	lastID       WorkerID
-	generation   int
-	shuttingDown bool
-	rollout      *rollout
-	reloadFailed string // why the last reload failed; empty once one succeeds
-	toldReady    bool   // READY=1 sent since the start or the last reload
-	wasReady     bool   // READY=1 sent at least once
-	lastSummary  string
-	published    Status // the snapshot publish last announced
-	counters     Counters
-	nextHealth   time.Time // when checkHealth runs next; zero when off
-	nextRecycle  time.Time // no recycle before: one failed
+	workers map[WorkerID]*worker
+	slots   []slotState
+	lastID  WorkerID
+	// generation is the pool's: 1, then that of the last reload that
+	// succeeded. lastGeneration is the last one a reload took, failed or
+	// not: numbers are not reused.
+	generation, lastGeneration int
+	shuttingDown               bool
+	rollout                    *rollout
+	reloadFailed               string // why the last reload failed; empty once one succeeds
+	toldReady                  bool   // READY=1 sent since the start
+	lastSummary                string
+	published                  Status // the snapshot publish last announced
+	counters                   Counters
+	nextHealth                 time.Time // when checkHealth runs next; zero when off
+	nextRecycle                time.Time // no recycle before: one failed
 	// pendingReload waits for a recycle to finish: a reload is not refused
 	// for what the pool did on its own.
 	pendingReload *reloadRequest
@@ -89,7 +91,7 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		done:       make(chan struct{}),
 		started:    make(chan struct{}),
 		workers:    make(map[WorkerID]*worker),
-		generation: 1,
+		generation: 1, lastGeneration: 1,
 	}, nil
 }
 

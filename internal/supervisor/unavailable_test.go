@@ -123,37 +123,48 @@ func TestStopFirstReloadFailureRestartsTheSlotWithBackoff(t *testing.T) {
 func TestStopFirstCountsSlotsDownForOtherReasons(t *testing.T) {
 	t.Run("crash-looping slot", func(t *testing.T) {
 		p, old := readyPool(t, Options{Workers: 3, MaxUnavailable: 1, CrashLoopAfter: 1, Backoff: Backoff{Initial: time.Minute, Max: time.Hour}}, nil)
-		p.crash(old[2].req.ID)
-		_, err := p.sup.Reload(context.Background())
+		done := p.reload()
+		p.waitUntil("old worker stopped", func(st Status) bool { return st.Stopping == 1 })
+		p.exit(old[0].req.ID, 0)
+		fresh := p.waitSpawns(4)[3]
+		p.ready(fresh.req.ID)
+		p.waitUntil("slot 1 stopped", func(st Status) bool { return st.Stopping == 1 })
+		p.exit(old[1].req.ID, 0)
+		second := p.waitSpawns(5)[4]
+		p.crash(fresh.req.ID) // slot 0 crash-loops now, outside the reload
+		p.ready(second.req.ID)
+		err := (<-done).err
 		var rerr *ReloadError
-		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "2 of 3 workers ready: stopping slot 0 would leave fewer than 2") {
-			t.Fatalf("Reload = %v, want it refused for want of ready workers", err)
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "2 of 3 workers ready: stopping slot 2 would leave fewer than 2") {
+			t.Fatalf("Reload = %v, want it stopped for want of ready workers", err)
 		}
-		for _, o := range old[:2] {
-			if got := o.proc.signals(); len(got) != 0 {
-				t.Errorf("slot %d signalled %v", o.req.Slot, got)
-			}
+		if got := old[2].proc.signals(); len(got) != 0 {
+			t.Errorf("slot 2 signalled %v", got)
 		}
 	})
 	t.Run("slot coming back", func(t *testing.T) {
-		p, old := readyPool(t, Options{Workers: 2, MaxUnavailable: 1, Backoff: Backoff{Initial: time.Second, Max: time.Minute}}, nil)
-		p.crash(old[1].req.ID)
+		p, old := readyPool(t, Options{Workers: 3, MaxUnavailable: 1, Backoff: Backoff{Initial: time.Second, Max: time.Minute}}, nil)
 		done := p.reload()
-		p.waitUntil("reload under way", func(st Status) bool { return st.State == PoolReloading })
-		if got := old[0].proc.signals(); len(got) != 0 {
-			t.Fatalf("slot 0 stopped with slot 1 down: %v", got)
-		}
-		p.advance(time.Second)
-		back := p.spawns()[2]
-		if back.req.Slot != 1 || back.req.Generation != 2 {
-			t.Fatalf("respawn %+v, want slot 1 in generation 2", back.req)
-		}
-		p.ready(back.req.ID)
-		p.waitUntil("slot 0 stopped", func(st Status) bool { return st.Stopping == 1 })
+		p.waitUntil("old worker stopped", func(st Status) bool { return st.Stopping == 1 })
 		p.exit(old[0].req.ID, 0)
 		p.ready(p.waitSpawns(4)[3].req.ID)
-		if res := <-done; res.err != nil {
-			t.Fatalf("Reload = %v", res.err)
+		p.crash(old[2].req.ID) // before the reload takes it on: filled at once
+		back := p.waitSpawns(5)[4]
+		if back.req.Slot != 2 || back.req.Generation != 2 {
+			t.Fatalf("respawn %+v, want slot 2 in generation 2 without its backoff", back.req)
+		}
+		p.waitUntil("slot 1 stopped", func(st Status) bool { return st.Stopping == 1 })
+		if got := len(p.spawns()); got != 5 {
+			t.Fatalf("%d spawns, want slot 1 stopped first", got)
+		}
+		p.exit(old[1].req.ID, 0)
+		p.ready(p.waitSpawns(6)[5].req.ID)
+		if len(done) > 0 {
+			t.Fatal("Reload done before slot 2's new worker was ready")
+		}
+		p.ready(back.req.ID)
+		if res := <-done; res.err != nil || res.generation != 2 {
+			t.Fatalf("Reload = %d, %v; want generation 2", res.generation, res.err)
 		}
 	})
 }
