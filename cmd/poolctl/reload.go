@@ -22,9 +22,16 @@ is ready, so that the pool keeps serving. Configuration changes take effect
 with the new generation.
 
 poolctl prints each slot as its new worker becomes ready and returns once
-every slot runs the new generation, or fails with the pool's reason when the
-reload fails. It waits as long as the reload takes unless --timeout is given,
-which makes it fit for ExecReload= in a unit file.
+every slot runs the new generation, or exits 1 with the pool's reason when
+the reload fails: the first new worker that exits or is not ready within the
+pool's --ready-timeout ends it, the slots not yet replaced keep their old
+workers, and the pool keeps its generation. A slot without a running worker
+(crash-looping after a bad deploy) gets its new worker at once, without
+waiting out its restart delay, and the reload waits for it too. So a reload
+always ends, within the ready timeout of its last new worker (plus the
+stop timeout with --max-unavailable); poolctl waits as long as it takes
+unless --timeout is given, which makes it fit for ExecReload= in a unit
+file.
 
 A pool started with --worker-config FILE reads FILE again first and sends
 it to the running workers; a FILE that is not a regular file of at most
@@ -70,7 +77,7 @@ func (a *app) reload(ctx context.Context, p *dbusapi.Pool) error {
 		a.warnf("%s: cannot follow the reload's progress: %v", p.Name, err)
 	}
 	done := startReload(ctx, p)
-	progress := newProgress(a.stdout, before.Pool.Generation)
+	progress := newProgress(a.stdout, newestGeneration(before))
 	for {
 		select {
 		case ev, ok := <-events:
@@ -123,6 +130,17 @@ func mayBeReady(ev dbusapi.Event) bool {
 		return state || len(ev.Changed) == 0
 	}
 	return false
+}
+
+// newestGeneration is the highest generation the pool or one of its
+// workers has: after a failed reload, workers it started keep a generation
+// above the pool's, and are not the next reload's.
+func newestGeneration(st dbusapi.Status) uint32 {
+	gen := st.Pool.Generation
+	for _, w := range st.Workers {
+		gen = max(gen, w.Generation)
+	}
+	return gen
 }
 
 // progress prints each worker newer than a generation once, when ready.
