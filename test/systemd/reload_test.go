@@ -1,0 +1,96 @@
+package systemd
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// flakyJS is a worker that exits 3 at once while /srv/flaky/mode says
+// broken (a bad deploy), and serves otherwise.
+const flakyJS = `const fs = require("fs");
+if (fs.readFileSync("/srv/flaky/mode", "utf8").trim() === "broken") {
+  console.error("broken, exiting 3");
+  process.exit(3);
+}
+require("http").createServer((req, res) => res.end("generation " + process.env.POOLD_GENERATION + "\n")).listen(8080);
+`
+
+// systemctl reload of a pool whose every slot crash-loops fails within the
+// pool's ready timeout and leaves the unit active, not reloading; once the
+// code is fixed, systemctl reload brings the pool back at once.
+func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
+	t.Parallel()
+	const (
+		name         = "flaky"
+		flakyURL     = "http://127.0.0.1:18093/"
+		readyTimeout = 10 * time.Second
+	)
+	deb, _ := packages(t)
+	c := boot(t, deb)
+	unit := "poold@" + name + ".service"
+	c.dumpJournalOnFailure(unit)
+	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
+	c.must("mkdir", "-p", "/srv/flaky")
+	c.must("sh", "-c", "cat > /srv/flaky/server.js <<'EOF'\n"+flakyJS+"EOF\necho ok > /srv/flaky/mode")
+	c.must("poolctl", "init", name, "--listen", "127.0.0.1:18093", "--workers", "2", "--", "node", "/srv/flaky/server.js")
+	c.must("sh", "-c", "echo 'ready-timeout = "+readyTimeout.String()+"' >> /etc/poold/"+name+".conf")
+	c.must("systemctl", "enable", "--now", "poold@"+name+".socket")
+	c.must("curl", "-fsS", "-m", "30", flakyURL)
+	unitShow := func(prop string) string {
+		return strings.TrimSpace(c.must("systemctl", "show", "-P", prop, unit))
+	}
+	c.waitFor("2/2 workers ready", func() bool { return strings.HasPrefix(unitShow("StatusText"), "2/2 workers ready") })
+
+	c.must("sh", "-c", "echo broken > /srv/flaky/mode")
+	c.must("poolctl", "signal", name, "KILL")
+	c.waitFor("both slots crash-looping", func() bool {
+		s := unitShow("StatusText")
+		return strings.Contains(s, "slot 0 crash-looping") && strings.Contains(s, "slot 1 crash-looping")
+	})
+	began := time.Now()
+	out, err := c.run("systemctl", "reload", unit)
+	took := time.Since(began)
+	t.Logf("systemctl reload of broken code: %v after %v: %s", err, took, out)
+	if err == nil {
+		t.Errorf("systemctl reload of broken code succeeded, want it to fail")
+	}
+	if took > readyTimeout+30*time.Second { // + the default stop timeout: the documented bound
+		t.Errorf("systemctl reload of broken code took %v, want it to end within the ready timeout plus the stop timeout", took)
+	}
+	if state, sub := unitShow("ActiveState"), unitShow("SubState"); state != "active" || sub != "running" {
+		t.Errorf("after the failed reload the unit is %s (%s), want active (running)", state, sub)
+	}
+	if s := unitShow("StatusText"); !strings.Contains(s, "last reload failed at slot") {
+		t.Errorf("STATUS=%q, want it to say the reload failed and why", s)
+	}
+	if gen := statusOf(c, name).Pool.Generation; gen != 1 {
+		t.Errorf("after the failed reload the pool has generation %d, want 1", gen)
+	}
+
+	c.must("sh", "-c", "echo ok > /srv/flaky/mode")
+	began = time.Now()
+	c.must("systemctl", "reload", unit)
+	t.Logf("systemctl reload of fixed code: %v", time.Since(began))
+	if state, sub := unitShow("ActiveState"), unitShow("SubState"); state != "active" || sub != "running" {
+		t.Errorf("after the fixed reload the unit is %s (%s), want active (running)", state, sub)
+	}
+	if s := unitShow("StatusText"); !strings.HasPrefix(s, "2/2 workers ready") || strings.Contains(s, "failed") {
+		t.Errorf("STATUS=%q after the fixed reload, want 2/2 ready and nothing failed", s)
+	}
+	if got := c.must("curl", "-fsS", "-m", "10", flakyURL); got != "generation 3\n" {
+		t.Errorf("the fixed pool answers %q, want generation 3", got)
+	}
+}
+
+func statusOf(c *container, pool string) poolStatus {
+	c.t.Helper()
+	var all []poolStatus
+	out := c.must("poolctl", "status", "--json", pool)
+	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
+		c.t.Fatalf("poolctl status --json %s: %v: %s", pool, err, out)
+	}
+	return all[0]
+}
