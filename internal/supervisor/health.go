@@ -14,7 +14,9 @@ import (
 type Health struct {
 	// Watchdog recycles a ready worker that sent no heartbeat (WATCHDOG=1,
 	// or metrics on its channel) for this long; workers get it as
-	// WATCHDOG_USEC.
+	// WATCHDOG_USEC. A worker's first heartbeat arms it: one that never
+	// sent any is not recycled, but warned about once. A worker it judged
+	// hung gets SIGKILL HungGrace after its SIGTERM, not StopTimeout.
 	Watchdog time.Duration
 	// Memory recycles a worker whose memory (Options.Memory: its cgroup's,
 	// or its resident set) stayed above it for
@@ -34,6 +36,13 @@ type Health struct {
 	// Every is how often the loop checks; default 1s.
 	Every time.Duration
 }
+
+// HungGrace is how long a worker the watchdog judged hung has between
+// SIGTERM and SIGKILL, when the stop timeout is longer: it has already
+// been silent for the watchdog's period, and a stopped (SIGSTOP) or
+// deadlocked process would only hold its slot's second process, and its
+// connections, for the whole stop timeout.
+const HungGrace = 5 * time.Second
 
 // MemoryReader reads a worker's memory in bytes.
 type MemoryReader func(pid int) (uint64, error)
@@ -91,11 +100,7 @@ func (s *Supervisor) checkHealth(now time.Time) {
 func (s *Supervisor) diagnose(w *worker, now time.Time) (reason, detail string) {
 	h := s.opts.Health
 	if h.Watchdog > 0 {
-		last := w.readySince
-		if w.lastHeartbeat.After(last) {
-			last = w.lastHeartbeat
-		}
-		if silent := now.Sub(last); silent >= h.Watchdog {
+		if silent, hung := s.watch(w, now); hung {
 			return "watchdog", fmt.Sprintf("no heartbeat for %s (watchdog %s)", silent.Round(time.Millisecond), h.Watchdog)
 		}
 	}
@@ -117,6 +122,29 @@ func (s *Supervisor) diagnose(w *worker, now time.Time) (reason, detail string) 
 		return "age", fmt.Sprintf("running for %s (limit %s)", now.Sub(w.started).Round(time.Second), w.limits.age.Round(time.Second))
 	}
 	return "", ""
+}
+
+// watch judges w by the worker watchdog: hung once it has been silent for
+// the watchdog's period since its last heartbeat, or since it became
+// ready if it sent one before. A worker that never sent one is not judged,
+// since it may not know the protocol at all; it is warned about once.
+func (s *Supervisor) watch(w *worker, now time.Time) (silent time.Duration, hung bool) {
+	h := s.opts.Health
+	if w.lastHeartbeat.IsZero() {
+		if !w.warnedSilent && now.Sub(w.readySince) >= h.Watchdog {
+			w.warnedSilent = true
+			w.log.Warn("no heartbeat since start: the worker watchdog is not armed for this worker",
+				"watchdog", h.Watchdog, "hint", "send WATCHDOG=1, or metrics on the stream channel, at least every WATCHDOG_USEC")
+		}
+		return 0, false
+	}
+	last := w.readySince
+	if w.lastHeartbeat.After(last) {
+		last = w.lastHeartbeat
+	}
+	silent = now.Sub(last)
+	w.hung = silent >= h.Watchdog
+	return silent, w.hung
 }
 
 // since tracks when a condition started to hold: the zero time while it

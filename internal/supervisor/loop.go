@@ -30,7 +30,7 @@ func (s *Supervisor) handle(ev any) {
 	case Reported:
 		if w := s.workers[ev.ID]; w != nil {
 			w.metrics, w.metricsAt = ev.Metrics, s.clock.Now()
-			w.lastHeartbeat = w.metricsAt
+			w.lastHeartbeat, w.hung = w.metricsAt, false
 			s.noteLoopDelay(w, w.metricsAt)
 		}
 	case Listening:
@@ -88,7 +88,7 @@ func (s *Supervisor) onTick() {
 			s.rolloutFailed(w, w.stopReason)
 			w.failed = true
 		case Stopping:
-			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", s.opts.StopTimeout)...)
+			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", w.killAfter)...)
 			s.signal(w, syscall.SIGKILL)
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Supervisor) onNotified(ev Notified) {
 		w.status = m.Status
 	}
 	if m.Watchdog {
-		w.lastHeartbeat = s.clock.Now()
+		w.lastHeartbeat, w.hung = s.clock.Now(), false
 	}
 	if m.Stopping {
 		w.leaving = true

@@ -103,14 +103,19 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	return w, nil
 }
 
-// stop asks a worker to stop gracefully; SIGKILL follows at the deadline.
+// stop asks a worker to stop gracefully; SIGKILL follows at the deadline:
+// after the stop timeout, or a short grace for a worker judged hung.
 func (s *Supervisor) stop(w *worker, why trigger, reason string) {
 	if _, changed := s.transition(w, why); !changed {
 		return
 	}
 	w.stopReason = reason
-	w.arm(s.clock.Now(), s.opts.StopTimeout)
-	s.log.Info("stopping worker", s.attrs(w, "reason", reason)...)
+	w.killAfter = s.opts.StopTimeout
+	if w.hung {
+		w.killAfter = min(HungGrace, s.opts.StopTimeout)
+	}
+	w.arm(s.clock.Now(), w.killAfter)
+	s.log.Info("stopping worker", s.attrs(w, "reason", reason, "kill_after", w.killAfter)...)
 	s.signal(w, syscall.SIGTERM)
 }
 

@@ -89,6 +89,13 @@ type worker struct {
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is
 	// a planned one, not a crash.
 	leaving bool
+	// hung: the worker watchdog judged it hung (no heartbeat for its
+	// period); a heartbeat clears it. warnedSilent: it was warned about for
+	// sending no heartbeat at all.
+	hung, warnedSilent bool
+	// killAfter is how long its stop may take before SIGKILL: StopTimeout,
+	// or HungGrace for a hung worker.
+	killAfter time.Duration
 	// surge marks a surging rollout's new worker until it is ready: it runs
 	// beside the old worker of its slot, and its failure ends the rollout
 	// without a backoff for the slot.
