@@ -105,11 +105,11 @@ func serve(o serveOptions) int {
 			return helperFailed("leave an orphan: %v", err)
 		}
 	}
+	if o.health { // before READY=1: the watchdog is armed from the start
+		startHealthBehaviour()
+	}
 	if err := sayReady(o.systemdNotify); err != nil {
 		return helperFailed("ready: %v", err)
-	}
-	if o.health {
-		startHealthBehaviour()
 	}
 	srv := &http.Server{Handler: handler(me)}
 	var open sync.WaitGroup // connections accepted and not closed yet
