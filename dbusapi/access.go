@@ -37,27 +37,22 @@ func NewAuthorizer(conn *dbus.Conn, ownUID int, group string) *CredentialAuthori
 	}
 }
 
-// Check returns nil if the connection with the unique name sender may change
-// the pool, else an error: one matching ErrNotPermitted when it may not, or
-// another when its credentials could not be read. Either refuses the call.
-func (a *CredentialAuthorizer) Check(ctx context.Context, sender string) error {
+// Check says who the connection with the unique name sender is, as far as
+// it could tell, and returns an error unless it may change the pool: one
+// matching ErrNotPermitted when it may not, or another when its
+// credentials could not be read. Either refuses the call.
+func (a *CredentialAuthorizer) Check(ctx context.Context, sender string) (Caller, error) {
 	if sender == "" {
-		return fmt.Errorf("%w: the caller is unknown", ErrNotPermitted)
+		return Caller{}, fmt.Errorf("%w: the caller is unknown", ErrNotPermitted)
 	}
-	var creds map[string]dbus.Variant
-	err := a.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetConnectionCredentials", 0, sender).Store(&creds)
+	c, err := identify(ctx, a.conn, sender)
 	if err != nil {
-		return fmt.Errorf("credentials of %s: %w", sender, err)
+		return c, err
 	}
-	uid, ok := creds["UnixUserID"].Value().(uint32)
-	if !ok {
-		return fmt.Errorf("credentials of %s: no UnixUserID", sender)
+	if a.permits(c.UID, c.gids, c.haveGIDs) {
+		return c, nil
 	}
-	gids, haveGIDs := creds["UnixGroupIDs"].Value().([]uint32)
-	if a.permits(uid, gids, haveGIDs) {
-		return nil
-	}
-	return fmt.Errorf("%w: uid %d is not root, the pool's owner or in group %s", ErrNotPermitted, uid, a.group)
+	return c, fmt.Errorf("%w: uid %d is not root, the pool's owner or in group %s", ErrNotPermitted, c.UID, a.group)
 }
 
 // permits decides from the caller's uid and, when the bus gave them, the

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
 
 	"github.com/poold/poold/internal/bustest"
+	"github.com/poold/poold/internal/procfs"
 )
 
 func TestAuthorizerPermits(t *testing.T) {
@@ -70,13 +72,18 @@ func TestAuthorizerOnBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer authConn.Close()
+	var mu sync.Mutex
+	var last Caller // the caller of the last Check
 	serve := func(name string, ownUID int) {
 		auth := NewAuthorizer(authConn, ownUID, group)
 		bustest.ServeFakePool(t, addr, BusName(name), func(sender string) error {
-			err := auth.Check(context.Background(), sender)
+			c, err := auth.Check(context.Background(), sender)
 			if err != nil && !errors.Is(err, ErrNotPermitted) {
 				t.Errorf("Check: %v", err)
 			}
+			mu.Lock()
+			defer mu.Unlock()
+			last = c
 			return err
 		})
 	}
@@ -106,6 +113,17 @@ func TestAuthorizerOnBus(t *testing.T) {
 			}
 			if !tt.want && !strings.Contains(out, ErrorNotPermitted) {
 				t.Errorf("refused without %s: %s", ErrorNotPermitted, out)
+			}
+			mu.Lock()
+			c := last
+			mu.Unlock()
+			uid := uint32(0)
+			if tt.as != nil {
+				uid = tt.as.UID
+			}
+			// dbus-send runs in the test's cgroup, so in its unit.
+			if !c.HasUID || c.UID != uid || c.PID == 0 || c.Command != "dbus-send" || c.Unit != procfs.Unit(os.Getpid()) {
+				t.Errorf("caller %+v, want uid %d, dbus-send's pid and the test's unit %q", c, uid, procfs.Unit(os.Getpid()))
 			}
 		})
 	}

@@ -33,9 +33,9 @@ type Backend interface {
 }
 
 // Authorizer decides whether the connection with a unique bus name may
-// change the pool (see access.go).
+// change the pool, and says who it is, for the audit log (see access.go).
 type Authorizer interface {
-	Check(ctx context.Context, sender string) error
+	Check(ctx context.Context, sender string) (Caller, error)
 }
 
 // WithKind marks err as one of the sentinel errors (ErrBusy, ...) without

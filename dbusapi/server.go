@@ -24,12 +24,13 @@ var ErrNameTaken = errors.New("d-bus name taken")
 // arguments, check the caller, call the Pool with a bounded context and map
 // errors to named D-Bus errors. The pool's state stays in the supervisor.
 type Server struct {
-	conn *dbus.Conn
-	pool Backend
-	auth Authorizer
-	log  *slog.Logger
-	kind BusKind
-	name string
+	conn  *dbus.Conn
+	pool  Backend
+	auth  Authorizer
+	audit Auditor
+	log   *slog.Logger
+	kind  BusKind
+	name  string
 
 	ctx    context.Context // ends when the server stops: in-flight calls give up
 	cancel context.CancelFunc
@@ -37,11 +38,15 @@ type Server struct {
 }
 
 // NewServer returns a server for the pool called name on conn. Start
-// exports it.
-func NewServer(conn *dbus.Conn, kind BusKind, name string, pool Backend, auth Authorizer, log *slog.Logger) *Server {
+// exports it. Every changing call is recorded with audit, or with
+// LogAuditor{log} when audit is nil.
+func NewServer(conn *dbus.Conn, kind BusKind, name string, pool Backend, auth Authorizer, audit Auditor, log *slog.Logger) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
+	if audit == nil {
+		audit = LogAuditor{Log: log}
+	}
 	return &Server{
-		conn: conn, kind: kind, name: name, pool: pool, auth: auth, log: log,
+		conn: conn, kind: kind, name: name, pool: pool, auth: auth, audit: audit, log: log,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}
 }

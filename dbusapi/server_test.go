@@ -118,13 +118,21 @@ func (f *fakeBackend) recorded() []string {
 
 type authFunc func(sender string) error
 
-func (a authFunc) Check(_ context.Context, sender string) error { return a(sender) }
+func (a authFunc) Check(_ context.Context, sender string) (dbusapi.Caller, error) {
+	return dbusapi.Caller{Sender: sender, UID: 1000, HasUID: true, User: "alice", PID: 4242}, a(sender)
+}
 
 var allowAll = authFunc(func(string) error { return nil })
 
 // serve runs a server for a fake pool on a fresh session bus and returns a
 // client handle on it.
 func serve(t *testing.T, name string, auth dbusapi.Authorizer) (*fakeBackend, *dbusapi.Pool, string) {
+	t.Helper()
+	return serveAudited(t, name, auth, nil)
+}
+
+// serveAudited is serve with the audit log going to audit.
+func serveAudited(t *testing.T, name string, auth dbusapi.Authorizer, audit dbusapi.Auditor) (*fakeBackend, *dbusapi.Pool, string) {
 	t.Helper()
 	addr := bustest.StartSessionBus(t)
 	fake := newFakeBackend(name)
@@ -134,7 +142,7 @@ func serve(t *testing.T, name string, auth dbusapi.Authorizer) (*fakeBackend, *d
 	}
 	t.Cleanup(func() { srvConn.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := dbusapi.NewServer(srvConn, dbusapi.BusSession, name, fake, auth, log)
+	srv := dbusapi.NewServer(srvConn, dbusapi.BusSession, name, fake, auth, audit, log)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +363,7 @@ func TestSecondPoolOfTheSameNameIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	srv := dbusapi.NewServer(conn, dbusapi.BusSession, "web", newFakeBackend("web"), allowAll, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := dbusapi.NewServer(conn, dbusapi.BusSession, "web", newFakeBackend("web"), allowAll, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	err = srv.Start()
 	if !errors.Is(err, dbusapi.ErrNameTaken) || !strings.Contains(err.Error(), `another pool named web is running (poold pid `+strconv.Itoa(os.Getpid())+`, on the session bus)`) {
 		t.Errorf("second Start() = %v, want a clear refusal", err)

@@ -93,7 +93,7 @@ func startControlPlane(ctx context.Context, mode string, cfg config.Config, back
 		return nil, err
 	}
 	auth := dbusapi.NewAuthorizer(conn.Conn, os.Getuid(), controlPlaneGroup)
-	srv := dbusapi.NewServer(conn.Conn, conn.Kind, cfg.Name, backend, auth, log)
+	srv := dbusapi.NewServer(conn.Conn, conn.Kind, cfg.Name, backend, auth, newAuditor(log), log)
 	cp := &controlPlane{conn: conn, srv: srv}
 	if err := srv.Start(); err != nil {
 		return cp, errors.Join(err, conn.Close())
