@@ -16,6 +16,7 @@ import (
 type ctlResult struct {
 	stdout, stderr string
 	code           int
+	pid            int // of poolctl, or of runuser when run as another user
 }
 
 func (r ctlResult) String() string {
@@ -40,6 +41,9 @@ func poolctl(t *testing.T, user string, env []string, args ...string) ctlResult 
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	r := ctlResult{stdout: out.String(), stderr: errOut.String()}
+	if cmd.Process != nil {
+		r.pid = cmd.Process.Pid
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
