@@ -31,7 +31,7 @@ func newDescs(pool string) descs {
 		targetWorkers: d("target_workers", "Workers the pool aims to run (--workers, or the last Scale)."),
 		maxWorkers:    d("max_workers", "Highest worker count Scale accepts (--max-workers)."),
 		workers:       d("workers", "Workers in each state: starting, ready or stopping.", "state"),
-		generation:    d("generation", "Current worker generation; each reload adds one."),
+		generation:    d("generation", "The pool's generation: 1, then that of the last reload that succeeded."),
 		poolState:     d("pool_state", "1 for the pool's current state, 0 for the others.", "state"),
 		started:       d("workers_started_total", "Workers started since poold started."),
 		exits:         d("worker_exits_total", "Workers that exited, by cause: crash, planned, failed-start or oom.", "cause"),
