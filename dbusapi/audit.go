@@ -2,8 +2,9 @@ package dbusapi
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+
+	"github.com/poold/poold/internal/enum"
 )
 
 // Auditor records every changing call: who asked what, and whether it was
@@ -25,17 +26,9 @@ const (
 	Failed
 )
 
-func (o Outcome) String() string {
-	switch o {
-	case Accepted:
-		return "accepted"
-	case Refused:
-		return "refused"
-	case Failed:
-		return "failed"
-	}
-	return fmt.Sprintf("Outcome(%d)", int(o))
-}
+var outcomes = enum.Names[Outcome]{What: "outcome", Type: "Outcome", Names: []string{"accepted", "refused", "failed"}}
+
+func (o Outcome) String() string { return outcomes.String(o) }
 
 // Call is one record of the audit log.
 type Call struct {

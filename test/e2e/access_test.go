@@ -63,16 +63,7 @@ func TestSystemBusPolicyLetsOthersReadOnly(t *testing.T) {
 // owner or in the poold group.
 func TestPooldRefusesChangesWithoutABusPolicy(t *testing.T) {
 	t.Parallel()
-	bustest.RequireRoot(t)
-	addr := bustest.StartOpenBus(t)
-	env := []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}
-	name := uniqueName(t)
-	p := start(t, spec{
-		args:   []string{"--name", name, "--bus", "session", "--listen", "127.0.0.1:0", "--workers", "1"},
-		helper: "serve",
-		env:    env,
-	})
-	p.waitReady()
+	p, name, env := openBusPool(t)
 	r := poolctl(t, "nobody", env, "scale", name, "2")
 	if r.code != 1 || !strings.Contains(r.stderr, "not permitted") || !strings.Contains(r.stderr, "uid 65534") {
 		t.Errorf("scale as nobody on an open bus: %v; want poold's own refusal naming uid 65534", r)
@@ -82,4 +73,21 @@ func TestPooldRefusesChangesWithoutABusPolicy(t *testing.T) {
 		t.Errorf("the refused scale changed the target to %d", st.Pool.TargetWorkers)
 	}
 	mustPoolctl(t, env, "scale", name, "2")
+}
+
+// openBusPool runs a pool of one worker on a bus without a policy, where
+// only poold's own check refuses changes, and returns its name and the
+// environment that reaches its bus.
+func openBusPool(t *testing.T) (p *pool, name string, env []string) {
+	t.Helper()
+	bustest.RequireRoot(t)
+	env = []string{"DBUS_SESSION_BUS_ADDRESS=" + bustest.StartOpenBus(t)}
+	name = uniqueName(t)
+	p = start(t, spec{
+		args:   []string{"--name", name, "--bus", "session", "--listen", "127.0.0.1:0", "--workers", "1"},
+		helper: "serve",
+		env:    env,
+	})
+	p.waitReady()
+	return p, name, env
 }

@@ -1,26 +1,13 @@
 package e2e
 
-import (
-	"testing"
-
-	"github.com/poold/poold/internal/bustest"
-)
+import "testing"
 
 // poold logs every change asked of it over D-Bus with who asked: root's
 // scale, carried out, and nobody's, refused, each with the caller's uid,
 // user name, PID and process name, and the operation with its arguments.
 func TestChangesAreAuditedWithTheCaller(t *testing.T) {
 	t.Parallel()
-	bustest.RequireRoot(t)
-	addr := bustest.StartOpenBus(t) // no bus policy: poold's own check refuses
-	env := []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}
-	name := uniqueName(t)
-	p := start(t, spec{
-		args:   []string{"--name", name, "--bus", "session", "--listen", "127.0.0.1:0", "--workers", "1"},
-		helper: "serve",
-		env:    env,
-	})
-	p.waitReady()
+	p, name, env := openBusPool(t) // no bus policy: poold's own check refuses
 
 	r := poolctl(t, "", env, "scale", name, "2")
 	if r.code != 0 {
