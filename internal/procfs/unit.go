@@ -21,19 +21,24 @@ func Unit(pid int) string {
 
 // UnitOfCgroup finds the unit in the content of a /proc/PID/cgroup file:
 // from the unified hierarchy's line ("0::/..."), else from the named
-// systemd hierarchy's of cgroup v1 ("1:name=systemd:/...").
+// systemd hierarchy's of cgroup v1 ("1:name=systemd:/..."). Where both
+// are, only the one systemd tracks processes in names a unit: the other
+// says "/" (a container on the unified hierarchy of a hybrid host).
 func UnitOfCgroup(content string) string {
-	var path string
+	var unified, named string
 	for line := range strings.Lines(content) {
 		line = strings.TrimSpace(line)
-		if p, ok := strings.CutPrefix(line, "0::"); ok && path == "" {
-			path = p
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			unified = p
 		}
 		if _, p, ok := strings.Cut(line, ":name=systemd:"); ok {
-			path = p
+			named = p
 		}
 	}
-	return unitOfPath(path)
+	if unit := unitOfPath(unified); unit != "" {
+		return unit
+	}
+	return unitOfPath(named)
 }
 
 // unitSuffixes are the unit types a process can run in.

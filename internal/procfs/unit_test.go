@@ -17,6 +17,7 @@ func TestUnitOfCgroup(t *testing.T) {
 		{"no unit", "0::/docker/4f2a\n", ""},
 		{"a bare suffix is no unit", "0::/system.slice/.service\n", ""},
 		{"cgroup v1", "12:pids:/user.slice\n1:name=systemd:/system.slice/cron.service\n0::/\n", "cron.service"},
+		{"unified, on a hybrid host", "9:name=systemd:/\n4:memory:/\n0::/system.slice/system-poold.slice/poold@web.service/.control\n", "poold@web.service"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
