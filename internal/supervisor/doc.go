@@ -29,8 +29,10 @@
 //     whichever the ready mode allows;
 //   - a slot whose workers keep dying is respawned no faster than its backoff
 //     allows, so a crash loop never becomes a fork storm (RestartWorker of an
-//     empty slot is the one explicit exception);
-//   - every worker that was stopped gets SIGKILL once its stop timeout passes,
+//     empty slot, and a reload, which starts each empty slot once, are the
+//     explicit exceptions);
+//   - every worker that was stopped gets SIGKILL once its stop timeout
+//     passes (HungGrace, if shorter, for a worker the watchdog judged hung),
 //     or the later deadline its EXTEND_TIMEOUT_USEC= asked for, but at the
 //     latest at the hard cap, twice the stop timeout after its SIGTERM (and a
 //     starting worker is stopped at the latest twice the ready timeout after

@@ -137,7 +137,7 @@ func (s *Supervisor) advanceRollout() {
 // one.
 func (s *Supervisor) dropGone(r *rollout) {
 	r.todo = slices.DeleteFunc(r.todo, func(w *worker) bool {
-		gone := s.workers[w.id] != w || !running(w)
+		gone := s.workers[w.id] != w || !running(w) || w.slot >= s.opts.Workers
 		if gone && r.kind == reloadRollout && w.slot < s.opts.Workers {
 			r.steps = append(r.steps, &step{slot: w.slot})
 		}
