@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,8 +51,10 @@ func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
 		s := unitShow("StatusText")
 		return strings.Contains(s, "slot 0 crash-looping") && strings.Contains(s, "slot 1 crash-looping")
 	})
+	// timeout(1): a reload that never ends (as it did) must not hang the test.
+	limit := fmt.Sprint(int((readyTimeout + 60*time.Second).Seconds()))
 	began := time.Now()
-	out, err := c.run("systemctl", "reload", unit)
+	out, err := c.run("timeout", limit, "systemctl", "reload", unit)
 	took := time.Since(began)
 	t.Logf("systemctl reload of broken code: %v after %v: %s", err, took, out)
 	if err == nil {
@@ -69,10 +72,17 @@ func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
 	if gen := statusOf(c, name).Pool.Generation; gen != 1 {
 		t.Errorf("after the failed reload the pool has generation %d, want 1", gen)
 	}
+	// The audit log, in the journal with fields: ExecReload='s poolctl, in
+	// the service's own unit, asked for the reload that failed.
+	c.waitFor("the failed reload in the journal with its caller", func() bool {
+		out, _ := c.run("journalctl", "--no-pager", "-o", "cat", "-u", unit, "POOLD_OP=reload", "POOLD_OUTCOME=failed",
+			"POOLD_CALLER_UID=0", "POOLD_CALLER_COMM=poolctl", "POOLD_CALLER_UNIT="+unit)
+		return strings.Contains(out, "WRN d-bus call failed op=reload") || strings.Contains(out, "INF d-bus call failed op=reload")
+	})
 
 	c.must("sh", "-c", "echo ok > /srv/flaky/mode")
 	began = time.Now()
-	c.must("systemctl", "reload", unit)
+	c.must("timeout", limit, "systemctl", "reload", unit)
 	t.Logf("systemctl reload of fixed code: %v", time.Since(began))
 	if state, sub := unitShow("ActiveState"), unitShow("SubState"); state != "active" || sub != "running" {
 		t.Errorf("after the fixed reload the unit is %s (%s), want active (running)", state, sub)
