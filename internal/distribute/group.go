@@ -1,6 +1,7 @@
 package distribute
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,7 +142,8 @@ func (g *Group) Update(v View) error {
 	if g.closed {
 		return nil
 	}
-	prog, err := g.selector(v).program()
+	sel := g.selector(v)
+	prog, err := sel.program()
 	if err != nil {
 		return err
 	}
@@ -150,6 +152,7 @@ func (g *Group) Update(v View) error {
 			return err
 		}
 		g.attached = prog
+		g.logAttached(sel)
 	}
 	g.closeUnused(v)
 	return nil
@@ -181,6 +184,23 @@ func (g *Group) selector(v View) selector {
 		}
 	}
 	return selector{withPort: true, buckets: len(live), slots: live, netOff: skfNetOff}
+}
+
+// logAttached says which slots new connections now go to. Sticky says it
+// at info: each change moves client addresses between slots.
+func (g *Group) logAttached(sel selector) {
+	level := slog.LevelDebug
+	if g.mode == Sticky {
+		level = slog.LevelInfo
+	}
+	slots := sel.slots
+	if slots == nil {
+		slots = make([]int, sel.buckets)
+		for i := range slots {
+			slots[i] = i
+		}
+	}
+	g.log.Log(context.Background(), level, "distribution: new connections go to slots", "mode", g.mode.String(), "slots", fmt.Sprint(slots))
 }
 
 func at(b []bool, i int) bool { return i < len(b) && b[i] }

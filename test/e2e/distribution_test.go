@@ -65,6 +65,8 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 	})
 	url := "http://" + p.addr() + "/"
 	p.waitReady()
+	// Readiness is announced before the slot program follows it.
+	p.waitSeen(`INF distribution: new connections go to slots .*\bslots="\[0 1 2\]"`, bound)
 	slotsOf := func(when string) []string {
 		t.Helper()
 		slots := make([]string, addrs)
@@ -123,7 +125,7 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 
 	l.setPhase(3)
 	mustPoolctl(t, nil, "scale", name, "4")
-	p.waitLog(`INF worker ready .*\bslot=3 `, bound)
+	p.waitLog(`INF distribution: new connections go to slots .*\bslots="\[0 1 2 3\]"`, bound)
 	after := slotsOf("after the scale up")
 	moved := 0
 	for i := range first {
