@@ -129,6 +129,9 @@ class Channel extends EventEmitter {
       this._loop = null;
     }
     this._send({ op: 'hello', version: VERSION, runtime: 'node/' + process.versions.node });
+    // A first heartbeat at once arms poold's worker watchdog from the start:
+    // a worker that hangs before the timer's first beat is still caught.
+    this.heartbeat();
     if (!this.active) return;
     this._timer = setInterval(() => this.heartbeat(), heartbeatMs(env));
     this._timer.unref();

@@ -105,6 +105,15 @@ test('hello first, identity from the environment, POOLD_CHANNEL_FD removed', asy
   assert.deepEqual(await within(w.exited, 'exit'), { code: 0, signal: null });
 });
 
+test('a first heartbeat right after hello, which arms the worker watchdog from the start', async (t) => {
+  const w = worker(t, keep, { env: { WATCHDOG_USEC: '60000000' } }); // the timer's first beat is 30 s away
+  await w.op('hello');
+  await w.op('metrics');
+  assert.equal(JSON.parse(w.raw[1]).op, 'metrics', 'the heartbeat is the second line');
+  w.send({ op: 'message', data: 'exit', from: { kind: 'control' } });
+  assert.deepEqual(await within(w.exited, 'exit'), { code: 0, signal: null });
+});
+
 test('ready, status, stopping and notify send notify ops', async (t) => {
   const w = worker(t, `
     console.log('sent ' + [poold.ready(), poold.ready('warm\\ncaches'), poold.status('serving'), poold.stopping(), poold.notify('EXTEND_TIMEOUT_USEC=5000000')].join(','));`);

@@ -410,6 +410,7 @@ test('with poold\'s channel: process.send and process \'message\' as in a cluste
       }
     });`, { servers: [s], channel: true });
   await w.op('hello');
+  assert.equal((await w.op('metrics')).requests, 0, 'the first heartbeat, at start');
   assert.equal(await line(w, 'listening '), 'function');
   assert.equal((await w.op('notify')).state, 'READY=1');
 
