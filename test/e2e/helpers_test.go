@@ -51,6 +51,10 @@ var helpers = map[string]func() int{
 	"serve-unless-broken": serveUnlessBroken,
 	// health-serve is drain-serve with the behaviours of healthBehaviour.
 	"health-serve": func() int { return serve(serveOptions{drainAccepted: true, health: true}) },
+	// worker-serve serves with poold's worker package (goworker_test.go).
+	"worker-serve": workerServe,
+	// plain-serve serves with net/http and dies at SIGTERM.
+	"plain-serve": plainServe,
 }
 
 // modeFileEnv names the file serve-unless-broken reads when it starts.

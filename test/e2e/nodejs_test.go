@@ -87,32 +87,6 @@ func TestUnmodifiedNodeAppReloadsAndScalesDownDroppingNothing(t *testing.T) {
 	})
 }
 
-// underLoad runs do while clients ask GET / at addr: net/http clients on
-// kept-alive and on new connections (startLoad), and kept-alive clients
-// that never retry (startRawLoad). It fails t for any failed request, and
-// when no request was made while do ran.
-func underLoad(t *testing.T, addr, what string, do func()) {
-	t.Helper()
-	l := startLoad(t, "http://"+addr+"/", 4)
-	l.waitWarm(t)
-	raw := startRawLoad(t, addr, 2)
-	l.setPhase(1)
-	do()
-	l.setPhase(2)
-	for i := range 50 { // the load goes on a little after do
-		if _, err := get("http://" + addr + "/"); err != nil {
-			t.Fatalf("%s: request %d after it: %v", what, i, err)
-		}
-	}
-	sum := l.stop()
-	t.Logf("%s:", what)
-	raw.stop(t, 50)
-	sum.check(t, 50)
-	if sum.byPhase[1] == 0 {
-		t.Errorf("%s: no request was made while it ran", what)
-	}
-}
-
 // With --node-preload off the same app binds the port it asks for itself:
 // one worker serves it, outside the pool, the others fail with EADDRINUSE,
 // and nobody accepts on the pool's socket, so the pool never gets ready.

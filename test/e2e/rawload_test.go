@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,25 +113,4 @@ func (l *rawLoad) halt() {
 		close(l.stopped)
 	}
 	l.done.Wait()
-}
-
-// stop halts the clients and fails t for any failed request, or for fewer
-// requests than min.
-func (l *rawLoad) stop(t *testing.T, min int) {
-	t.Helper()
-	l.halt()
-	var sum rawResult
-	for _, r := range l.results {
-		sum.requests += r.requests
-		sum.failures += r.failures
-		sum.closes += r.closes
-		sum.errs = append(sum.errs, r.errs...)
-	}
-	t.Logf("raw keep-alive load: %d requests, %d failed, %d connections closed by the server", sum.requests, sum.failures, sum.closes)
-	if sum.failures > 0 {
-		t.Errorf("%d of %d requests without retry failed; the first ones:\n\t%s", sum.failures, sum.requests, strings.Join(sum.errs, "\n\t"))
-	}
-	if sum.requests < min {
-		t.Errorf("only %d requests were made without retry, want at least %d", sum.requests, min)
-	}
 }

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// pythonApp returns how to run testdata/python/app.py in the given mode,
+// with the repository's poold.py importable.
+func pythonApp(t *testing.T, mode string) (command []string, env []string) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	needTool(t, err == nil, "python3", "apt-get install python3")
+	module, err := filepath.Abs(filepath.Join("..", "..", "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{python, "-B", filepath.Join("testdata", "python", "app.py"), mode}, []string{"PYTHONPATH=" + module}
+}
+
+// reloadPythonWorkers runs 3 workers of the app in the given mode and
+// reloads them 3 times under load.
+func reloadPythonWorkers(t *testing.T, mode string) (*pool, loadFigures) {
+	t.Helper()
+	const workers, reloads = 3, 3
+	command, env := pythonApp(t, mode)
+	p := start(t, spec{args: []string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, command: command, env: env})
+	addr := p.addr()
+	p.waitReady()
+	f := reloadsUnderLoad(t, p, addr, workers, reloads)
+	t.Logf("python %s, %d reloads of %d workers: %v", mode, reloads, workers, f)
+	return p, f
+}
+
+// Python workers served by poold.py, http.server's with keep-alive and a
+// WSGI app on wsgiref: three rolling reloads under load fail no request,
+// on kept-alive and new connections, also for clients that never retry,
+// and every worker replaced exits 0 once drained.
+func TestPythonModuleReloadsDroppingNothing(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"http", "wsgi"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			p, f := reloadPythonWorkers(t, mode)
+			f.check(t, "3 reloads", 50)
+			for pid, gen := range startedWorkers(p.logs.all()) {
+				if gen < 4 {
+					p.waitSeen(`INF worker exited .*\bpid=`+itoa(pid)+`\b.*\bstatus="exit code 0"`, bound)
+				}
+			}
+		})
+	}
+}
+
+// The same http.server worker without poold.py dies at SIGTERM, and the
+// same reloads fail requests: kept-alive clients that never retry lose at
+// least the request after their worker died. So the test above can fail.
+func TestPythonWorkerWithoutTheModuleFailsRequests(t *testing.T) {
+	t.Parallel()
+	_, f := reloadPythonWorkers(t, "plain")
+	if f.raw.failed == 0 {
+		t.Errorf("no request without retry failed (%v); want some, as every worker died under them", f)
+	}
+}
