@@ -193,6 +193,8 @@ func wantFiles(t *testing.T, zsh string) map[string]string {
 		"/usr/share/poold/node/index.js":     doc,
 		"/usr/share/poold/node/preload.js":   doc,
 		"/usr/share/poold/node/README.md":    doc,
+
+		"/usr/share/poold/python/poold.py": doc,
 	}
 	pages, _ := filepath.Glob(filepath.Join(root, "docs/man/poolctl*.1"))
 	if len(pages) == 0 {
@@ -209,7 +211,7 @@ func wantFiles(t *testing.T, zsh string) map[string]string {
 }
 
 // wantDirs are the directories both packages own themselves.
-var wantDirs = []string{"/etc/poold", "/usr/share/doc/poold", "/usr/share/doc/poold/examples", "/usr/share/poold", "/usr/share/poold/node"}
+var wantDirs = []string{"/etc/poold", "/usr/share/doc/poold", "/usr/share/doc/poold/examples", "/usr/share/poold", "/usr/share/poold/node", "/usr/share/poold/python"}
 
 // checkFiles compares a package's files with wantFiles: the same set, the
 // same modes, all root's.

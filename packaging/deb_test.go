@@ -37,6 +37,7 @@ func TestDebContents(t *testing.T) {
 
 	want := wantFiles(t, "/usr/share/zsh/vendor-completions")
 	want["/usr/share/lintian/overrides/poold"] = "-rw-r--r--"
+	want["/usr/lib/python3/dist-packages/poold.py"] = "-rw-r--r--" // import poold with Debian's python3
 	checkFiles(t, files, want, "root/root")
 
 	for _, d := range wantDirs {

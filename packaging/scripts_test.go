@@ -23,7 +23,7 @@ var (
 // and exits with its code (getent: 2, no such group).
 var stubCodes = map[string]int{
 	"systemd-sysusers": 0, "getent": 2, "addgroup": 0, "groupadd": 0,
-	"systemctl": 0, "deb-systemd-invoke": 0, "dbus-send": 0, "busctl": 0,
+	"systemctl": 0, "deb-systemd-invoke": 0, "dbus-send": 0, "busctl": 0, "rm": 0,
 }
 
 const (
@@ -32,6 +32,9 @@ const (
 	daemonReload = "systemctl --system daemon-reload"
 	dbusReload   = "dbus-send --system --type=method_call --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig"
 	busctlReload = "busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig"
+	// poold.py's bytecode, written when a root worker imported it.
+	rmDebBytecode = "rm -f /usr/lib/python3/dist-packages/__pycache__/poold.*.pyc"
+	rmBytecode    = "rm -rf /usr/share/poold/python/__pycache__"
 )
 
 func TestMaintainerScripts(t *testing.T) {
@@ -80,11 +83,12 @@ func TestMaintainerScripts(t *testing.T) {
 		{name: "postinst unknown", script: "deb/postinst", arg: "bogus", world: booted, fail: true},
 
 		{name: "prerm remove", script: "deb/prerm", arg: "remove", world: booted,
-			want: []string{"deb-systemd-invoke stop poold@*.socket poold@*.service"}},
+			want: []string{"deb-systemd-invoke stop poold@*.socket poold@*.service", rmDebBytecode, rmBytecode}},
 		{name: "prerm remove failing", script: "deb/prerm", arg: "remove", world: booted,
 			codes: map[string]int{"deb-systemd-invoke": 1},
-			want:  []string{"deb-systemd-invoke stop poold@*.socket poold@*.service"}},
-		{name: "prerm remove in a chroot", script: "deb/prerm", arg: "remove", world: chroot},
+			want:  []string{"deb-systemd-invoke stop poold@*.socket poold@*.service", rmDebBytecode, rmBytecode}},
+		{name: "prerm remove in a chroot", script: "deb/prerm", arg: "remove", world: chroot,
+			want: []string{rmDebBytecode, rmBytecode}},
 		{name: "prerm upgrade", script: "deb/prerm", arg: "upgrade", world: booted},
 
 		{name: "postrm remove", script: "deb/postrm", arg: "remove", world: booted,
@@ -104,11 +108,12 @@ func TestMaintainerScripts(t *testing.T) {
 			without: []string{"systemd-sysusers"}, codes: map[string]int{"groupadd": 1},
 			want: []string{getent, "groupadd -r poold"}, fail: true},
 		{name: "%preun erase", script: "rpm/preun.sh", arg: "0", world: booted,
-			want: []string{"systemctl stop poold@*.socket poold@*.service"}},
+			want: []string{"systemctl stop poold@*.socket poold@*.service", rmBytecode}},
 		{name: "%preun erase failing", script: "rpm/preun.sh", arg: "0", world: booted,
 			codes: map[string]int{"systemctl": 1},
-			want:  []string{"systemctl stop poold@*.socket poold@*.service"}},
-		{name: "%preun erase in a chroot", script: "rpm/preun.sh", arg: "0", world: chroot},
+			want:  []string{"systemctl stop poold@*.socket poold@*.service", rmBytecode}},
+		{name: "%preun erase in a chroot", script: "rpm/preun.sh", arg: "0", world: chroot,
+			want: []string{rmBytecode}},
 		{name: "%preun upgrade", script: "rpm/preun.sh", arg: "1", world: booted},
 		{name: "%postun erase", script: "rpm/postun.sh", arg: "0", world: booted,
 			want: []string{daemonReload}},
