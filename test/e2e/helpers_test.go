@@ -3,22 +3,19 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/coreos/go-systemd/v22/daemon"
-	"github.com/poold/poold/internal/testbound"
+	"github.com/poold/poold/worker"
 )
 
 // helperEnv selects the behaviour of this test binary when poold runs it as
@@ -41,16 +38,16 @@ var helpers = map[string]func() int{
 	"ignore-term": func() int { return serve(serveOptions{ignoreTerm: true}) },
 	// orphan-serve leaves an orphan behind, then serves.
 	"orphan-serve": func() int { return serve(serveOptions{orphan: true}) },
-	// drain-serve serves, and on SIGTERM answers every connection it has
-	// accepted before it exits.
-	"drain-serve": func() int { return serve(serveOptions{drainAccepted: true}) },
+	// drain-serve serves with poold's worker package: on SIGTERM it
+	// answers every request it has accepted before it exits.
+	"drain-serve": func() int { return serve(serveOptions{drain: true}) },
 	// exit3 fails at once.
 	"exit3": func() int { return 3 },
 	// serve-unless-broken exits 3 at once while the file named by
 	// $GO_E2E_MODE_FILE says "broken", and is drain-serve otherwise.
 	"serve-unless-broken": serveUnlessBroken,
 	// health-serve is drain-serve with the behaviours of healthBehaviour.
-	"health-serve": func() int { return serve(serveOptions{drainAccepted: true, health: true}) },
+	"health-serve": func() int { return serve(serveOptions{drain: true, health: true}) },
 	// worker-serve serves with poold's worker package (goworker_test.go).
 	"worker-serve": workerServe,
 	// plain-serve serves with net/http and dies at SIGTERM.
@@ -83,10 +80,10 @@ type serveOptions struct {
 	systemdNotify bool
 	ignoreTerm    bool
 	orphan        bool
-	// drainAccepted answers, on SIGTERM, every connection already accepted
-	// before it shuts down (see drainAccepted).
-	drainAccepted bool
-	health        bool
+	// drain serves with poold's worker package, which drains on SIGTERM
+	// without failing a request, instead of http.Server.Shutdown.
+	drain  bool
+	health bool
 }
 
 // serve takes the inherited socket with go-systemd's activation package,
@@ -111,23 +108,18 @@ func serve(o serveOptions) int {
 	}
 	if o.health { // before READY=1: the watchdog is armed from the start
 		startHealthBehaviour()
+		os.Unsetenv("WATCHDOG_USEC") // its heartbeats, which SIGUSR1 stops, not the worker package's
 	}
 	if err := sayReady(o.systemdNotify); err != nil {
 		return helperFailed("ready: %v", err)
 	}
 	srv := &http.Server{Handler: handler(me)}
-	var open sync.WaitGroup // connections accepted and not closed yet
-	if o.drainAccepted {
-		srv.ConnState = func(_ net.Conn, s http.ConnState) {
-			switch s {
-			case http.StateNew:
-				open.Add(1)
-			case http.StateClosed, http.StateHijacked:
-				open.Done()
-			}
+	if o.drain {
+		if err := worker.ServeListeners(context.Background(), srv, ls[0]); err != nil {
+			return helperFailed("serve: %v", err)
 		}
+		return 0
 	}
-	served := make(chan struct{}) // closed once Serve has returned
 	drained := make(chan struct{})
 	if !o.ignoreTerm {
 		term := make(chan os.Signal, 1)
@@ -135,43 +127,14 @@ func serve(o serveOptions) int {
 		go func() {
 			defer close(drained)
 			<-term
-			if o.drainAccepted {
-				drainAccepted(srv, ls[0], served, &open)
-			}
 			srv.Shutdown(context.Background()) // waits for in-flight requests
 		}()
 	}
-	err = srv.Serve(ls[0])
-	close(served)
-	if err != http.ErrServerClosed && !(o.drainAccepted && errors.Is(err, net.ErrClosed)) {
+	if err := srv.Serve(ls[0]); err != http.ErrServerClosed {
 		return helperFailed("serve: %v", err)
 	}
 	<-drained
 	return 0
-}
-
-// drainTimeout bounds drainAccepted's wait for a connection whose client
-// sends nothing. It grows with $POOLD_TEST_TIMEOUT_FACTOR.
-func drainTimeout() time.Duration { return testbound.Scale(5 * time.Second) }
-
-// drainAccepted stops accepting, then waits until every connection already
-// accepted has been answered and closed. Shutdown alone is not enough on a
-// socket shared with other workers: it closes, unanswered, a connection it
-// accepted but had not read a request from yet (net/http's conn.serve drops a
-// request read once shutdown has begun; golang/go#75591), and the client
-// cannot retry on a new connection. Connections not accepted yet stay queued
-// on the shared socket for the other workers.
-func drainAccepted(srv *http.Server, ln net.Listener, served <-chan struct{}, open *sync.WaitGroup) {
-	srv.SetKeepAlivesEnabled(false) // close idle connections; the others after their next answer
-	ln.Close()
-	<-served // Serve has returned: no connection is accepted any more
-	all := make(chan struct{})
-	go func() { open.Wait(); close(all) }()
-	select {
-	case <-all:
-	case <-time.After(drainTimeout()):
-		fmt.Fprintf(os.Stderr, "e2e-helper: connections still open %v after SIGTERM pid=%d\n", drainTimeout(), os.Getpid())
-	}
 }
 
 func serveUnlessBroken() int {
@@ -183,7 +146,7 @@ func serveUnlessBroken() int {
 		fmt.Fprintf(os.Stderr, "e2e-helper: broken, exiting 3 pid=%d\n", os.Getpid())
 		return 3
 	}
-	return serve(serveOptions{drainAccepted: true})
+	return serve(serveOptions{drain: true})
 }
 
 func sayReady(withSystemdNotify bool) error {

@@ -23,7 +23,7 @@ func TestReloadUnderLoadDropsNothing(t *testing.T) {
 		minRequests   = 200
 	)
 	// drain-serve, not serve: http.Server.Shutdown alone drops a request on
-	// a connection accepted just before it (see drainAccepted).
+	// a connection accepted just before it (see package worker).
 	p := start(t, spec{args: []string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, helper: "drain-serve"})
 	url := "http://" + p.addr() + "/"
 	p.waitReady()
