@@ -127,3 +127,28 @@ func reloadsUnderLoad(t *testing.T, p *pool, addr string, workers, reloads int) 
 		}
 	})
 }
+
+// reloadPool runs a pool of 3 workers as s says (its args beside --listen
+// and --workers) and reloads it 3 times under measureUnderLoad's load.
+func reloadPool(t *testing.T, s spec, what string) (*pool, loadFigures) {
+	t.Helper()
+	const workers, reloads = 3, 3
+	s.args = append([]string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, s.args...)
+	p := start(t, s)
+	addr := p.addr()
+	p.waitReady()
+	f := reloadsUnderLoad(t, p, addr, workers, reloads)
+	t.Logf("%s, %d reloads of %d workers: %v", what, reloads, workers, f)
+	return p, f
+}
+
+// waitReplacedExitedZero waits for every worker of a generation before
+// last to exit, and fails t unless each exited with code 0.
+func (p *pool) waitReplacedExitedZero(last int) {
+	p.t.Helper()
+	for pid, gen := range startedWorkers(p.logs.all()) {
+		if gen < last {
+			p.waitSeen(`INF worker exited .*\bpid=`+itoa(pid)+`\b.*\bstatus="exit code 0"`, bound)
+		}
+	}
+}

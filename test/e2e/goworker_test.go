@@ -37,32 +37,15 @@ func plainServe() int {
 	return helperFailed("serve: %v", http.Serve(ls[0], handler(me)))
 }
 
-// reloadGoWorkers runs 3 workers of the helper and reloads them 3 times
-// under load.
-func reloadGoWorkers(t *testing.T, helper string) (*pool, loadFigures) {
-	t.Helper()
-	const workers, reloads = 3, 3
-	p := start(t, spec{args: []string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, helper: helper})
-	addr := p.addr()
-	p.waitReady()
-	f := reloadsUnderLoad(t, p, addr, workers, reloads)
-	t.Logf("%s, %d reloads of %d workers: %v", helper, reloads, workers, f)
-	return p, f
-}
-
 // Go workers that serve with the worker package: three rolling reloads
 // under load fail no request, on kept-alive and new connections, also for
 // clients that never retry, and every worker replaced exits 0 once
 // drained.
 func TestGoWorkerPackageReloadsDroppingNothing(t *testing.T) {
 	t.Parallel()
-	p, f := reloadGoWorkers(t, "worker-serve")
+	p, f := reloadPool(t, spec{helper: "worker-serve"}, "worker-serve")
 	f.check(t, "3 reloads", 50)
-	for pid, gen := range startedWorkers(p.logs.all()) {
-		if gen < 4 {
-			p.waitSeen(`INF worker exited .*\bpid=`+itoa(pid)+`\b.*\bstatus="exit code 0"`, bound)
-		}
-	}
+	p.waitReplacedExitedZero(4)
 }
 
 // The same worker without the package dies at SIGTERM, and the same
@@ -70,7 +53,7 @@ func TestGoWorkerPackageReloadsDroppingNothing(t *testing.T) {
 // the request after their worker died. So the test above can fail.
 func TestGoWorkerWithoutThePackageFailsRequests(t *testing.T) {
 	t.Parallel()
-	_, f := reloadGoWorkers(t, "plain-serve")
+	_, f := reloadPool(t, spec{helper: "plain-serve"}, "plain-serve")
 	if f.raw.failed == 0 {
 		t.Errorf("no request without retry failed (%v); want some, as every worker died under them", f)
 	}

@@ -17,11 +17,11 @@ import (
 func TestPythonServersReloadUnderLoad(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name       string
-		args       []string // poold's, beside --listen and --workers
-		command    []string
-		module     string // that /usr/bin/python3 must import
-		lossy      bool
+		name    string
+		args    []string // poold's, beside --listen and --workers
+		command []string
+		module  string // that /usr/bin/python3 must import
+		lossy   bool
 	}{
 		{"gunicorn sync", []string{"--ready", "listening"}, []string{"gunicorn", "--graceful-timeout", "25", "app:app"}, "gunicorn", false},
 		{"gunicorn gthread", []string{"--ready", "listening"}, []string{"gunicorn", "--threads", "4", "--keep-alive", "0", "--graceful-timeout", "25", "app:app"}, "gunicorn", false},
@@ -31,17 +31,11 @@ func TestPythonServersReloadUnderLoad(t *testing.T) {
 			t.Parallel()
 			err := exec.Command("/usr/bin/python3", "-c", "import "+tt.module).Run()
 			needTool(t, err == nil, tt.module, "apt-get install gunicorn python3-uvicorn")
-			const workers, reloads = 3, 3
 			dir, err := filepath.Abs(filepath.Join("testdata", "python"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			args := append([]string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, tt.args...)
-			p := start(t, spec{args: args, command: tt.command, dir: dir, env: []string{"PYTHONDONTWRITEBYTECODE=1"}})
-			addr := p.addr()
-			p.waitReady()
-			f := reloadsUnderLoad(t, p, addr, workers, reloads)
-			t.Logf("%s, %d reloads of %d workers: %v", tt.name, reloads, workers, f)
+			_, f := reloadPool(t, spec{args: tt.args, command: tt.command, dir: dir, env: []string{"PYTHONDONTWRITEBYTECODE=1"}}, tt.name)
 			if !tt.lossy {
 				f.check(t, "3 reloads", 50)
 			} else if f.keepAlive.failed > 0 {

@@ -19,18 +19,11 @@ func pythonApp(t *testing.T, mode string) (command []string, env []string) {
 	return []string{python, "-B", filepath.Join("testdata", "python", "app.py"), mode}, []string{"PYTHONPATH=" + module}
 }
 
-// reloadPythonWorkers runs 3 workers of the app in the given mode and
-// reloads them 3 times under load.
-func reloadPythonWorkers(t *testing.T, mode string) (*pool, loadFigures) {
+// pythonPool is the spec of a pool of app.py in the given mode.
+func pythonPool(t *testing.T, mode string) spec {
 	t.Helper()
-	const workers, reloads = 3, 3
 	command, env := pythonApp(t, mode)
-	p := start(t, spec{args: []string{"--listen", "127.0.0.1:0", "--workers", itoa(workers)}, command: command, env: env})
-	addr := p.addr()
-	p.waitReady()
-	f := reloadsUnderLoad(t, p, addr, workers, reloads)
-	t.Logf("python %s, %d reloads of %d workers: %v", mode, reloads, workers, f)
-	return p, f
+	return spec{command: command, env: env}
 }
 
 // Python workers served by poold.py, http.server's with keep-alive and a
@@ -42,13 +35,9 @@ func TestPythonModuleReloadsDroppingNothing(t *testing.T) {
 	for _, mode := range []string{"http", "wsgi"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			p, f := reloadPythonWorkers(t, mode)
+			p, f := reloadPool(t, pythonPool(t, mode), "python "+mode)
 			f.check(t, "3 reloads", 50)
-			for pid, gen := range startedWorkers(p.logs.all()) {
-				if gen < 4 {
-					p.waitSeen(`INF worker exited .*\bpid=`+itoa(pid)+`\b.*\bstatus="exit code 0"`, bound)
-				}
-			}
+			p.waitReplacedExitedZero(4)
 		})
 	}
 }
@@ -58,7 +47,7 @@ func TestPythonModuleReloadsDroppingNothing(t *testing.T) {
 // least the request after their worker died. So the test above can fail.
 func TestPythonWorkerWithoutTheModuleFailsRequests(t *testing.T) {
 	t.Parallel()
-	_, f := reloadPythonWorkers(t, "plain")
+	_, f := reloadPool(t, pythonPool(t, "plain"), "python plain")
 	if f.raw.failed == 0 {
 		t.Errorf("no request without retry failed (%v); want some, as every worker died under them", f)
 	}
