@@ -8,6 +8,8 @@ run_only=(dbus-daemon redis-server)
 want=(
   systemd          # systemd-socket-activate, systemd-notify
   python3-systemd  # a real sd_listen_fds worker in the end-to-end tests
+  gunicorn         # gunicorn and uvicorn under poold, as docs/python.md sets them
+  python3-uvicorn
   util-linux       # unshare, for the PID 1 test
   curl
   dbus-daemon      # the private bus poold starts when run by hand; test buses
