@@ -206,9 +206,12 @@ def serve(server, grace=IDLE_GRACE):
             threading.Thread(target=server.shutdown, daemon=True).start()  # shutdown() waits for serve_forever
 
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    beat = _Heartbeat(_watchdog_period(os.environ, os.getpid()))
+    period = _watchdog_period(os.environ, os.getpid())
+    beat = _Heartbeat(period)
     try:
-        _notify_or_warn("READY=1\nSTATUS=serving")
+        # A first WATCHDOG=1 with READY=1 arms poold's watchdog for this
+        # worker at once, so that one hung before the first beat is caught.
+        _notify_or_warn("READY=1\nWATCHDOG=1\nSTATUS=serving" if period > 0 else "READY=1\nSTATUS=serving")
         server.serve_forever()
         server.socket.close()  # no connection is accepted any more
         return drain.wait()

@@ -82,7 +82,7 @@ func run(ctx context.Context, srv *http.Server, ls []net.Listener, stop <-chan o
 	go func() { defer close(beating); heartbeat(beat, s.heartbeat) }()
 	defer func() { endBeat(); <-beating }()
 
-	notify(srv, fmt.Sprintf("READY=1\nSTATUS=serving on %d sockets", len(ls)))
+	notify(srv, readyMessage(s.heartbeat)+fmt.Sprintf("STATUS=serving on %d sockets", len(ls)))
 	select {
 	case <-ctx.Done():
 	case <-stop:
@@ -135,4 +135,14 @@ func notify(srv *http.Server, state string) {
 		}
 		logger.Printf("worker: notify %q: %v", state, err)
 	}
+}
+
+// readyMessage is READY=1, with a first WATCHDOG=1 when heartbeats are
+// due: poold arms a worker's watchdog from its first heartbeat, so a worker
+// that hangs before the first tick is still caught.
+func readyMessage(heartbeat time.Duration) string {
+	if heartbeat > 0 {
+		return "READY=1\nWATCHDOG=1\n"
+	}
+	return "READY=1\n"
 }

@@ -74,8 +74,8 @@ func TestServeOnThePassedSocket(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	defer cmd.Process.Kill()
 
-	if got := notifications.next(t); !strings.HasPrefix(got, "READY=1\nSTATUS=") {
-		t.Errorf("first notification %q, want READY=1 and a STATUS=", got)
+	if got := notifications.next(t); !strings.HasPrefix(got, "READY=1\nWATCHDOG=1\nSTATUS=") {
+		t.Errorf("first notification %q, want READY=1, a first WATCHDOG=1 and a STATUS=", got)
 	}
 	c := dial(t, ln.Addr().String())
 	resp, body := c.get("/")
