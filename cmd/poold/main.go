@@ -65,6 +65,12 @@ func run(args []string) int {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(signals)
 
+	// Before anything is bound or made: a command that cannot start would
+	// only crash-loop.
+	if err := proc.CheckCommand(cfg.Command[0], os.Getenv("PATH")); err != nil {
+		log.Error("poold cannot start", "err", err)
+		return exitFailure
+	}
 	dir, err := newRuntimeDir(cfg, log)
 	if err != nil {
 		log.Error("poold cannot start", "err", err)

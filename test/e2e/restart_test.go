@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -46,16 +48,24 @@ func TestCrashLoopBacksOff(t *testing.T) {
 	}
 }
 
-// A command that does not exist exits 127 in the trampoline; poold keeps
-// running and backs off instead of forking without pause.
-func TestMissingCommandBacksOff(t *testing.T) {
+// A command removed after poold started (the check at start passed) exits
+// 127 in the trampoline; poold keeps running and backs off instead of
+// forking without pause.
+func TestRemovedCommandBacksOff(t *testing.T) {
 	t.Parallel()
+	worker := filepath.Join(t.TempDir(), "e2e-worker")
+	if err := os.WriteFile(worker, []byte("#!/bin/sh\nrm -f \"$0\"\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	p := start(t, spec{
 		args:    []string{"--listen", "127.0.0.1:0", "--workers", "1", "--restart-delay", "50ms", "--restart-delay-max", "200ms"},
-		command: []string{"/nonexistent/e2e-worker"},
+		command: []string{worker},
 	})
-	checkBackoff(t, p, `"exit code 127 `, 50*time.Millisecond, 200*time.Millisecond, 5)
-	if !p.sawLog(`worker command "/nonexistent/e2e-worker"`) {
+	p.waitLog(`WRN worker exited unexpectedly .*\bstatus="exit code 3"`, bound)
+	for range 3 {
+		p.waitLog(`WRN worker exited unexpectedly .*\bstatus="exit code 127 .*\brestart_in=(50|100|200)ms\b`, bound)
+	}
+	if !p.sawLog(`worker command "` + regexp.QuoteMeta(worker) + `"`) {
 		t.Error("nothing names the missing command")
 	}
 	if !p.running() {
