@@ -243,7 +243,7 @@ func (s *Spawner) wait(p *process, ns *workerNotify, pipes *workerlog.Pipes, id 
 	if s.channels != nil {
 		s.channels.Detach(uint64(id))
 	}
-	sink.Post(supervisor.Exited{ID: id, Status: status})
+	sink.Post(supervisor.Exited{ID: id, Status: status, Output: pipes.Tail()})
 }
 
 // socketPair returns the two ends of a channel, both close-on-exec: exec.Cmd

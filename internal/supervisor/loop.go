@@ -126,7 +126,8 @@ func (s *Supervisor) onExited(ev Exited) {
 		st.failures = 0
 	}
 	st.restarts++
-	delay := s.backOff(w.slot, ev.Status.String())
+	st.lastOutput = ev.Output
+	delay := s.backOff(w.slot, s.exitReason(w, ev.Status))
 	s.log.Warn("worker exited unexpectedly", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(),
 		"uptime", uptime, "failures", st.failures, "restart_in", delay)...)
 	s.reportCrashLoop(w.slot)
@@ -167,7 +168,8 @@ func (s *Supervisor) markReady(w *worker, via string) {
 	}
 	w.readySince = s.clock.Now()
 	w.deadline = time.Time{}
-	s.slotState(w.slot).crashLoop = false
+	st := s.slotState(w.slot)
+	st.crashLoop, st.readyOnce = false, true
 	s.log.Info("worker ready", s.attrs(w, "via", via, "after", w.readySince.Sub(w.started).Round(time.Millisecond))...)
 	s.rolloutReady(w)
 }

@@ -29,6 +29,19 @@ func (m ReadyMode) String() string { return readyModes.String(m) }
 // ParseReadyMode parses a --ready value.
 func ParseReadyMode(s string) (ReadyMode, error) { return readyModes.Parse(s) }
 
+// awaited is what a starting worker waits for in this mode, for messages.
+func (m ReadyMode) awaited() string {
+	switch m {
+	case ReadyNotify:
+		return "READY=1"
+	case ReadyListening:
+		return "it listened on a pool socket"
+	case ReadyDelay:
+		return "its ready delay passed"
+	}
+	return "it was ready"
+}
+
 func (m ReadyMode) acceptsNotify() bool    { return m == ReadyAuto || m == ReadyNotify }
 func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == ReadyListening }
 

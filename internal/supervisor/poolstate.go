@@ -15,15 +15,18 @@ const (
 	// degraded, as its ready count makes it.
 	PoolReloading
 	// PoolDegraded: after the start, fewer than the target workers are
-	// ready, as when a slot is crash-looping (its workers never get ready).
+	// ready, and no slot is crash-looping.
 	PoolDegraded
 	// PoolStopping: the pool is shutting down.
 	PoolStopping
+	// PoolCrashLooping: fewer than the target workers are ready and a slot
+	// is crash-looping, whether or not the pool was ever ready.
+	PoolCrashLooping
 )
 
 var poolStateNames = map[PoolState]string{
 	PoolStarting: "starting", PoolRunning: "running", PoolReloading: "reloading",
-	PoolDegraded: "degraded", PoolStopping: "stopping",
+	PoolDegraded: "degraded", PoolStopping: "stopping", PoolCrashLooping: "crash-looping",
 }
 
 func (p PoolState) String() string {
@@ -37,10 +40,12 @@ func (s *Supervisor) poolState(ready int) PoolState {
 	switch {
 	case s.shuttingDown:
 		return PoolStopping
+	case s.rollout != nil && s.rollout.kind == reloadRollout && s.toldReady:
+		return PoolReloading
+	case ready < s.opts.Workers && s.crashLooping():
+		return PoolCrashLooping
 	case !s.toldReady:
 		return PoolStarting
-	case s.rollout != nil && s.rollout.kind == reloadRollout:
-		return PoolReloading
 	case ready < s.opts.Workers:
 		return PoolDegraded
 	}

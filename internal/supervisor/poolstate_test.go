@@ -50,15 +50,15 @@ func TestPoolStateDuringARestart(t *testing.T) {
 	}
 }
 
-func TestPoolStateCrashLoopingSlotIsDegraded(t *testing.T) {
+func TestPoolStateCrashLoopingSlot(t *testing.T) {
 	p, ws := readyPool(t, Options{Workers: 1, CrashLoopAfter: 2, Backoff: Backoff{Initial: time.Second, Max: time.Second}}, nil)
 	p.crash(ws[0].req.ID)
 	p.advance(time.Second)
 	s := p.spawns()
 	p.crash(s[len(s)-1].req.ID)
 	p.advance(time.Second) // a new worker starts: the slot still crash-loops
-	if st := p.status(); st.State != PoolDegraded || st.Starting != 1 {
-		t.Fatalf("status %+v, want degraded while the slot crash-loops", st)
+	if st := p.status(); st.State != PoolCrashLooping || st.Starting != 1 {
+		t.Fatalf("status %+v, want crash-looping while the slot crash-loops", st)
 	}
 }
 
@@ -68,7 +68,7 @@ func TestPoolStateString(t *testing.T) {
 		want string
 	}{
 		{PoolStarting, "starting"}, {PoolRunning, "running"}, {PoolReloading, "reloading"},
-		{PoolDegraded, "degraded"}, {PoolStopping, "stopping"}, {0, "PoolState(0)"},
+		{PoolDegraded, "degraded"}, {PoolStopping, "stopping"}, {PoolCrashLooping, "crash-looping"}, {0, "PoolState(0)"},
 	} {
 		if got := tt.give.String(); got != tt.want {
 			t.Errorf("%d.String() = %q, want %q", int(tt.give), got, tt.want)

@@ -45,6 +45,9 @@ type Sink interface {
 type Exited struct {
 	ID     WorkerID
 	Status ExitStatus
+	// Output is the worker's last lines on stderr, when poold read them
+	// (see workerlog.Tail); nil otherwise.
+	Output []string
 }
 
 // Notified carries one datagram a worker sent to its notify socket.

@@ -56,16 +56,6 @@ func (s *Supervisor) backOff(slot int, why string) time.Duration {
 	return delay
 }
 
-// reportCrashLoop reports, once, a slot that has failed too often in a row.
-func (s *Supervisor) reportCrashLoop(slot int) {
-	st := s.slotState(slot)
-	if st.failures >= s.opts.CrashLoopAfter && !st.crashLoop {
-		st.crashLoop = true
-		s.log.Error("slot is crash-looping; restarts continue with backoff", "slot", slot,
-			"failures", st.failures, "last_exit", st.lastExit, "max_backoff", s.opts.Backoff.Max)
-	}
-}
-
 // occupiedSlots is the set of slots that have a worker, in any state.
 func (s *Supervisor) occupiedSlots() map[int]bool {
 	occupied := make(map[int]bool, len(s.workers))
@@ -147,13 +137,6 @@ func (s *Supervisor) killAll() {
 		w.deadline = time.Time{}
 		s.signal(w, syscall.SIGKILL)
 	}
-}
-
-func (s *Supervisor) slotState(slot int) *slotState {
-	for len(s.slots) <= slot {
-		s.slots = append(s.slots, slotState{})
-	}
-	return &s.slots[slot]
 }
 
 // attrs are the log attributes naming a worker, followed by extra ones.

@@ -27,7 +27,9 @@ type Status struct {
 	Generation     int
 	Summary        string // the line sent to systemd as STATUS=
 	Workers        []WorkerStatus
-	Counters       Counters
+	// Slots are the slots without a ready worker whose last worker failed.
+	Slots    []SlotStatus
+	Counters Counters
 	// ReloadPending: a reload waits for the current recycle to finish.
 	ReloadPending bool
 }
@@ -60,6 +62,7 @@ func (s *Supervisor) snapshot() Status {
 	st := s.counts()
 	st.Counters = s.counters.clone()
 	st.ReloadPending = s.pendingReload != nil
+	st.Slots = s.failingSlots()
 	for _, w := range s.workers {
 		st.Workers = append(st.Workers, WorkerStatus{
 			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,

@@ -64,15 +64,6 @@ type Supervisor struct {
 	stopTimer     func() bool
 }
 
-// slotState is what outlives the workers of one slot.
-type slotState struct {
-	failures  int       // consecutive failed starts or crashes
-	notBefore time.Time // backoff: no spawn before this
-	restarts  int
-	crashLoop bool
-	lastExit  string
-}
-
 // New validates the options and returns a supervisor that has not started
 // any worker yet.
 func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clock Clock) (*Supervisor, error) {

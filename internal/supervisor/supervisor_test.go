@@ -87,7 +87,7 @@ func TestBackoffGrowsAndBoundsTheSpawnRate(t *testing.T) {
 			t.Fatalf("crash %d: %d spawns after %v, want %d", i+1, got, d*time.Second, i+2)
 		}
 	}
-	if sum := p.status().Summary; !strings.Contains(sum, "slot 0 crash-looping (exit code 3, 6 failures)") {
+	if sum := p.status().Summary; !strings.Contains(sum, "slot 0 crash-looping (exit code 3 before it was ready, 6 failures)") {
 		t.Fatalf("summary %q does not report the crash loop", sum)
 	}
 }

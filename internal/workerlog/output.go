@@ -42,6 +42,7 @@ type Pipes struct {
 	r, w [2]*os.File // by Stream - 1
 	left atomic.Int32
 	done chan struct{} // closed once both readers ended
+	tail tail          // the last lines on stderr
 }
 
 // Open makes the pipes of a worker about to start. Their worker ends are
@@ -130,9 +131,23 @@ func (p *Pipes) Wait(d time.Duration) bool {
 	}
 }
 
+// Tail is the worker's last lines on stderr so far: all of them once Wait
+// has returned true. Nil for a nil *Pipes.
+func (p *Pipes) Tail() []string {
+	if p == nil {
+		return nil
+	}
+	return p.tail.get()
+}
+
 func (o *Output) read(p *Pipes, w Worker, s Stream, r *os.File) {
 	defer o.readers.Done()
-	err := splitLines(r, MaxLine, func(line []byte) { o.emit(w, s, line) })
+	err := splitLines(r, MaxLine, func(line []byte) {
+		if s == Stderr {
+			p.tail.add(line)
+		}
+		o.emit(w, s, line)
+	})
 	if err != nil && !errors.Is(err, os.ErrClosed) {
 		o.log.Warn("read worker output", "slot", w.Slot, "pid", w.PID, "stream", s.String(), "err", err)
 	}
