@@ -105,6 +105,7 @@ const managerXML = introspectHeader + `<node>
   <property name="Bus" type="s" access="read"` + constProp + `
   <property name="Distribution" type="s" access="read"` + constProp + `
   <property name="WorkerCgroups" type="s" access="read"` + constProp + `
+  <property name="FailingSlots" type="a(ubusast)" access="read"/>
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

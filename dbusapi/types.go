@@ -6,7 +6,7 @@ import "github.com/godbus/dbus/v5"
 type PoolInfo struct {
 	Name            string
 	Version         string // poold's version
-	State           string // "starting", "running", "reloading", "degraded" or "stopping"
+	State           string // "starting", "running", "reloading", "degraded", "crash-looping" or "stopping"
 	StatusText      string // the line poold sends systemd as STATUS=
 	TargetWorkers   uint32
 	MaxWorkers      uint32
@@ -25,6 +25,29 @@ type PoolInfo struct {
 	// e.g. "per worker (delegated: memory, cpu, pids)", or why not, e.g.
 	// "none: cgroup v1; memory read from /proc".
 	WorkerCgroups string
+	// FailingSlots are the slots without a ready worker whose last worker
+	// failed, sorted by slot; empty when none is.
+	FailingSlots []SlotInfo
+}
+
+// SlotInfo is one failing slot, a D-Bus struct (ubusast): append new
+// fields at the end. Its JSON keys are poolctl's.
+type SlotInfo struct {
+	Slot uint32 `json:"slot"`
+	// CrashLooping: it failed --crash-loop-after times in a row, or twice
+	// without a worker ever ready.
+	CrashLooping bool   `json:"crash_looping"`
+	Failures     uint32 `json:"failures"` // in a row
+	// LastExit says how its last worker ended: "exit code 1 before it was
+	// ready", "killed by signal 9 (killed)", "not ready after 1m0s".
+	LastExit string `json:"last_exit"`
+	// LastOutput is that worker's last lines on stderr (at most 5, of at
+	// most 256 bytes each), when poold reads the workers' output
+	// (--worker-logs other than inherit).
+	LastOutput []string `json:"last_output"`
+	// NextStartUSec is when its next worker starts, µs since the epoch; 0
+	// while one runs.
+	NextStartUSec uint64 `json:"next_start_usec"`
 }
 
 // WorkerInfo is one worker object's properties. Its field order is the D-Bus

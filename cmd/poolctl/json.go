@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/poold/poold/dbusapi"
 )
 
 // The JSON shapes of list and status: dbusapi's types with stable
@@ -41,6 +43,9 @@ type (
 		Bus             string   `json:"bus"`
 		Distribution    string   `json:"distribution"`
 		WorkerCgroups   string   `json:"worker_cgroups"`
+		// dbusapi.SlotInfo carries its JSON keys: a struct conversion
+		// needs the same element type.
+		FailingSlots []dbusapi.SlotInfo `json:"failing_slots"`
 	}
 	jsonWorker struct {
 		ID                uint64          `json:"id"`
@@ -72,6 +77,12 @@ func toJSONPool(r poolStatus) jsonPoolOnBus {
 	j := jsonPoolOnBus{jsonPool: jsonPool(r.Pool), BusAddress: r.Bus.Address}
 	j.Listen = nonNil(j.Listen)
 	j.Command = nonNil(j.Command)
+	if j.FailingSlots == nil {
+		j.FailingSlots = []dbusapi.SlotInfo{}
+	}
+	for i, s := range j.FailingSlots {
+		j.FailingSlots[i].LastOutput = nonNil(s.LastOutput)
+	}
 	return j
 }
 

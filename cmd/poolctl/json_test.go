@@ -32,7 +32,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("top level: %s", b.String())
 	}
 	pool := got[0]["pool"].(map[string]any)
-	wantPool := []string{"bus", "bus_address", "command", "distribution", "generation", "listen", "main_pid", "max_workers",
+	wantPool := []string{"bus", "bus_address", "command", "distribution", "failing_slots", "generation", "listen", "main_pid", "max_workers",
 		"name", "ready_mode", "ready_workers", "starting_workers", "state", "status_text", "stopping_workers",
 		"target_workers", "version", "worker_cgroups", "workers_reason"}
 	if !reflect.DeepEqual(keys(pool), wantPool) {

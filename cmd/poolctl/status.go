@@ -126,6 +126,7 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 		field(w, "Status", `"`+p.StatusText+`"`)
 	}
 	field(w, "Bus", fmt.Sprintf("%s (%s)", r.Bus.Kind, withoutGUID(r.Bus.Address)))
+	writeFailingSlots(w, p.FailingSlots, v.now)
 	fmt.Fprintln(w)
 	return writeWorkers(w, r.Workers, v.now)
 }
@@ -209,7 +210,7 @@ func (v view) dot(state string) string {
 		code = "0;1;32" // green
 	case "starting", "reloading", "stopping":
 		code = "0;1;33" // yellow
-	case "degraded":
+	case "degraded", "crash-looping":
 		code = "0;1;31" // red
 	}
 	return "\x1b[" + code + "m●\x1b[0m"

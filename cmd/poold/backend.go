@@ -64,6 +64,7 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	pool.StartingWorkers = uint32(st.Starting)
 	pool.StoppingWorkers = uint32(st.Stopping)
 	pool.Generation = uint32(st.Generation)
+	pool.FailingSlots = failingSlots(st.Slots)
 	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
 	for _, w := range st.Workers {
 		workers = append(workers, b.workerInfo(w))
@@ -171,4 +172,22 @@ func apiError(err error) error {
 		return dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
 	}
 	return err
+}
+
+func failingSlots(slots []supervisor.SlotStatus) []dbusapi.SlotInfo {
+	out := make([]dbusapi.SlotInfo, 0, len(slots))
+	for _, s := range slots {
+		out = append(out, dbusapi.SlotInfo{Slot: uint32(s.Slot), CrashLooping: s.CrashLooping, Failures: uint32(s.Failures),
+			LastExit: s.LastExit, LastOutput: nonNil(s.LastOutput), NextStartUSec: usec(s.NextStart)})
+	}
+	return out
+}
+
+// nonNil: D-Bus has no null array, and a nil one compares unequal to an
+// empty one in PropertiesChanged.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
