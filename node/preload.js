@@ -306,14 +306,14 @@ function readOptions(dir) {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return { drain: true };
+    return { drain: true, wrapper: '' };
   }
   try {
     const o = JSON.parse(text);
-    return { drain: o.drain !== false };
+    return { drain: o.drain !== false, wrapper: typeof o.wrapper === 'string' ? o.wrapper : '' };
   } catch (e) {
     notice(`${file}: ${e.message}; using the defaults`);
-    return { drain: true };
+    return { drain: true, wrapper: '' };
   }
 }
 
@@ -354,10 +354,42 @@ function emulateIPC() {
   });
 }
 
+// refuse is listen() where poold's worker command is a package manager
+// (options.wrapper): in it, and in the node it starts, which has neither
+// the pool's fds 3.. nor a LISTEN_PID of its own. A listen the preload
+// would have served fails with what to do: as an 'error' event when the
+// app listens for one, else by ending the process with the message as its
+// last words on stderr, where poold's status shows a failing worker's last
+// lines (an uncaught 'error' would end them with a stack trace). Other
+// listens are Node's own.
+function refuse(...args) {
+  const fd = poolFd(args);
+  const want = requested(args);
+  if (this.listening || (fd === undefined && want === null)) return origListen.apply(this, args);
+  const what = fd !== undefined ? `{fd: ${fd}}` : describe(want);
+  const msg = `listen(${what}) cannot serve poold's sockets: poold started ${options.wrapper} (pid ${process.env.LISTEN_PID}), ` +
+    `whose node (pid ${process.pid}) does not get them; run node itself as poold's worker command (-- node server.js)`;
+  process.nextTick(() => {
+    if (this.listenerCount('error') === 0) {
+      notice(msg);
+      process.exit(1);
+    }
+    const err = new Error(msg);
+    err.code = 'EPOOLDWRAPPER';
+    this.emit('error', err);
+  });
+  return this;
+}
+
 function install() {
-  if (globalThis[kLoaded] || !active(process.env, process.pid)) return;
-  globalThis[kLoaded] = true;
+  if (globalThis[kLoaded] || !process.env.LISTEN_FDS || process.env.POOLD_NODE_PRELOAD === 'off') return;
   options = readOptions(__dirname);
+  if (options.wrapper) {
+    net.Server.prototype.listen = refuse;
+    return;
+  }
+  if (!active(process.env, process.pid)) return;
+  globalThis[kLoaded] = true;
   net.Server.prototype.listen = listen;
   try {
     channel = require('./index.js');

@@ -11,15 +11,20 @@ import (
 
 // workersEnv is the environment workers start from: poold's own, with the
 // Node.js package "poold", kept in the runtime directory, as the preload in
-// front of NODE_OPTIONS and in NODE_PATH when the worker command is node
-// (docs/nodejs.md).
+// front of NODE_OPTIONS and in NODE_PATH when the worker command is node,
+// or a package manager, whose node it makes say what to do (docs/nodejs.md).
 func workersEnv(cfg config.Config, dir *runtimeDir, log *slog.Logger) ([]string, error) {
 	env := os.Environ()
-	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) {
+	wrapper := nodejs.Wrapper(cfg.Command[0])
+	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) && wrapper == "" {
 		return env, nil
 	}
+	if wrapper != "" {
+		log.Warn("the worker command is a package manager, whose node does not get the pool's sockets: run node itself (-- node server.js)",
+			"pool", cfg.Name, "command", wrapper)
+	}
 	err := dir.keep(func() error {
-		_, err := nodejs.Install(dir.path, nodejs.Options{Drain: cfg.NodeDrain})
+		_, err := nodejs.Install(dir.path, nodejs.Options{Drain: cfg.NodeDrain, Wrapper: wrapper})
 		return err
 	})
 	if err != nil {

@@ -20,12 +20,15 @@ func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 		mode    nodejs.Mode
 		drain   bool
 		want    bool
+		options string // options.json, when written
 	}{
-		{[]string{"node", "server.js"}, nodejs.Auto, true, true},
-		{[]string{"/usr/bin/nodejs", "server.js"}, nodejs.Auto, false, true},
-		{[]string{"node", "server.js"}, nodejs.Off, true, false},
-		{[]string{"npm", "start"}, nodejs.Auto, true, false},
-		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, true, false},
+		{[]string{"node", "server.js"}, nodejs.Auto, true, true, `{"drain":true}`},
+		{[]string{"/usr/bin/nodejs", "server.js"}, nodejs.Auto, false, true, `{"drain":false}`},
+		{[]string{"node", "server.js"}, nodejs.Off, true, false, ""},
+		// The preload in front of a package manager's node says to run node.
+		{[]string{"npm", "start"}, nodejs.Auto, true, true, `{"drain":true,"wrapper":"npm"}`},
+		{[]string{"npm", "start"}, nodejs.Off, true, false, ""},
+		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, true, false, ""},
 	} {
 		dir := &runtimeDir{path: t.TempDir()}
 		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}, dir, log)
@@ -50,7 +53,7 @@ func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 			continue
 		}
 		opts, err := os.ReadFile(filepath.Join(modules, "poold", "options.json"))
-		if want := map[bool]string{true: `{"drain":true}`, false: `{"drain":false}`}[tt.drain] + "\n"; err != nil || string(opts) != want {
+		if want := tt.options + "\n"; err != nil || string(opts) != want {
 			t.Errorf("workersEnv(%q) with drain %v: options.json %q, %v; want %q", tt.command, tt.drain, opts, err, want)
 		}
 	}

@@ -31,6 +31,10 @@ type Options struct {
 	// Drain: on SIGTERM, the preload drains the servers on pool sockets
 	// (--node-drain on); without it, SIGTERM is Node's or the app's.
 	Drain bool `json:"drain"`
+	// Wrapper is the package manager that is the worker command (see
+	// Wrapper), or "": the preload then serves no listen() but fails
+	// those it would have served, saying to run node itself.
+	Wrapper string `json:"wrapper,omitempty"`
 }
 
 // Mode is --node-preload.
@@ -52,11 +56,26 @@ func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
 
 // IsNodeCommand tells whether command (a worker command's executable, a
 // path or a name looked up in PATH) is node itself. Package managers (npm,
-// npx, yarn, pnpm) are not: the scripts they start do not inherit fds 3..,
-// so their node could not serve the pool's sockets anyway.
+// npx, yarn, pnpm) are not: see Wrapper.
 func IsNodeCommand(command string) bool {
 	base := filepath.Base(command)
 	return base == "node" || base == "nodejs"
+}
+
+// wrappers are the package managers that start a worker's node as their
+// child.
+var wrappers = []string{"npm", "npx", "yarn", "yarnpkg", "pnpm", "pnpx", "corepack"}
+
+// Wrapper is the package manager command names (npm, npx, yarn, pnpm), or
+// "". The scripts it starts do not inherit fds 3.. (npm spawns them
+// through libuv, which passes on only stdin, stdout and stderr) and their
+// LISTEN_PID is not theirs, so their node cannot serve the pool's
+// sockets: the preload goes in front of it only to say so (Options.Wrapper).
+func Wrapper(command string) string {
+	if base := filepath.Base(command); slices.Contains(wrappers, base) {
+		return base
+	}
+	return ""
 }
 
 // Install writes the package "poold" (package.json, index.js, preload.js)

@@ -37,6 +37,17 @@ func TestIsNodeCommand(t *testing.T) {
 	}
 }
 
+func TestWrapper(t *testing.T) {
+	for _, tt := range []struct{ give, want string }{
+		{"npm", "npm"}, {"/usr/bin/npx", "npx"}, {"/usr/local/bin/yarn", "yarn"}, {"pnpm", "pnpm"}, {"corepack", "corepack"},
+		{"node", ""}, {"sh", ""}, {"npm-run-all", ""}, {"/srv/npm/app", ""},
+	} {
+		if got := Wrapper(tt.give); got != tt.want {
+			t.Errorf("Wrapper(%q) = %q, want %q", tt.give, got, tt.want)
+		}
+	}
+}
+
 func TestParseMode(t *testing.T) {
 	for _, tt := range []struct {
 		give    string

@@ -70,10 +70,11 @@ function installed(t, options) {
 
 test('readOptions', (t) => {
   const dir = (options) => path.dirname(installed(t, options));
-  assert.deepEqual(readOptions(dir()), { drain: true }, 'no options.json');
-  assert.deepEqual(readOptions(dir({ drain: false })), { drain: false });
-  assert.deepEqual(readOptions(dir({ drain: true, later: 1 })), { drain: true });
-  assert.deepEqual(readOptions(dir({})), { drain: true });
+  assert.deepEqual(readOptions(dir()), { drain: true, wrapper: '' }, 'no options.json');
+  assert.deepEqual(readOptions(dir({ drain: false })), { drain: false, wrapper: '' });
+  assert.deepEqual(readOptions(dir({ drain: true, later: 1 })), { drain: true, wrapper: '' });
+  assert.deepEqual(readOptions(dir({})), { drain: true, wrapper: '' });
+  assert.deepEqual(readOptions(dir({ wrapper: 'npm' })), { drain: true, wrapper: 'npm' });
 });
 
 // listening binds a listening TCP socket on a free port of 127.0.0.1.
@@ -219,6 +220,30 @@ test('a child of the worker (LISTEN_PID another process) binds as usual', async 
   const w = worker(t, app(`server.on('error', (e) => console.log('error ' + e.code));
     server.listen(${s.address().port}, '127.0.0.1', () => console.log('bound'));`), { servers: [s], listenPid: false });
   assert.equal(await line(w, 'error '), 'EADDRINUSE');
+});
+
+// Behind a package manager (options.json's wrapper, written by poold for
+// `-- npm start`), the node it starts has neither the sockets nor its own
+// LISTEN_PID: a listen the preload would serve fails with what to do,
+// instead of Node's bare EINVAL (listen({fd: 3}) on what fd 3 is there)
+// or a port of its own outside the pool.
+test('behind a package manager, listen fails saying to run node itself', async (t) => {
+  const file = installed(t, { drain: true, wrapper: 'npm' });
+  for (const listen of ['{ fd: 3 }', '3000', '"/run/app.sock"']) {
+    const w = worker(t, app(`server.on('error', (e) => console.log('error ' + e.code + ': ' + e.message));
+      server.listen(${listen}, () => console.log('bound'));`), { listenPid: false, env: { LISTEN_FDS: '1' }, preload: file });
+    const got = await line(w, 'error ');
+    assert.match(got, /^EPOOLDWRAPPER: listen\(.+\) cannot serve poold's sockets: poold started npm \(pid 1\), whose node \(pid \d+\) does not get them; run node itself as poold's worker command \(-- node server\.js\)$/, listen);
+  }
+  // Without an 'error' listener, the process ends with the message as its
+  // last words.
+  const w = worker(t, app('server.listen(3000);'), { listenPid: false, env: { LISTEN_FDS: '1' }, preload: file });
+  const { code } = await within(w.exited, 'exit');
+  assert.equal(code, 1);
+  assert.match(w.err, /^poold node preload \(pid \d+\): listen\(3000\) cannot serve poold's sockets: .*\(-- node server\.js\)\n$/);
+  // listen(0) and other listens the preload leaves alone are Node's own.
+  const own = worker(t, app(`server.listen(0, '127.0.0.1', () => console.log('bound'));`), { listenPid: false, env: { LISTEN_FDS: '1' }, preload: file });
+  await line(own, 'bound');
 });
 
 test('POOLD_NODE_PRELOAD=off leaves listen alone', async (t) => {
