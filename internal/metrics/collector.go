@@ -99,7 +99,7 @@ func (c *Collector) collectPool(ch chan<- prometheus.Metric, st supervisor.Statu
 	gauge(ch, c.d.workers, float64(st.Ready), supervisor.Ready.String())
 	gauge(ch, c.d.workers, float64(st.Stopping), supervisor.Stopping.String())
 	gauge(ch, c.d.generation, float64(st.Generation))
-	for s := supervisor.PoolStarting; s <= supervisor.PoolStopping; s++ {
+	for s := supervisor.PoolStarting; s <= supervisor.PoolCrashLooping; s++ { // every state, the last one added last
 		gauge(ch, c.d.poolState, boolValue(st.State == s), s.String())
 	}
 	n := st.Counters

@@ -81,8 +81,8 @@ func TestCollectorReportsThePool(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if n := len(f["poold_pool_state"].GetMetric()); n != 5 {
-		t.Errorf("poold_pool_state has %d series, want one per state (5)", n)
+	if n := len(f["poold_pool_state"].GetMetric()); n != 6 {
+		t.Errorf("poold_pool_state has %d series, want one per state (6)", n)
 	}
 	f.absent(t, "poold_worker_recycles_total") // none counted yet
 	f.absent(t, "poold_last_reload_duration_seconds")
