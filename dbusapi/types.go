@@ -41,7 +41,7 @@ type SlotInfo struct {
 	// LastExit says how its last worker ended: "exit code 1 before it was
 	// ready", "killed by signal 9 (killed)", "not ready after 1m0s".
 	LastExit string `json:"last_exit"`
-	// LastOutput is that worker's last lines on stderr (at most 5, of at
+	// LastOutput is that worker's last lines on stderr (at most 8, of at
 	// most 256 bytes each), when poold reads the workers' output
 	// (--worker-logs other than inherit).
 	LastOutput []string `json:"last_output"`

@@ -13,9 +13,9 @@ import (
 // worker failed: how, and its last stderr lines, so that a pool that never
 // gets ready says why without a trip to the logs.
 //
-//	     Slot 0: crash-looping, 3 failures in a row; next start in 2s
-//	             exit code 1 before it was ready
-//	             > Error: Cannot find module 'express'
+//	Slot 0: crash-looping, 3 failures in a row; next start in 2s
+//	        exit code 1 before it was ready
+//	        > Error: Cannot find module 'express'
 func writeFailingSlots(w io.Writer, slots []dbusapi.SlotInfo, now time.Time) {
 	for _, s := range slots {
 		state := "failing"

@@ -21,7 +21,10 @@ func (a *app) statusCmd() *cobra.Command {
 systemctl status: its state, worker counts and why the pool has its target
 count, its sockets and how their connections reach the workers (poold's
 --distribution: shared, balanced or sticky), command, main PID and status
-text, then a table of its workers with their slot, PID, state, generation,
+text, each slot without a ready worker whose last worker failed (whether
+it is crash-looping, its failures in a row, when its next worker starts,
+how the last one ended and its last lines on stderr, after "> "), then a
+table of its workers with their slot, PID, state, generation,
 uptime, restarts, last heartbeat, memory (MEM: its cgroup's, its whole
 process tree, when it has a cgroup of its own, else its resident memory),
 CPU time, what the worker
@@ -33,8 +36,13 @@ escaped: control characters as C escapes (\x1b, \t),
 Unicode format characters such as bidi overrides as \u202e, a backslash
 doubled, so that a worker cannot move the cursor or reorder what follows.
 
+A pool is crash-looping, rather than starting or degraded, while fewer
+than its target workers are ready and a slot has failed 5 times in a row,
+or twice without ever having had a ready worker.
+
 With --json, print a JSON array with one {"pool": ..., "workers": [...]}
-object per pool; its strings are the texts as they are.`,
+object per pool (the failing slots in the pool's "failing_slots"); its
+strings are the texts as they are.`,
 		Example:           "  poolctl status\n  poolctl status express\n  poolctl status express --json | jq '.[0].workers[].pid'",
 		ValidArgsFunction: a.completeNames(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -17,8 +17,8 @@ type slotState struct {
 	notBefore time.Time // backoff: no spawn before this
 	restarts  int
 	crashLoop bool
-	// readyOnce: a worker of the slot has been ready since the slot
-	// started afresh (the pool's start, a scale up, a reload).
+	// readyOnce: a worker of the slot has been ready since the pool started
+	// or a scale added the slot. A reload keeps it: the slot served before.
 	readyOnce  bool
 	lastExit   string   // how its last failed worker ended
 	lastOutput []string // that worker's last stderr lines

@@ -10,7 +10,7 @@ import (
 // the worker fails: at most TailLines, each cut to TailLineBytes, so a
 // slot's record stays small whatever the worker writes.
 const (
-	TailLines     = 5
+	TailLines     = 8
 	TailLineBytes = 256
 )
 
