@@ -17,12 +17,7 @@ func TestExpressExampleUnderPoold(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
 	needTool(t, err == nil, "node", "apt-get install nodejs")
-	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "express"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(dir, "node_modules", "express", "package.json"))
-	needTool(t, err == nil, "examples/express/node_modules", "npm ci --prefix examples/express")
+	dir := expressDir(t)
 	name := uniqueName(t)
 	p := start(t, spec{
 		args:    []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "2"},
@@ -76,4 +71,16 @@ func rawBody(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(body)
+}
+
+// expressDir is examples/express, with its npm packages installed.
+func expressDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "express"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(dir, "node_modules", "express", "package.json"))
+	needTool(t, err == nil, "examples/express/node_modules", "npm ci --prefix examples/express")
+	return dir
 }

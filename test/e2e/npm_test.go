@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,12 +15,7 @@ func TestNpmStartSaysToRunNodeItself(t *testing.T) {
 	t.Parallel()
 	_, err := exec.LookPath("npm")
 	needTool(t, err == nil, "npm", "apt-get install npm")
-	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "express"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(dir, "node_modules", "express", "package.json"))
-	needTool(t, err == nil, "examples/express/node_modules", "npm ci --prefix examples/express")
+	dir := expressDir(t)
 	name := uniqueName(t)
 	p := start(t, spec{
 		args:    []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "1", "--restart-delay", "50ms", "--restart-delay-max", "200ms"},
