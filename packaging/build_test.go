@@ -101,7 +101,7 @@ func build(root string) (*built, error) {
 }
 
 // unitFiles are the files of units/ that the packages ship.
-var unitFiles = []string{"poold@.service", "poold@.socket", "examples/myapp.socket", "examples/myapp.service"}
+var unitFiles = []string{"poold@.service", "poold@.socket", "examples/myapp.socket", "examples/myapp.service", "examples/myapp.conf"}
 
 // unitsDir is units/ when all its files are there, else a directory of
 // placeholders beside the packages (units/ is written by someone else).
@@ -188,6 +188,7 @@ func wantFiles(t *testing.T, zsh string) map[string]string {
 		"/usr/share/doc/poold/changelog.gz":           doc,
 		"/usr/share/doc/poold/examples/myapp.socket":  doc,
 		"/usr/share/doc/poold/examples/myapp.service": doc,
+		"/usr/share/doc/poold/examples/myapp.conf":    doc,
 
 		"/usr/share/poold/node/package.json": doc,
 		"/usr/share/poold/node/index.js":     doc,

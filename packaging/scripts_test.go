@@ -12,11 +12,13 @@ import (
 
 // A world the maintainer scripts may run in: a booted systemd or not (a
 // chroot, a container, an image build), a system bus or not.
-type world struct{ systemd, bus bool }
+// pools: /etc/systemd/system holds units of pools that poolctl init wrote.
+type world struct{ systemd, bus, pools bool }
 
 var (
-	chroot = world{}
-	booted = world{systemd: true, bus: true}
+	chroot    = world{}
+	booted    = world{systemd: true, bus: true}
+	withPools = world{systemd: true, bus: true, pools: true}
 )
 
 // The commands the scripts may call, all stubbed: each logs its arguments
@@ -87,6 +89,8 @@ func TestMaintainerScripts(t *testing.T) {
 		{name: "prerm remove failing", script: "deb/prerm", arg: "remove", world: booted,
 			codes: map[string]int{"deb-systemd-invoke": 1},
 			want:  []string{"deb-systemd-invoke stop poold@*.socket poold@*.service", rmDebBytecode, rmBytecode}},
+		{name: "prerm remove with pools of their own units", script: "deb/prerm", arg: "remove", world: withPools,
+			want: []string{"deb-systemd-invoke stop poold@*.socket poold@*.service api.socket api.service myapp.socket myapp.service", rmDebBytecode, rmBytecode}},
 		{name: "prerm remove in a chroot", script: "deb/prerm", arg: "remove", world: chroot,
 			want: []string{rmDebBytecode, rmBytecode}},
 		{name: "prerm upgrade", script: "deb/prerm", arg: "upgrade", world: booted},
@@ -112,6 +116,8 @@ func TestMaintainerScripts(t *testing.T) {
 		{name: "%preun erase failing", script: "rpm/preun.sh", arg: "0", world: booted,
 			codes: map[string]int{"systemctl": 1},
 			want:  []string{"systemctl stop poold@*.socket poold@*.service", rmBytecode}},
+		{name: "%preun erase with pools of their own units", script: "rpm/preun.sh", arg: "0", world: withPools,
+			want: []string{"systemctl stop poold@*.socket poold@*.service api.socket api.service myapp.socket myapp.service", rmBytecode}},
 		{name: "%preun erase in a chroot", script: "rpm/preun.sh", arg: "0", world: chroot,
 			want: []string{rmBytecode}},
 		{name: "%preun upgrade", script: "rpm/preun.sh", arg: "1", world: booted},
@@ -165,8 +171,17 @@ func runScript(t *testing.T, script, arg string, w world, codes map[string]int) 
 	}
 	defer l.Close()
 
+	// /etc/systemd/system: two pools' services that poolctl init wrote,
+	// another service, and a masked unit.
 	const inNamespace = `set -e
 mount -t tmpfs tmpfs /run
+if [ -d /etc/systemd/system ]; then mount -t tmpfs tmpfs /etc/systemd/system; fi
+if [ -n "$WORLD_POOLS" ]; then
+	printf '[Service]\nExecStart=/usr/bin/poold --config /etc/poold/myapp.conf --name myapp\n' >/etc/systemd/system/myapp.service
+	printf '[Service]\nType=notify\nExecStart=/usr/bin/poold --config /etc/poold/api.conf --name api\n' >/etc/systemd/system/api.service
+	printf '[Service]\nExecStart=/usr/sbin/nginx\n' >/etc/systemd/system/nginx.service
+	ln -s /dev/null /etc/systemd/system/old.service
+fi
 if [ -n "$WORLD_SYSTEMD" ]; then mkdir -p /run/systemd/system; fi
 if [ -n "$WORLD_BUS" ]; then
 	mkdir -p /run/dbus
@@ -178,7 +193,7 @@ exec env -i PATH="$STUBS" STUB_LOG="$STUB_LOG" /bin/sh "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private",
 		"/bin/sh", "-c", inNamespace, "sh", script, arg)
 	cmd.Env = append(os.Environ(), "STUBS="+stubs, "STUB_LOG="+log, "BUS="+bus,
-		"WORLD_SYSTEMD="+flag(w.systemd), "WORLD_BUS="+flag(w.bus))
+		"WORLD_SYSTEMD="+flag(w.systemd), "WORLD_BUS="+flag(w.bus), "WORLD_POOLS="+flag(w.pools))
 	b, err := cmd.CombinedOutput()
 	logged, _ := os.ReadFile(log)
 	if s := strings.TrimSpace(string(logged)); s != "" {

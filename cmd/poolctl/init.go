@@ -16,20 +16,23 @@ import (
 	"github.com/poold/poold/internal/distribute"
 )
 
-const initLong = `Write what systemd needs to run pool NAME with the template units
-poold@.socket and poold@.service, the way "pm2 startup" does for pm2: the
-pool's config file (COMMAND and poold's flags), the socket's addresses, and
-with --user or --chdir a drop-in of the service each,
+const initLong = `Write what systemd needs to run pool NAME, the way "pm2 startup" does for
+pm2: the pool's config file (COMMAND and poold's flags) and its units, named
+after it, made from the packages' poold@.socket and poold@.service with the
+socket's addresses and, with --user or --chdir, the service's user and
+working directory:
 
     /etc/poold/NAME.conf
-    /etc/systemd/system/poold@NAME.socket.d/listen.conf
-    /etc/systemd/system/poold@NAME.service.d/user.conf
-    /etc/systemd/system/poold@NAME.service.d/workdir.conf
+    /etc/systemd/system/NAME.socket
+    /etc/systemd/system/NAME.service
 
 then print the command that runs the pool: the socket listens at once and
 its first connection starts the pool, which also starts at every boot:
 
-    systemctl daemon-reload && systemctl enable --now poold@NAME.socket
+    systemctl daemon-reload && systemctl enable --now NAME.socket
+
+After that, "systemctl reload NAME", "journalctl -u NAME" and "poolctl
+status NAME" work with the pool's name.
 
 ADDR is poold's --listen form: HOST:PORT, [IPV6]:PORT, :PORT (every
 address), unix:/PATH or unix:@NAME; repeat --listen for more sockets. A
@@ -46,9 +49,12 @@ the kernel groups the per-slot sockets of balanced and sticky only with the
 socket systemd created as root.
 
 poolctl init refuses to replace any of these files, and then writes none,
-unless --force is given; with --force it also removes the drop-ins an
-earlier init wrote that this one does not. --root writes below another
-directory than /, for images and tests.`
+unless --force is given; it refuses a NAME whose units the system has
+already (/usr/lib/systemd/system/NAME.service, such as ssh or nginx). With
+--force it also removes the drop-ins of poold@NAME.socket and
+poold@NAME.service that poolctl init wrote before it named units after the
+pool, so that the pool cannot run under both names. --root writes below
+another directory than /, for images and tests.`
 
 // initOptions are poolctl init's flags.
 type initOptions struct {
@@ -205,6 +211,9 @@ func hasControl(s string) bool {
 // writeInit writes the files of spec below root: every one or, when one
 // exists and force is off, none.
 func (a *app) writeInit(spec initSpec, root string, force bool) error {
+	if err := checkVendorUnits(root, spec.name); err != nil {
+		return err
+	}
 	files := spec.files()
 	if !force {
 		for _, f := range files {
@@ -214,13 +223,17 @@ func (a *app) writeInit(spec initSpec, root string, force bool) error {
 			}
 		}
 	}
+	migrated := false
 	for _, f := range files {
 		path := filepath.Join(root, f.path)
 		if f.content == "" {
-			if err := os.Remove(path); err == nil {
-				fmt.Fprintf(a.stdout, "removed %s\n", path)
-			} else if !errors.Is(err, fs.ErrNotExist) {
+			removed, err := removeOwned(path)
+			if err != nil {
 				return rootHint(err)
+			}
+			if removed {
+				fmt.Fprintf(a.stdout, "removed %s\n", path)
+				migrated = migrated || f.path == spec.templateListenDropIn()
 			}
 			continue
 		}
@@ -232,9 +245,47 @@ func (a *app) writeInit(spec initSpec, root string, force bool) error {
 	if root == "/" {
 		a.warnMissingAccounts(spec.user)
 	}
-	fmt.Fprintf(a.stdout, "next: systemctl daemon-reload && systemctl enable --now poold@%s.socket\n", spec.name)
-	if force {
-		fmt.Fprintf(a.stdout, "      (if the pool runs already: systemctl daemon-reload && systemctl restart poold@%s.socket)\n", spec.name)
+	a.printNext(spec.name, force, migrated)
+	return nil
+}
+
+// printNext says which commands run the pool now.
+func (a *app) printNext(name string, force, migrated bool) {
+	if migrated {
+		fmt.Fprintf(a.stdout, "first: systemctl disable --now poold@%[1]s.socket poold@%[1]s.service  (the pool's former units)\n", name)
+	}
+	fmt.Fprintf(a.stdout, "next: systemctl daemon-reload && systemctl enable --now %s.socket\n", name)
+	if force && !migrated {
+		fmt.Fprintf(a.stdout, "      (if the pool runs already: systemctl daemon-reload && systemctl restart %s.socket)\n", name)
+	}
+}
+
+// removeOwned removes a file of an earlier init and then its directory, a
+// drop-in directory, if that is left empty.
+func removeOwned(path string) (removed bool, err error) {
+	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	os.Remove(filepath.Dir(path)) // fails, as it should, unless empty
+	return true, nil
+}
+
+// vendorUnitDirs are where packages install units, below the root.
+var vendorUnitDirs = []string{"usr/lib/systemd/system", "lib/systemd/system"}
+
+// checkVendorUnits refuses a pool name that is a unit of the system's
+// (ssh, nginx): the pool's units in /etc would replace it.
+func checkVendorUnits(root, name string) error {
+	for _, dir := range vendorUnitDirs {
+		for _, unit := range []string{name + ".service", name + ".socket"} {
+			path := filepath.Join(root, dir, unit)
+			if _, err := os.Lstat(path); err == nil {
+				return fmt.Errorf("the system has a unit %s already (%s), which the units of pool %s would replace: give the pool another name (nothing was written)",
+					unit, path, name)
+			}
+		}
 	}
 	return nil
 }

@@ -38,24 +38,44 @@ func TestInitWritesTheFiles(t *testing.T) {
 	conf := files["etc/poold/myapp.conf"]
 	for _, want := range []string{
 		"\ncommand = node '/srv/my app/server.js' --port-from-fd\n", "\nworkers = 4\n", "\ndistribution = shared\n",
-		"systemctl restart poold@myapp\n",
+		"systemctl restart myapp\n",
 	} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("myapp.conf lacks %q:\n%s", want, conf)
 		}
 	}
-	wantListen := "# The addresses of pool myapp, written by poolctl init.\n[Socket]\n" +
-		"ListenStream=127.0.0.1:3000\nListenStream=3001\nListenStream=/run/myapp.sock\n"
-	if got := files["etc/systemd/system/poold@myapp.socket.d/listen.conf"]; got != wantListen {
-		t.Errorf("listen.conf =\n%s\nwant\n%s", got, wantListen)
+	socket := files["etc/systemd/system/myapp.socket"]
+	wantListen := "[Socket]\n# The pool's addresses (poolctl init --listen).\n" +
+		"ListenStream=127.0.0.1:3000\nListenStream=3001\nListenStream=/run/myapp.sock\n# --distribution"
+	if !strings.Contains(socket, wantListen) || !strings.Contains(socket, "\nAlso=myapp.service\n") {
+		t.Errorf("myapp.socket =\n%s\nwant\n%s", socket, wantListen)
 	}
-	if len(files) != 2 {
-		t.Errorf("wrote %d files, want 2: %v", len(files), files)
+	service := files["etc/systemd/system/myapp.service"]
+	for _, want := range []string{
+		"\nRequires=myapp.socket\n", "\nAfter=myapp.socket network.target\n",
+		"\nExecStart=/usr/bin/poold --config /etc/poold/myapp.conf --name myapp\n",
+		"\nExecReload=/usr/bin/poolctl reload myapp\n", "\nEnvironmentFile=-/etc/poold/myapp.env\n",
+		"\nRuntimeDirectory=poold/%N\n", "\nAlso=myapp.socket\n",
+	} {
+		if !strings.Contains(service, want) {
+			t.Errorf("myapp.service lacks %q:\n%s", want, service)
+		}
+	}
+	for path, content := range files {
+		for _, line := range strings.Split(content, "\n") {
+			if !strings.HasPrefix(line, "#") && (strings.Contains(line, "poold@") || strings.Contains(line, "%i")) {
+				t.Errorf("%s names the template or its instance: %s", path, line)
+			}
+		}
+	}
+	if len(files) != 3 {
+		t.Errorf("wrote %d files, want 3: %v", len(files), files)
 	}
 	for _, want := range []string{
 		"wrote " + filepath.Join(root, "etc/poold/myapp.conf") + "\n",
-		"wrote " + filepath.Join(root, "etc/systemd/system/poold@myapp.socket.d/listen.conf") + "\n",
-		"next: systemctl daemon-reload && systemctl enable --now poold@myapp.socket\n",
+		"wrote " + filepath.Join(root, "etc/systemd/system/myapp.socket") + "\n",
+		"wrote " + filepath.Join(root, "etc/systemd/system/myapp.service") + "\n",
+		"next: systemctl daemon-reload && systemctl enable --now myapp.socket\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
@@ -71,15 +91,17 @@ func TestInitUserAndChdir(t *testing.T) {
 		t.Fatalf("code %d, stderr %s", r.code, r.stderr)
 	}
 	files := readTree(t, root)
-	unit := "etc/systemd/system/"
-	if got := files[unit+"poold@shop.socket.d/listen.conf"]; !strings.HasSuffix(got, "ListenStream=[::1]:8080\nFileDescriptorName=http\n") {
-		t.Errorf("listen.conf =\n%s", got)
+	if got := files["etc/systemd/system/shop.socket"]; !strings.Contains(got, "\nListenStream=[::1]:8080\nFileDescriptorName=http\n") {
+		t.Errorf("shop.socket =\n%s", got)
 	}
-	if got := files[unit+"poold@shop.service.d/user.conf"]; !strings.HasSuffix(got, "[Service]\nUser=shop\nSupplementaryGroups=poold\n") {
-		t.Errorf("user.conf =\n%s", got)
+	service := files["etc/systemd/system/shop.service"]
+	for _, want := range []string{"\nUser=shop\nSupplementaryGroups=poold\n", "\nWorkingDirectory=/srv/shop%%1\n"} {
+		if !strings.Contains(service, want) {
+			t.Errorf("shop.service lacks %q:\n%s", want, service)
+		}
 	}
-	if got := files[unit+"poold@shop.service.d/workdir.conf"]; !strings.HasSuffix(got, "[Service]\nWorkingDirectory=/srv/shop%%1\n") {
-		t.Errorf("workdir.conf =\n%s", got)
+	if !strings.HasPrefix(service[strings.Index(service, "[Service]\n"):], "[Service]\n# poolctl init --user") {
+		t.Errorf("User= is not in [Service]:\n%s", service)
 	}
 }
 
@@ -98,7 +120,7 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 	if r.code != exitFailure || r.stderr != want || r.stdout != "" {
 		t.Errorf("second init: code %d, stdout %q, stderr %q; want 1 and %q", r.code, r.stdout, r.stderr, want)
 	}
-	if after := readTree(t, root); len(after) != len(before) || after["etc/poold/myapp.conf"] != before["etc/poold/myapp.conf"] {
+	if after := readTree(t, root); len(after) != len(before) || after["etc/systemd/system/myapp.socket"] != before["etc/systemd/system/myapp.socket"] {
 		t.Errorf("files changed without --force")
 	}
 
@@ -107,14 +129,72 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 		t.Fatalf("--force: code %d, stderr %s", r.code, r.stderr)
 	}
 	after := readTree(t, root)
-	if !strings.Contains(after["etc/systemd/system/poold@myapp.socket.d/listen.conf"], "ListenStream=4000\n") {
-		t.Errorf("--force did not replace listen.conf")
+	if !strings.Contains(after["etc/systemd/system/myapp.socket"], "\nListenStream=4000\n") {
+		t.Errorf("--force did not replace myapp.socket")
 	}
-	if _, ok := after["etc/systemd/system/poold@myapp.service.d/user.conf"]; ok || !strings.Contains(r.stdout, "removed "+filepath.Join(root, "etc/systemd/system/poold@myapp.service.d/user.conf")) {
-		t.Errorf("--force without --user kept user.conf; stdout %s", r.stdout)
+	if strings.Contains(after["etc/systemd/system/myapp.service"], "User=") {
+		t.Errorf("--force without --user kept User=")
 	}
-	if !strings.Contains(r.stdout, "systemctl restart poold@myapp.socket") {
+	if !strings.Contains(r.stdout, "systemctl restart myapp.socket") {
 		t.Errorf("--force does not say how to restart a running pool:\n%s", r.stdout)
+	}
+}
+
+// A pool set up by an earlier poolctl init, as poold@NAME with drop-ins,
+// moves to units of its own name with --force, which removes the
+// drop-ins: the template instance then has no address, and cannot run the
+// same pool a second time.
+func TestInitMovesAPoolOffTheTemplate(t *testing.T) {
+	root := t.TempDir()
+	old := map[string]string{
+		"etc/systemd/system/poold@myapp.socket.d/listen.conf":   "[Socket]\nListenStream=3000\n",
+		"etc/systemd/system/poold@myapp.service.d/user.conf":    "[Service]\nUser=app\n",
+		"etc/systemd/system/poold@myapp.service.d/workdir.conf": "[Service]\nWorkingDirectory=/srv\n",
+		"etc/systemd/system/poold@myapp.service.d/mine.conf":    "[Service]\nMemoryMax=1G\n", // the admin's
+	}
+	for path, content := range old {
+		if err := writeFile(filepath.Join(root, path), content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"init", "myapp", "--listen", ":3000", "--root", root, "--", "/usr/bin/node", "server.js"}
+	r := poolctl(t, env(), args...)
+	if listen := filepath.Join(root, "etc/systemd/system/poold@myapp.socket.d/listen.conf"); r.code != exitFailure || !strings.Contains(r.stderr, listen+" exists; add --force") {
+		t.Errorf("init over the template's drop-ins: code %d, stderr %q; want refused", r.code, r.stderr)
+	}
+	r = poolctl(t, env(), append([]string{"init", "--force"}, args[1:]...)...)
+	if r.code != 0 {
+		t.Fatalf("--force: code %d, stderr %s", r.code, r.stderr)
+	}
+	files := readTree(t, root)
+	for path := range old {
+		if _, kept := files[path]; kept != strings.HasSuffix(path, "mine.conf") {
+			t.Errorf("%s kept: %v", path, kept)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(root, "etc/systemd/system/poold@myapp.socket.d")); err == nil {
+		t.Errorf("the emptied drop-in directory is left: %v", fi.Name())
+	}
+	wantOut := "first: systemctl disable --now poold@myapp.socket poold@myapp.service  (the pool's former units)\n" +
+		"next: systemctl daemon-reload && systemctl enable --now myapp.socket\n"
+	if !strings.HasSuffix(r.stdout, wantOut) {
+		t.Errorf("stdout:\n%s\nwant it to end with\n%s", r.stdout, wantOut)
+	}
+}
+
+// A pool named like a unit of the system's would replace that unit.
+func TestInitRefusesASystemUnitsName(t *testing.T) {
+	root := t.TempDir()
+	if err := writeFile(filepath.Join(root, "usr/lib/systemd/system/ssh.service"), "[Service]\n"); err != nil {
+		t.Fatal(err)
+	}
+	r := poolctl(t, env(), "init", "ssh", "--listen", ":3000", "--root", root, "--force", "--", "/usr/bin/node", "server.js")
+	want := "the system has a unit ssh.service already (" + filepath.Join(root, "usr/lib/systemd/system/ssh.service") + ")"
+	if r.code != exitFailure || !strings.Contains(r.stderr, want) {
+		t.Errorf("code %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+	if files := readTree(t, root); len(files) != 1 {
+		t.Errorf("wrote %v", files)
 	}
 }
 

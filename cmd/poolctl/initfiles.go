@@ -31,63 +31,67 @@ type initFile struct {
 	content string
 }
 
+// unitDir is where poolctl init writes units, below the root.
+const unitDir = "etc/systemd/system"
+
 // files are every file poolctl init owns for the pool, those it does not
-// write this time with empty content.
+// write this time with empty content: the drop-ins of the template pair
+// poold@.socket and poold@.service that an earlier poolctl init wrote.
 func (s initSpec) files() []initFile {
-	unitDir := "etc/systemd/system"
 	return []initFile{
 		{filepath.Join("etc/poold", s.name+".conf"), s.configFile()},
-		{filepath.Join(unitDir, "poold@"+s.name+".socket.d", "listen.conf"), s.listenDropIn()},
-		{filepath.Join(unitDir, "poold@"+s.name+".service.d", "user.conf"), s.userDropIn()},
-		{filepath.Join(unitDir, "poold@"+s.name+".service.d", "workdir.conf"), s.workdirDropIn()},
+		{filepath.Join(unitDir, s.name+".socket"), s.socketUnit()},
+		{filepath.Join(unitDir, s.name+".service"), s.serviceUnit()},
+		{s.templateListenDropIn(), ""},
+		{filepath.Join(unitDir, "poold@"+s.name+".service.d", "user.conf"), ""},
+		{filepath.Join(unitDir, "poold@"+s.name+".service.d", "workdir.conf"), ""},
 	}
+}
+
+// templateListenDropIn is where an earlier poolctl init wrote the pool's
+// addresses, for poold@NAME.socket.
+func (s initSpec) templateListenDropIn() string {
+	return filepath.Join(unitDir, "poold@"+s.name+".socket.d", "listen.conf")
 }
 
 func (s initSpec) configFile() string {
 	return fmt.Sprintf(`# poold configuration of pool %[1]s, written by poolctl init.
 # KEY = VALUE lines, KEY a long flag name of poold (poold --help) or command.
 # poold reads this file at start; after a change:
-#   systemctl restart poold@%[1]s
+#   systemctl restart %[1]s
 # (a reload starts new workers with the configuration poold started with).
 command = %[2]s
 workers = %[3]s
 distribution = %[4]s
-# stop-timeout = 30s  (raise TimeoutStopSec= of poold@%[1]s.service with it)
+# stop-timeout = 30s  (raise TimeoutStopSec= of %[1]s.service with it)
 `, s.name, config.QuoteWords(s.command), s.workers, s.distribution)
 }
 
-func (s initSpec) listenDropIn() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# The addresses of pool %s, written by poolctl init.\n[Socket]\n", s.name)
+// socketLines are the pool's addresses, in the [Socket] section.
+func (s initSpec) socketLines() []string {
+	lines := []string{"# The pool's addresses (poolctl init --listen)."}
 	for _, l := range s.streams {
-		fmt.Fprintf(&b, "ListenStream=%s\n", unitEscape(l))
+		lines = append(lines, "ListenStream="+unitEscape(l))
 	}
 	if s.fdName != "" {
-		fmt.Fprintf(&b, "FileDescriptorName=%s\n", s.fdName)
+		lines = append(lines, "FileDescriptorName="+s.fdName)
 	}
-	return b.String()
+	return lines
 }
 
-func (s initSpec) userDropIn() string {
-	if s.user == "" {
-		return ""
+// serviceLines are what --user and --chdir set, in the [Service] section.
+func (s initSpec) serviceLines() []string {
+	var lines []string
+	if s.user != "" {
+		lines = append(lines, "# poolctl init --user: poold and the workers run as "+s.user+"; the poold",
+			"# group lets it serve poolctl on the system bus.",
+			"User="+s.user, "SupplementaryGroups=poold")
 	}
-	return fmt.Sprintf(`# The user of pool %s, written by poolctl init. The poold group lets it
-# serve poolctl on the system bus.
-[Service]
-User=%s
-SupplementaryGroups=poold
-`, s.name, s.user)
-}
-
-func (s initSpec) workdirDropIn() string {
-	if s.chdir == "" {
-		return ""
+	if s.chdir != "" {
+		lines = append(lines, "# poolctl init --chdir: the workers' working directory.",
+			"WorkingDirectory="+unitEscape(s.chdir))
 	}
-	return fmt.Sprintf(`# The working directory of pool %s's workers, written by poolctl init.
-[Service]
-WorkingDirectory=%s
-`, s.name, unitEscape(s.chdir))
+	return lines
 }
 
 // unitEscape keeps '%' from being read as a unit file specifier.

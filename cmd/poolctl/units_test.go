@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,9 +9,9 @@ import (
 	"testing"
 )
 
-// The shipped units, with the drop-ins poolctl init writes, pass systemd's
-// own checks: systemd-analyze verify, and security at no more than the
-// exposure docs/systemd.md records.
+// The shipped units, and those poolctl init writes from them, pass
+// systemd's own checks: systemd-analyze verify, and security at no more
+// than the exposure docs/systemd.md records.
 func TestUnitsVerify(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
@@ -28,7 +29,10 @@ func TestUnitsVerify(t *testing.T) {
 	}
 	system := filepath.Join(root, "usr/lib/systemd/system") // where the packages install units
 	copyFiles(t, system, append(targets, "../../units/poold@.socket", "../../units/poold@.service")...)
-	copyFiles(t, filepath.Join(root, "etc/systemd/system"), "../../units/examples/myapp.socket", "../../units/examples/myapp.service")
+	// The template pair takes its addresses from a drop-in.
+	if err := writeFile(filepath.Join(root, "etc/systemd/system/poold@tmpl.socket.d/listen.conf"), "[Socket]\nListenStream=3001\n"); err != nil {
+		t.Fatal(err)
+	}
 	for _, bin := range []string{"poold", "poolctl"} { // verify checks that ExecStart= and ExecReload= exist
 		path := filepath.Join(root, "usr/bin", bin)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -39,14 +43,15 @@ func TestUnitsVerify(t *testing.T) {
 		}
 	}
 
-	units := []string{"poold@myapp.socket", "poold@myapp.service", "myapp.socket", "myapp.service"}
+	units := []string{"poold@tmpl.socket", "poold@tmpl.service", "myapp.socket", "myapp.service"}
 	out, err := exec.Command(analyze, append([]string{"verify", "--man=no", "--root=" + root}, units...)...).CombinedOutput()
 	// Unknown keys and bad values are only warnings, exit code 0.
 	if err != nil || strings.Contains(string(out), "myapp") || strings.Contains(string(out), "poold") {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
-	checkEnable(t, root)
-	for _, unit := range []string{"poold@myapp.service", "myapp.service"} {
+	checkEnable(t, root, "poold@tmpl")
+	checkEnable(t, root, "myapp")
+	for _, unit := range []string{"poold@tmpl.service", "myapp.service"} {
 		out, err := exec.Command(analyze, "security", "--offline=yes", "--root="+root, "--threshold=45", unit).CombinedOutput()
 		if strings.Contains(string(out), "unrecognized option") {
 			t.Skipf("systemd-analyze security: %s", out) // before systemd 250
@@ -58,30 +63,30 @@ func TestUnitsVerify(t *testing.T) {
 	}
 }
 
-// checkEnable: enabling the socket enables the service, which starts at
-// boot; disabling the socket undoes both.
-func checkEnable(t *testing.T, root string) {
+// checkEnable: enabling the socket NAME.socket enables the service, which
+// starts at boot; disabling the socket undoes both.
+func checkEnable(t *testing.T, root, name string) {
 	t.Helper()
 	systemctl, err := exec.LookPath("systemctl")
 	if err != nil {
 		return
 	}
-	links := []string{"etc/systemd/system/sockets.target.wants/poold@myapp.socket",
-		"etc/systemd/system/multi-user.target.wants/poold@myapp.service"}
-	if out, err := exec.Command(systemctl, "--root="+root, "enable", "poold@myapp.socket").CombinedOutput(); err != nil {
+	links := []string{"etc/systemd/system/sockets.target.wants/" + name + ".socket",
+		"etc/systemd/system/multi-user.target.wants/" + name + ".service"}
+	if out, err := exec.Command(systemctl, "--root="+root, "enable", name+".socket").CombinedOutput(); err != nil {
 		t.Fatalf("systemctl enable: %v\n%s", err, out)
 	}
 	for _, l := range links {
 		if _, err := os.Readlink(filepath.Join(root, l)); err != nil {
-			t.Errorf("systemctl enable poold@myapp.socket: %v", err)
+			t.Errorf("systemctl enable %s.socket: %v", name, err)
 		}
 	}
-	if out, err := exec.Command(systemctl, "--root="+root, "disable", "poold@myapp.socket").CombinedOutput(); err != nil {
+	if out, err := exec.Command(systemctl, "--root="+root, "disable", name+".socket").CombinedOutput(); err != nil {
 		t.Fatalf("systemctl disable: %v\n%s", err, out)
 	}
 	for _, l := range links {
 		if _, err := os.Lstat(filepath.Join(root, l)); err == nil {
-			t.Errorf("systemctl disable poold@myapp.socket left %s", l)
+			t.Errorf("systemctl disable %s.socket left %s", name, l)
 		}
 	}
 }
@@ -142,4 +147,41 @@ func runtimeDirectories(t *testing.T, unit, file string) []string {
 		}
 	}
 	return dirs
+}
+
+var update = flag.Bool("update", false, "rewrite units/examples/ from poolctl init")
+
+// exampleInit is the poolctl init that units/examples/ holds the files of.
+var exampleInit = []string{"init", "myapp", "--listen", "127.0.0.1:3000", "--chdir", "/srv/myapp", "--", "/usr/bin/node", "/srv/myapp/server.js"}
+
+// The example units are what poolctl init writes, so that a pool made from
+// them and one made by poolctl init are the same pool, never two (go test
+// -run TestExampleUnitsAreWhatInitWrites -update rewrites them).
+func TestExampleUnitsAreWhatInitWrites(t *testing.T) {
+	root := t.TempDir()
+	args := append([]string{"init", "--root", root}, exampleInit[1:]...)
+	if r := poolctl(t, env(), args...); r.code != 0 {
+		t.Fatalf("init: code %d, stderr %s", r.code, r.stderr)
+	}
+	files := map[string]string{
+		"etc/poold/myapp.conf":             "../../units/examples/myapp.conf",
+		"etc/systemd/system/myapp.socket":  "../../units/examples/myapp.socket",
+		"etc/systemd/system/myapp.service": "../../units/examples/myapp.service",
+	}
+	for written, example := range files {
+		want, err := os.ReadFile(filepath.Join(root, written))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *update {
+			if err := os.WriteFile(example, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(example); err != nil || string(got) != string(want) {
+			t.Errorf("%s is not what %s writes (%v); go test -run %s -update rewrites it", example,
+				strings.Join(append([]string{"poolctl"}, exampleInit...), " "), err, t.Name())
+		}
+	}
 }
