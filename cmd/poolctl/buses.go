@@ -93,6 +93,9 @@ func (a *app) withPool(ctx context.Context, name string, timeout time.Duration, 
 	defer b.close()
 	p, err := pick(a.pools(ctx, b), name, b)
 	if err != nil {
+		if u, ok := named(a.unitPools(ctx, b, nil), name); ok {
+			return &notRunningError{pool: u}
+		}
 		return err
 	}
 	return poolError(name, fn(ctx, p))

@@ -78,3 +78,16 @@ func (e *noPoolError) Error() string {
 }
 
 func (e *noPoolError) Unwrap() error { return dbusapi.ErrNoSuchPool }
+
+// notRunningError: the pool is on no bus, but systemd knows its units.
+type notRunningError struct{ pool unitPool }
+
+func (e *notRunningError) Error() string {
+	s := e.pool.line()
+	if e.pool.state == stateIdle || e.pool.state == stateStopped {
+		s += fmt.Sprintf("; systemctl start %s starts it now", e.pool.service.Unit)
+	}
+	return s
+}
+
+func (e *notRunningError) Unwrap() error { return dbusapi.ErrNoSuchPool }

@@ -19,10 +19,24 @@ type (
 		Workers []jsonWorker  `json:"workers"`
 	}
 	// jsonPoolOnBus adds the address of the bus poolctl found the pool on,
-	// for busctl --address and other clients.
+	// for busctl --address and other clients, or for a pool on no bus its
+	// units, as systemd shows them.
 	jsonPoolOnBus struct {
 		jsonPool
-		BusAddress string `json:"bus_address"`
+		BusAddress string     `json:"bus_address"`
+		Units      *jsonUnits `json:"units,omitempty"`
+	}
+	jsonUnits struct {
+		Service       string       `json:"service"`
+		ServiceState  string       `json:"service_state"`
+		ServiceResult string       `json:"service_result"`
+		Sockets       []jsonSocket `json:"sockets"`
+	}
+	jsonSocket struct {
+		Unit   string   `json:"unit"`
+		State  string   `json:"state"`
+		Result string   `json:"result"`
+		Listen []string `json:"listen"`
 	}
 	jsonPool struct {
 		Name            string   `json:"name"`
@@ -83,7 +97,22 @@ func toJSONPool(r poolStatus) jsonPoolOnBus {
 	for i, s := range j.FailingSlots {
 		j.FailingSlots[i].LastOutput = nonNil(s.LastOutput)
 	}
+	if r.Units != nil {
+		j.Units = toJSONUnits(r.Units.service)
+	}
 	return j
+}
+
+func toJSONUnits(s dbusapi.SystemdService) *jsonUnits {
+	u := &jsonUnits{Service: s.Unit, ServiceState: s.ActiveState, ServiceResult: s.Result, Sockets: []jsonSocket{}}
+	for _, sock := range s.Sockets {
+		state := sock.SubState // "listening" says more than "active"
+		if sock.ActiveState == "failed" {
+			state = sock.ActiveState
+		}
+		u.Sockets = append(u.Sockets, jsonSocket{Unit: sock.Unit, State: state, Result: sock.Result, Listen: nonNil(sock.Listen)})
+	}
+	return u
 }
 
 func toJSONStatus(r poolStatus) jsonStatus {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,9 +41,19 @@ A pool is crash-looping, rather than starting or degraded, while fewer
 than its target workers are ready and a slot has failed 5 times in a row,
 or twice without ever having had a ready worker.
 
+A pool that systemd runs but that is on no bus is asked of systemd: before
+its first connection a socket-activated pool is one line, "myapp: socket
+listening on 127.0.0.1:8080, pool not started (starts on the first
+connection)"; a pool whose units failed says so, with their result
+(exit-code, signal, start-limit-hit...). Without systemd on the system bus,
+such a pool is not found.
+
 With --json, print a JSON array with one {"pool": ..., "workers": [...]}
 object per pool (the failing slots in the pool's "failing_slots"); its
-strings are the texts as they are.`,
+strings are the texts as they are. A pool on no bus has the state "idle",
+"failed", "starting" or "stopped", its status_text the line above, its
+listen the addresses of its listening sockets, and "units": its service
+and sockets, their states and results.`,
 		Example:           "  poolctl status\n  poolctl status express\n  poolctl status express --json | jq '.[0].workers[].pid'",
 		ValidArgsFunction: a.completeNames(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,18 +70,28 @@ func (a *app) status(ctx context.Context, names []string, out output) error {
 	b := a.connect(ctx)
 	defer b.close()
 	all := a.pools(ctx, b)
+	found := map[string]bool{}
+	for _, p := range all {
+		found[p.Name] = true
+	}
+	known := sync.OnceValue(func() []unitPool { return a.unitPools(ctx, b, found) })
 	targets := all
 	var errs []error
+	var units []unitPool
 	if len(names) > 0 {
 		targets = nil
 		for _, n := range names {
 			p, err := pick(all, n, b)
-			if err != nil {
+			if err == nil {
+				targets = append(targets, p)
+			} else if u, ok := named(known(), n); ok {
+				units = append(units, u)
+			} else {
 				errs = append(errs, err)
-				continue
 			}
-			targets = append(targets, p)
 		}
+	} else {
+		units = known()
 	}
 	var rows []poolStatus
 	for _, p := range targets {
@@ -80,6 +101,9 @@ func (a *app) status(ctx context.Context, names []string, out output) error {
 			continue
 		}
 		rows = append(rows, poolStatus{Status: st, Bus: p.Bus().Address})
+	}
+	for _, u := range units {
+		rows = append(rows, unitStatus(u))
 	}
 	if err := a.writeStatuses(rows, out, b.where(), names); err != nil {
 		return err
@@ -113,9 +137,14 @@ func (a *app) writeStatuses(rows []poolStatus, out output, where string, names [
 	return nil
 }
 
-// writeStatus is one pool in the look of systemctl status.
+// writeStatus is one pool in the look of systemctl status, or the line of
+// a pool on no bus.
 func writeStatus(w io.Writer, r poolStatus, v view) error {
 	p := r.Pool
+	if r.Units != nil {
+		_, err := fmt.Fprintln(w, escape(p.StatusText))
+		return err
+	}
 	fmt.Fprintf(w, "%s %s\n", v.dot(p.State), escape(p.Name))
 	field(w, "State", stateLine(p))
 	field(w, "Workers", workersLine(p))
