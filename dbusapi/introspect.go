@@ -106,6 +106,8 @@ const managerXML = introspectHeader + `<node>
   <property name="Distribution" type="s" access="read"` + constProp + `
   <property name="WorkerCgroups" type="s" access="read"` + constProp + `
   <property name="FailingSlots" type="a(ubusast)" access="read"/>
+  <property name="BinaryReplaced" type="b" access="read"` + volatileProp + `
+  <property name="ReplacementVersion" type="s" access="read"` + volatileProp + `
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

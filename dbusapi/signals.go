@@ -13,6 +13,7 @@ var unsignalled = []string{
 	"LastHeartbeatUSec", "MemoryCurrent", "CPUUsageNSec",
 	"MetricsUSec", "LoopDelayP99USec", "LoopDelayMaxUSec", "HeapUsedBytes", "HeapTotalBytes",
 	"RequestsTotal", "ActiveRequests", "MessagesDropped",
+	"BinaryReplaced", "ReplacementVersion", // poold looks only when asked
 }
 
 // follow turns the pool's changes into signals until the server stops.

@@ -28,6 +28,12 @@ type PoolInfo struct {
 	// FailingSlots are the slots without a ready worker whose last worker
 	// failed, sorted by slot; empty when none is.
 	FailingSlots []SlotInfo
+	// BinaryReplaced: the file at the path poold was started from is no
+	// longer the one it runs (a package upgrade replaced it, or removed
+	// it); ReplacementVersion is that file's version, "" when there is
+	// none or it cannot tell. A restart runs the new one.
+	BinaryReplaced     bool
+	ReplacementVersion string
 }
 
 // SlotInfo is one failing slot, a D-Bus struct (ubusast): append new

@@ -108,6 +108,22 @@ SLOT  PID    STATE     GEN  UPTIME  RESTARTS  HEARTBEAT  MEM    CPU     LOOP P99
 	}
 }
 
+// A poold whose binary a package upgrade replaced says what a restart runs.
+func TestWriteStatusBinaryReplaced(t *testing.T) {
+	for _, tt := range []struct{ give, want string }{
+		{"0.4.0", "   Main PID: 1200 (poold 0.3.0)\n     Binary: replaced on disk, restart or upgrade to run version 0.4.0\n"},
+		{"", "     Binary: replaced or removed on disk; restart to run the binary now at poold's path\n"},
+	} {
+		st := testStatus()
+		st.Pool.BinaryReplaced, st.Pool.ReplacementVersion = true, tt.give
+		var b bytes.Buffer
+		writeStatus(&b, st, view{now: testNow})
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("replaced by %q:\n%s\nwant it to hold\n%s", tt.give, b.String(), tt.want)
+		}
+	}
+}
+
 func TestWriteStatusColor(t *testing.T) {
 	for state, code := range map[string]string{"running": "32", "reloading": "33", "degraded": "31"} {
 		st := testStatus()

@@ -59,7 +59,10 @@ type (
 		WorkerCgroups   string   `json:"worker_cgroups"`
 		// dbusapi.SlotInfo carries its JSON keys: a struct conversion
 		// needs the same element type.
-		FailingSlots []dbusapi.SlotInfo `json:"failing_slots"`
+		FailingSlots   []dbusapi.SlotInfo `json:"failing_slots"`
+		BinaryReplaced bool               `json:"binary_replaced"`
+		// ReplacementVersion is the version a restart would run.
+		ReplacementVersion string `json:"replacement_version"`
 	}
 	jsonWorker struct {
 		ID                uint64          `json:"id"`

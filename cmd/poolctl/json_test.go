@@ -32,8 +32,8 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("top level: %s", b.String())
 	}
 	pool := got[0]["pool"].(map[string]any)
-	wantPool := []string{"bus", "bus_address", "command", "distribution", "failing_slots", "generation", "listen", "main_pid", "max_workers",
-		"name", "ready_mode", "ready_workers", "starting_workers", "state", "status_text", "stopping_workers",
+	wantPool := []string{"binary_replaced", "bus", "bus_address", "command", "distribution", "failing_slots", "generation", "listen", "main_pid", "max_workers",
+		"name", "ready_mode", "ready_workers", "replacement_version", "starting_workers", "state", "status_text", "stopping_workers",
 		"target_workers", "version", "worker_cgroups", "workers_reason"}
 	if !reflect.DeepEqual(keys(pool), wantPool) {
 		t.Errorf("pool keys %v\nwant %v", keys(pool), wantPool)

@@ -22,10 +22,12 @@ func (a *app) statusCmd() *cobra.Command {
 systemctl status: its state, worker counts and why the pool has its target
 count, its sockets and how their connections reach the workers (poold's
 --distribution: shared, balanced or sticky), command, main PID and status
-text, each slot without a ready worker whose last worker failed (whether
-it is crash-looping, its failures in a row, when its next worker starts,
-how the last one ended and its last lines on stderr, after "> "), then a
-table of its workers with their slot, PID, state, generation,
+text (and a Binary: line when a package upgrade replaced poold's file: the
+pool runs the old code until it restarts, and the line names the version a
+restart runs), each slot without a ready worker whose last worker failed
+(whether it is crash-looping, its failures in a row, when its next worker
+starts, how the last one ended and its last lines on stderr, after "> "),
+then a table of its workers with their slot, PID, state, generation,
 uptime, restarts, last heartbeat, memory (MEM: its cgroup's, its whole
 process tree, when it has a cgroup of its own, else its resident memory),
 CPU time, what the worker
@@ -159,6 +161,9 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 		field(w, "Command", shellJoin(p.Command))
 	}
 	field(w, "Main PID", fmt.Sprintf("%d (poold %s)", p.MainPID, orDash(p.Version)))
+	if p.BinaryReplaced {
+		field(w, "Binary", replacedLine(p))
+	}
 	if p.StatusText != "" {
 		field(w, "Status", `"`+p.StatusText+`"`)
 	}
@@ -166,6 +171,14 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 	writeFailingSlots(w, p.FailingSlots, v.now)
 	fmt.Fprintln(w)
 	return writeWorkers(w, r.Workers, v.now)
+}
+
+// replacedLine says that a restart runs another poold.
+func replacedLine(p dbusapi.PoolInfo) string {
+	if p.ReplacementVersion == "" {
+		return "replaced or removed on disk; restart to run the binary now at poold's path"
+	}
+	return "replaced on disk, restart or upgrade to run version " + p.ReplacementVersion
 }
 
 // labelWidth right-aligns labels as systemctl status does.

@@ -27,6 +27,7 @@ type backend struct {
 	cgroups workerCgroups
 	static  dbusapi.PoolInfo
 	changes <-chan struct{} // the server's subscription to the supervisor
+	binary  *selfBinary
 }
 
 func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket, hub *channel.Hub, wc workerConfig, cg workerCgroups) *backend {
@@ -34,7 +35,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, changes: sup.Subscribe(), static: dbusapi.PoolInfo{
+	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, changes: sup.Subscribe(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
 		Name:          cfg.Name,
 		Version:       version,
 		WorkersReason: size.reason,
@@ -65,6 +66,7 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	pool.StoppingWorkers = uint32(st.Stopping)
 	pool.Generation = uint32(st.Generation)
 	pool.FailingSlots = failingSlots(st.Slots)
+	pool.BinaryReplaced, pool.ReplacementVersion = b.binary.replaced(ctx)
 	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
 	for _, w := range st.Workers {
 		workers = append(workers, b.workerInfo(w))

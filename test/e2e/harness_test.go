@@ -40,6 +40,8 @@ type spec struct {
 	// PIPE_BUF (4096) bytes: a longer one goes in as the reader makes room,
 	// and a line written to the other stream meanwhile lands inside it.
 	stdoutApart bool
+	// bin is the poold binary to run, pooldBin when "".
+	bin string
 }
 
 // pool is one running poold.
@@ -56,7 +58,11 @@ type pool struct {
 // logStream, and stops it in t.Cleanup.
 func start(t *testing.T, s spec) *pool {
 	t.Helper()
-	argv := append(append(append([]string{}, s.wrap...), pooldBin), withName(s.args)...)
+	bin := s.bin
+	if bin == "" {
+		bin = pooldBin
+	}
+	argv := append(append(append([]string{}, s.wrap...), bin), withName(s.args)...)
 	argv = append(argv, "--")
 	env := protocolFree(os.Environ())
 	if s.helper != "" {
