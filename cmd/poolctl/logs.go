@@ -21,6 +21,10 @@ line, POOLD_POOL=NAME and POOLD_SLOT=SLOT, and journalctl's -f and -n. With
 --verbose it prints that command first; add journalctl's other options by
 running it yourself.
 
+Reading the system journal, where a pool that systemd runs has its lines,
+takes root or the systemd-journal or adm group; poolctl says so, rather than
+showing journalctl's error, when this user may not read it.
+
 This needs poold to send the workers' lines to the journal: the default
 (worker-logs auto) when poold runs under systemd, or worker-logs journal.
 Otherwise the lines are on poold's stderr, where poolctl cannot read them: it
@@ -118,9 +122,14 @@ func (a *app) logs(ctx context.Context, q logsQuery) error {
 		info = st.Pool
 		return err
 	})
-	if errors.Is(err, dbusapi.ErrNoSuchPool) && a.journalKnows(ctx, q.name) {
-		fmt.Fprintf(a.stderr, "poolctl: no pool named %q is running; its workers' earlier output from the journal:\n", q.name)
-		return a.journalctl(ctx, append([]string{"POOLD_POOL=" + q.name}, q.journalArgs()...))
+	if errors.Is(err, dbusapi.ErrNoSuchPool) {
+		if denied := checkJournalAccess(q); denied != nil {
+			return errors.Join(err, denied) // its earlier lines may be there
+		}
+		if a.journalKnows(ctx, q.name) {
+			fmt.Fprintf(a.stderr, "poolctl: no pool named %q is running; its workers' earlier output from the journal:\n", q.name)
+			return a.journalctl(ctx, append([]string{"POOLD_POOL=" + q.name}, q.journalArgs()...))
+		}
 	}
 	if err != nil {
 		return err
@@ -130,7 +139,27 @@ func (a *app) logs(ctx context.Context, q logsQuery) error {
 	if err != nil {
 		return err
 	}
+	if src.unit != "" && !src.userUnit {
+		if err := checkJournalAccess(q); err != nil {
+			return err
+		}
+	}
 	return a.journalctl(ctx, append(matches, q.journalArgs()...))
+}
+
+// argv is poolctl's arguments for the query, to say how to run it again.
+func (q logsQuery) argv() []string {
+	args := []string{"logs", q.name}
+	if q.slot >= 0 {
+		args = append(args, strconv.Itoa(q.slot))
+	}
+	if q.follow {
+		args = append(args, "-f")
+	}
+	if q.lines.set {
+		args = append(args, "-n", q.lines.String())
+	}
+	return args
 }
 
 // journalArgs are the slot match and journalctl's options.

@@ -247,3 +247,28 @@ func TestLogsAgainstFakePool(t *testing.T) {
 		}
 	})
 }
+
+// Whether the system journal is readable is judged by its files; without
+// any (no journald), poolctl leaves it to journalctl.
+func TestCanReadSystemJournal(t *testing.T) {
+	dir := t.TempDir()
+	if readable, known := canReadSystemJournal([]string{dir}); readable || known {
+		t.Errorf("no journal files: readable %v, known %v; want neither", readable, known)
+	}
+	machine := filepath.Join(dir, "0123456789abcdef")
+	if err := os.MkdirAll(machine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(machine, "system.journal"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if readable, known := canReadSystemJournal([]string{"/nonexistent", dir}); !readable || !known {
+		t.Errorf("a readable system.journal: readable %v, known %v; want both", readable, known)
+	}
+	err := &noJournalAccessError{pool: "web", args: shellJoin(logsQuery{name: "web", slot: 2, follow: true}.argv())}
+	for _, want := range []string{"pool web's workers write to the system journal", "run sudo poolctl logs web 2 -f,", "sudo usermod -aG systemd-journal "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+}
