@@ -99,7 +99,7 @@ func TestWorkerCgroupsUnderSystemd(t *testing.T) {
 	t.Parallel()
 	deb, _ := packages(t)
 	c := boot(t, deb)
-	const pool, unit = "cg", "poold@cg.service"
+	const pool, unit = "cg", "cg.service"
 	c.dumpJournalOnFailure(unit)
 	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
 	c.must("sh", "-c", "cat > /usr/local/bin/cg-worker <<'EOF'\n"+cgWorker+"EOF\nchmod +x /usr/local/bin/cg-worker")
@@ -216,7 +216,7 @@ func TestWorkerCgroupsUnderSystemd(t *testing.T) {
 
 	// A pool of another user (poolctl init --user): systemd hands the
 	// delegated cgroup to that user, and poold divides it the same way.
-	const userPool, userUnit = "cgu", "poold@cgu.service"
+	const userPool, userUnit = "cgu", "cgu.service"
 	c.dumpJournalOnFailure(userUnit)
 	c.must("useradd", "--system", "--no-create-home", "app")
 	c.must("poolctl", "init", userPool, "--user", "app", "--listen", "127.0.0.1:18093", "--workers", "2", "--", "/usr/local/bin/cg-worker")

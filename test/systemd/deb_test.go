@@ -3,6 +3,7 @@ package systemd
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,15 +30,7 @@ type poolStatus struct {
 	} `json:"workers"`
 }
 
-func status(c *container) poolStatus {
-	c.t.Helper()
-	var all []poolStatus
-	out := c.must("poolctl", "status", "--json", app)
-	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
-		c.t.Fatalf("poolctl status --json: %v: %s", err, out)
-	}
-	return all[0]
-}
+func status(c *container) poolStatus { return statusOf(c, app) }
 
 func (s poolStatus) pids() map[int]bool {
 	m := map[int]bool{}
@@ -48,17 +41,21 @@ func (s poolStatus) pids() map[int]bool {
 }
 
 func show(c *container, prop string) string {
-	return strings.TrimSpace(c.must("systemctl", "show", "-P", prop, "poold@"+app+".service"))
+	return unitProp(c, app+".service", prop)
 }
 
-// The .deb under a real systemd: socket activation of the guide's Express
-// app, poolctl on the system bus with its access rules, systemctl reload
-// under load, the watchdog, a SIGKILL of poold, stop and package removal.
+// The .deb under a real systemd, driven in its users' words: poolctl init,
+// "systemctl start express.socket" and its first connection, the idle pool
+// before it in poolctl status, poolctl on the system bus with its access
+// rules, "systemctl reload express" under load, "journalctl -u express",
+// the watchdog, a SIGKILL of poold, an upgrade that replaces poold's
+// binary, stop and package removal.
 func TestDebianPackageUnderSystemd(t *testing.T) {
 	t.Parallel()
 	deb, _ := packages(t)
-	c := boot(t, deb, expressApp(t))
-	c.dumpJournalOnFailure("poold@" + app + ".service")
+	next := rebuiltDeb(t, "9.9.9")
+	c := boot(t, deb, next, expressApp(t))
+	c.dumpJournalOnFailure(app + ".service")
 	c.must("cp", "-a", "/var/tmp/e2e/express", "/srv/express")
 
 	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
@@ -69,20 +66,25 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 
 	c.must("poolctl", "init", app, "--listen", "127.0.0.1:"+port, "--workers", "3", "--", "node", "/srv/express/server.js")
 	// A short watchdog for the test, so that a stall is caught in seconds.
-	c.must("mkdir", "-p", "/etc/systemd/system/poold@"+app+".service.d")
-	c.must("sh", "-c", "printf '[Service]\\nWatchdogSec=3s\\nTimeoutAbortSec=2s\\n' > /etc/systemd/system/poold@"+app+".service.d/test.conf")
+	c.must("mkdir", "-p", "/etc/systemd/system/"+app+".service.d")
+	c.must("sh", "-c", "printf '[Service]\\nWatchdogSec=3s\\nTimeoutAbortSec=2s\\n' > /etc/systemd/system/"+app+".service.d/test.conf")
 	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "enable", "--now", "poold@"+app+".socket")
+	c.must("systemctl", "start", app+".socket")
 	if state := show(c, "ActiveState"); state != "inactive" {
 		t.Fatalf("the service is %s before the first connection, want inactive", state)
 	}
+	checkIdle(c, app, "127.0.0.1:"+port)
 
 	// Socket activation: the first connection starts poold, and is answered.
 	c.must("curl", "-fsS", "-m", "30", url)
 	c.waitFor("3/3 workers ready in STATUS=", func() bool { return strings.Contains(show(c, "StatusText"), "3/3 workers ready") })
+	c.must("systemctl", "enable", app+".socket")
+	if out := c.must("systemctl", "is-enabled", app+".service"); strings.TrimSpace(out) != "enabled" {
+		t.Errorf("enabling %s.socket left the service %s", app, out)
+	}
 	// RuntimeDirectory=poold/%N: named after the unit, shared with no other.
-	if out := c.must("ls", "/run/poold/poold@"+app); !strings.HasPrefix(strings.TrimSpace(out), app+".") {
-		t.Errorf("/run/poold/poold@%s holds %q, want the runtime directory %s.PID", app, out, app)
+	if out := c.must("ls", "/run/poold/"+app); !strings.HasPrefix(strings.TrimSpace(out), app+".") {
+		t.Errorf("/run/poold/%s holds %q, want the runtime directory %s.PID", app, out, app)
 	}
 	cgroup := show(c, "ControlGroup")
 	// Delegate=yes: poold and each worker are in cgroups below the service's.
@@ -98,6 +100,9 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 	}
 	c.must("poolctl", "scale", app, "4")
 	c.waitFor("4 ready workers", func() bool { return status(c).Pool.ReadyWorkers == 4 })
+	if out := c.must("journalctl", "--no-pager", "-o", "cat", "-u", app); !strings.Contains(out, "pool ready") {
+		t.Errorf("journalctl -u %s lacks poold's lines:\n%s", app, out)
+	}
 	c.must("useradd", "--system", "--no-create-home", "viewer")
 	if out, err := c.run("runuser", "-u", "viewer", "--", "poolctl", "status", app); err != nil || !strings.Contains(out, "4/4 workers ready") {
 		t.Errorf("poolctl status as another user: %v\n%s", err, out)
@@ -109,7 +114,7 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 	// systemctl reload under load: every worker replaced, nothing fails.
 	before := status(c).pids()
 	l := startLoad(c, url)
-	c.must("systemctl", "reload", "poold@"+app+".service")
+	c.must("systemctl", "reload", app)
 	r := l.stop(t)
 	after := status(c)
 	t.Logf("systemctl reload under load: %v", r)
@@ -127,7 +132,7 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 	main := show(c, "MainPID")
 	c.must("kill", "-STOP", main)
 	c.waitFor("a watchdog restart", func() bool { return show(c, "NRestarts") != "0" })
-	journal := c.must("journalctl", "--no-pager", "-o", "cat", "-u", "poold@"+app+".service")
+	journal := c.must("journalctl", "--no-pager", "-o", "cat", "-u", app+".service")
 	if !strings.Contains(journal, "Failed with result 'watchdog'") {
 		t.Errorf("the journal does not show the watchdog failure:\n%s", journal)
 	}
@@ -156,12 +161,24 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 		}
 	}
 
+	// An upgrade leaves the pool on its old, deleted binary, and status
+	// says what a restart runs.
+	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(next))
+	if out := c.must("poolctl", "status", app); !strings.Contains(out, "Binary: replaced on disk, restart or upgrade to run version 9.9.9") {
+		t.Errorf("poolctl status after the upgrade:\n%s", out)
+	}
+	c.must("systemctl", "restart", app)
+	c.waitFor("running the new binary", func() bool {
+		out, _ := c.run("poolctl", "status", app)
+		return strings.Contains(out, "(poold 9.9.9)") && !strings.Contains(out, "Binary:")
+	})
+
 	// Stop drains; removing the package leaves nothing running.
-	c.must("systemctl", "stop", "poold@"+app+".service")
+	c.must("systemctl", "stop", app+".service")
 	if out, err := c.run("pgrep", "-f", "server.js"); err == nil {
 		t.Errorf("workers still running after systemctl stop: %s", out)
 	}
-	c.must("systemctl", "start", "poold@"+app+".service")
+	c.must("systemctl", "start", app+".service")
 	c.waitFor("running again", func() bool { return show(c, "ActiveState") == "active" })
 	c.must("dpkg", "-r", "poold")
 	if out, err := c.run("pgrep", "-f", "poold|server.js"); err == nil {
@@ -169,5 +186,32 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 	}
 	if _, err := c.run("curl", "-fsS", "-m", "2", url); err == nil {
 		t.Error("still serving after dpkg -r")
+	}
+}
+
+// checkIdle: before its first connection, poolctl status and list show the
+// pool from its units, with the socket's address.
+func checkIdle(c *container, pool, addr string) {
+	c.t.Helper()
+	want := pool + ": socket listening on " + addr + ", pool not started (starts on the first connection)\n"
+	if out := c.must("poolctl", "status", pool); out != want {
+		c.t.Errorf("poolctl status %s of the idle pool:\n%s\nwant\n%s", pool, out, want)
+	}
+	if out := c.must("poolctl", "list"); !strings.Contains(out, "\n"+want) || !regexp.MustCompile(`(?m)^`+pool+`\s+-\s+idle\b`).MatchString(out) {
+		c.t.Errorf("poolctl list with the idle pool:\n%s", out)
+	}
+	var all []struct {
+		Pool struct {
+			State  string   `json:"state"`
+			Listen []string `json:"listen"`
+			Units  struct {
+				Service string `json:"service"`
+			} `json:"units"`
+		} `json:"pool"`
+	}
+	out := c.must("poolctl", "status", "--json", pool)
+	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 || all[0].Pool.State != "idle" ||
+		all[0].Pool.Units.Service != pool+".service" || len(all[0].Pool.Listen) != 1 || all[0].Pool.Listen[0] != addr {
+		c.t.Errorf("poolctl status --json %s of the idle pool: %v\n%s", pool, err, out)
 	}
 }

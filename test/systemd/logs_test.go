@@ -17,13 +17,14 @@ const workerScript = `echo "out of slot $POOLD_SLOT"; echo "err of slot $POOLD_S
 // Worker output under a real systemd: poold sends each line to the journal
 // with fields naming its pool, slot, generation, worker and PID, so that
 // journalctl -u UNIT POOLD_SLOT=1 shows one slot's lines, stderr at a
-// higher priority than stdout; poolctl logs runs that journalctl.
+// higher priority than stdout; poolctl logs runs that journalctl, and tells
+// a user who may not read the system journal what to do.
 func TestWorkerOutputInTheJournal(t *testing.T) {
 	t.Parallel()
 	deb, _ := packages(t)
 	c := boot(t, deb)
 	const pool = "logs"
-	unit := "poold@" + pool + ".service"
+	unit := pool + ".service"
 	c.dumpJournalOnFailure(unit)
 	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
 	c.must("poolctl", "init", pool, "--listen", "127.0.0.1:18092", "--workers", "2", "--", "sh", "-c", workerScript)
@@ -109,6 +110,19 @@ func TestWorkerOutputInTheJournal(t *testing.T) {
 	if !strings.Contains(out, "err of slot 0") || !strings.Contains(out, "warning of slot 1") {
 		t.Errorf("poolctl logs %s:\n%s", pool, out)
 	}
+	// A user outside the systemd-journal and adm groups is told what to do,
+	// not shown journalctl's error; in the group, the user reads the lines.
+	c.must("useradd", "--create-home", "viewer")
+	out, err := c.run("runuser", "-u", "viewer", "--", "poolctl", "logs", pool, "1")
+	if err == nil || !strings.Contains(out, "poolctl: pool logs's workers write to the system journal, which viewer may not read: run sudo poolctl logs logs 1, "+
+		"or join the systemd-journal group (sudo usermod -aG systemd-journal viewer;") || strings.Contains(out, "insufficient permissions") {
+		t.Errorf("poolctl logs as a user without journal access: %v\n%s", err, out)
+	}
+	c.must("usermod", "-aG", "systemd-journal", "viewer")
+	if out, err := c.run("runuser", "-u", "viewer", "--", "poolctl", "logs", pool, "1"); err != nil || !strings.Contains(out, "out of slot 1") {
+		t.Errorf("poolctl logs in the systemd-journal group: %v\n%s", err, out)
+	}
+
 	// A stopped pool's lines are still found, by its name.
 	c.must("systemctl", "stop", unit)
 	if out, err := c.run("poolctl", "logs", pool, "0"); err != nil || !strings.Contains(out, "out of slot 0") {

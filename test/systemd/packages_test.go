@@ -58,3 +58,15 @@ func expressApp(t *testing.T) string {
 	}
 	return dir
 }
+
+// rebuiltDeb builds the .deb again as another version, for an upgrade.
+func rebuiltDeb(t *testing.T, version string) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("make", "-C", repo(t), "deb", "DIST="+dir, "VERSION="+version).CombinedOutput()
+	debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
+	if err != nil || len(debs) != 1 {
+		t.Fatalf("make deb VERSION=%s: %v, %q\n%s", version, err, debs, out)
+	}
+	return debs[0]
+}

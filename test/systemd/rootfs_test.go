@@ -15,7 +15,8 @@ import (
 // rootfsPackages are installed in the container: it has no network, so
 // everything the tests run inside must be here.
 var rootfsPackages = []string{
-	"systemd", "systemd-sysv", "dbus", "iproute2", "curl", "nodejs", "passwd", "procps", "rpm", "python3",
+	"systemd", "systemd-sysv", "dbus", "iproute2", "curl", "nodejs", "passwd", "procps", "rpm",
+	"python3", "python3-systemd",
 }
 
 // cacheDir keeps the root filesystem between runs (not /tmp: it may be a

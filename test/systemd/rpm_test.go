@@ -12,7 +12,7 @@ func TestRPMPackageUnderSystemd(t *testing.T) {
 	t.Parallel()
 	_, rpm := packages(t)
 	c := boot(t, rpm, expressApp(t))
-	c.dumpJournalOnFailure("poold@" + app + ".service")
+	c.dumpJournalOnFailure(app + ".service")
 	c.must("cp", "-a", "/var/tmp/e2e/express", "/srv/express")
 	db := "--dbpath=/var/lib/rpm"
 	c.must("rpm", db, "--initdb")
@@ -22,7 +22,7 @@ func TestRPMPackageUnderSystemd(t *testing.T) {
 
 	c.must("poolctl", "init", app, "--listen", "127.0.0.1:"+port, "--workers", "2", "--", "node", "/srv/express/server.js")
 	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "enable", "--now", "poold@"+app+".socket")
+	c.must("systemctl", "enable", "--now", app+".socket")
 	c.must("curl", "-fsS", "-m", "30", url)
 	c.waitFor("2/2 workers ready", func() bool { return strings.Contains(show(c, "StatusText"), "2/2 workers ready") })
 
