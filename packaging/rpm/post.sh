@@ -1,8 +1,8 @@
 # %post of poold ($1: 1 on install, 2 and more on upgrade): creates the
 # poold group and makes systemd and the system bus see the new unit
 # templates and bus policy. It enables and starts nothing: each pool is the
-# admin's to enable (systemctl enable --now poold@NAME.socket). Running
-# pools keep their poold until they are restarted.
+# admin's to enable (poolctl init NAME, then systemctl enable --now
+# NAME.socket). Running pools keep their poold until they are restarted.
 
 create_group() {
 	# The group of /usr/lib/sysusers.d/poold.conf; its members may change
