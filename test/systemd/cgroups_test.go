@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -34,15 +33,7 @@ type cgPoolStatus struct {
 	} `json:"workers"`
 }
 
-func cgStatus(c *container, pool string) cgPoolStatus {
-	c.t.Helper()
-	var all []cgPoolStatus
-	out := c.must("poolctl", "status", "--json", pool)
-	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
-		c.t.Fatalf("poolctl status --json %s: %v: %s", pool, err, out)
-	}
-	return all[0]
-}
+func cgStatus(c *container, pool string) cgPoolStatus { return statusOf[cgPoolStatus](c, pool) }
 
 // cgroupOf is the cgroup of a process in the container, as the container
 // sees it (its cgroup namespace).

@@ -30,7 +30,18 @@ type poolStatus struct {
 	} `json:"workers"`
 }
 
-func status(c *container) poolStatus { return statusOf(c, app) }
+func status(c *container) poolStatus { return statusOf[poolStatus](c, app) }
+
+// statusOf is poolctl status --json of one pool, decoded into a T.
+func statusOf[T any](c *container, pool string) T {
+	c.t.Helper()
+	var all []T
+	out := c.must("poolctl", "status", "--json", pool)
+	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
+		c.t.Fatalf("poolctl status --json %s: %v: %s", pool, err, out)
+	}
+	return all[0]
+}
 
 func (s poolStatus) pids() map[int]bool {
 	m := map[int]bool{}

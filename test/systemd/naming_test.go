@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,7 +47,7 @@ func TestOnePoolUnderOneName(t *testing.T) {
 	c.must("systemctl", "enable", "--now", pool+".socket")
 	c.must("curl", "-fsS", "-m", "30", "http://127.0.0.1:18095/")
 	mainPID := unitProp(c, unit, "MainPID")
-	if st := statusOf(c, pool); st.Pool.MainPID == 0 || unitProp(c, unit, "ActiveState") != "active" {
+	if st := statusOf[poolStatus](c, pool); st.Pool.MainPID == 0 || unitProp(c, unit, "ActiveState") != "active" {
 		t.Fatalf("%s after the move: %+v, %s", pool, st.Pool, unitProp(c, unit, "ActiveState"))
 	}
 	if out, err := c.run("systemctl", "start", "poold@"+pool+".socket"); err == nil {
@@ -71,15 +70,4 @@ func TestOnePoolUnderOneName(t *testing.T) {
 		t.Errorf("%s's poold changed from %s to %s", unit, mainPID, now)
 	}
 	c.must("curl", "-fsS", "-m", "30", "http://127.0.0.1:18095/")
-}
-
-// statusOf is poolctl status --json of one pool.
-func statusOf(c *container, pool string) poolStatus {
-	c.t.Helper()
-	var all []poolStatus
-	out := c.must("poolctl", "status", "--json", pool)
-	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
-		c.t.Fatalf("poolctl status --json %s: %v: %s", pool, err, out)
-	}
-	return all[0]
 }
