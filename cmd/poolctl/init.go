@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,8 +50,9 @@ the kernel groups the per-slot sockets of balanced and sticky only with the
 socket systemd created as root.
 
 poolctl init refuses to replace any of these files, and then writes none,
-unless --force is given; it refuses a NAME whose units the system has
-already (/usr/lib/systemd/system/NAME.service, such as ssh or nginx). With
+unless --force is given. It refuses, even with --force, a NAME whose units
+the system has already (/usr/lib/systemd/system/NAME.service, such as ssh
+or nginx), or whose /etc/systemd/system/NAME.service runs no poold. With
 --force it also removes the drop-ins of poold@NAME.socket and
 poold@NAME.service that poolctl init wrote before it named units after the
 pool, so that the pool cannot run under both names. --root writes below
@@ -211,7 +213,7 @@ func hasControl(s string) bool {
 // writeInit writes the files of spec below root: every one or, when one
 // exists and force is off, none.
 func (a *app) writeInit(spec initSpec, root string, force bool) error {
-	if err := checkVendorUnits(root, spec.name); err != nil {
+	if err := checkUnitNames(root, spec.name); err != nil {
 		return err
 	}
 	files := spec.files()
@@ -275,9 +277,11 @@ func removeOwned(path string) (removed bool, err error) {
 // vendorUnitDirs are where packages install units, below the root.
 var vendorUnitDirs = []string{"usr/lib/systemd/system", "lib/systemd/system"}
 
-// checkVendorUnits refuses a pool name that is a unit of the system's
-// (ssh, nginx): the pool's units in /etc would replace it.
-func checkVendorUnits(root, name string) error {
+// checkUnitNames refuses a pool name that is a unit of the system's (ssh,
+// nginx), which the pool's units in /etc would replace, or of the admin's:
+// a NAME.service in /etc that runs no poold, which --force must not replace
+// either.
+func checkUnitNames(root, name string) error {
 	for _, dir := range vendorUnitDirs {
 		for _, unit := range []string{name + ".service", name + ".socket"} {
 			path := filepath.Join(root, dir, unit)
@@ -287,8 +291,15 @@ func checkVendorUnits(root, name string) error {
 			}
 		}
 	}
+	path := filepath.Join(root, unitDir, name+".service")
+	if b, err := os.ReadFile(path); err == nil && !runsPoold.Match(b) {
+		return fmt.Errorf("%s runs no poold: it is not a pool's, and poolctl init does not replace it; give the pool another name (nothing was written)", path)
+	}
 	return nil
 }
+
+// runsPoold finds the ExecStart= of a pool's service.
+var runsPoold = regexp.MustCompile(`(?m)^ExecStart=\S*\bpoold(\s|$)`)
 
 // writeFile replaces path with content at once (a rename), creating its
 // directory.

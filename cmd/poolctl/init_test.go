@@ -196,6 +196,19 @@ func TestInitRefusesASystemUnitsName(t *testing.T) {
 	if files := readTree(t, root); len(files) != 1 {
 		t.Errorf("wrote %v", files)
 	}
+
+	// A service of the admin's in /etc, which --force does not replace.
+	if err := writeFile(filepath.Join(root, "etc/systemd/system/web.service"), "[Service]\nExecStart=/opt/web/bin/server\n"); err != nil {
+		t.Fatal(err)
+	}
+	r = poolctl(t, env(), "init", "web", "--listen", ":3000", "--root", root, "--force", "--", "/usr/bin/node", "server.js")
+	want = filepath.Join(root, "etc/systemd/system/web.service") + " runs no poold: it is not a pool's"
+	if r.code != exitFailure || !strings.Contains(r.stderr, want) {
+		t.Errorf("code %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+	if files := readTree(t, root); len(files) != 2 {
+		t.Errorf("wrote %v", files)
+	}
 }
 
 // Usage errors exit 2, say what is wrong on one line and write nothing.
