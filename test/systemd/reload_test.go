@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -31,14 +30,15 @@ func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
 	)
 	deb, _ := packages(t)
 	c := boot(t, deb)
-	unit := "poold@" + name + ".service"
+	unit := name + ".service"
 	c.dumpJournalOnFailure(unit)
 	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
 	c.must("mkdir", "-p", "/srv/flaky")
 	c.must("sh", "-c", "cat > /srv/flaky/server.js <<'EOF'\n"+flakyJS+"EOF\necho ok > /srv/flaky/mode")
 	c.must("poolctl", "init", name, "--listen", "127.0.0.1:18093", "--workers", "2", "--", "node", "/srv/flaky/server.js")
 	c.must("sh", "-c", "echo 'ready-timeout = "+readyTimeout.String()+"' >> /etc/poold/"+name+".conf")
-	c.must("systemctl", "enable", "--now", "poold@"+name+".socket")
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "enable", "--now", name+".socket")
 	c.must("curl", "-fsS", "-m", "30", flakyURL)
 	unitShow := func(prop string) string {
 		return strings.TrimSpace(c.must("systemctl", "show", "-P", prop, unit))
@@ -69,7 +69,7 @@ func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
 	if s := unitShow("StatusText"); !strings.Contains(s, "last reload failed at slot") {
 		t.Errorf("STATUS=%q, want it to say the reload failed and why", s)
 	}
-	if gen := statusOf(c, name).Pool.Generation; gen != 1 {
+	if gen := statusOf[poolStatus](c, name).Pool.Generation; gen != 1 {
 		t.Errorf("after the failed reload the pool has generation %d, want 1", gen)
 	}
 	// The audit log, in the journal with fields: ExecReload='s poolctl, in
@@ -93,14 +93,4 @@ func TestSystemctlReloadOfACrashLoopingPool(t *testing.T) {
 	if got := c.must("curl", "-fsS", "-m", "10", flakyURL); got != "generation 3\n" {
 		t.Errorf("the fixed pool answers %q, want generation 3", got)
 	}
-}
-
-func statusOf(c *container, pool string) poolStatus {
-	c.t.Helper()
-	var all []poolStatus
-	out := c.must("poolctl", "status", "--json", pool)
-	if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != 1 {
-		c.t.Fatalf("poolctl status --json %s: %v: %s", pool, err, out)
-	}
-	return all[0]
 }
