@@ -69,25 +69,26 @@ func TestDrainHelpersUnderSystemd(t *testing.T) {
 // reload under keepalive_load.py's load, which it returns.
 func reloadUnderSystemd(c *container, app, port string, command []string) keepAliveResult {
 	c.t.Helper()
-	c.dumpJournalOnFailure("poold@" + app + ".service")
+	unit := app + ".service"
+	c.dumpJournalOnFailure(unit)
 	url := "http://127.0.0.1:" + port + "/"
 	args := append([]string{"poolctl", "init", app, "--listen", "127.0.0.1:" + port, "--workers", "3", "--"}, command...)
 	c.must(args...)
 	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "enable", "--now", "poold@"+app+".socket")
+	c.must("systemctl", "enable", "--now", app+".socket")
 	c.must("curl", "-fsS", "-m", "30", url)
 	c.waitFor(app+": 3/3 workers ready", func() bool {
-		return strings.Contains(unitProp(c, "poold@"+app+".service", "StatusText"), "3/3 workers ready")
+		return strings.Contains(unitProp(c, unit, "StatusText"), "3/3 workers ready")
 	})
 	l := startKeepAliveLoad(c, url)
 	for range 3 {
-		c.must("systemctl", "reload", "poold@"+app+".service")
+		c.must("systemctl", "reload", app)
 		// The replaced workers drain after the reload: the load goes on
 		// until they are gone.
 		c.waitFor(app+": the replaced workers gone", func() bool { return workerCount(c, strings.Join(command, " ")) == 3 })
 	}
 	r := l.stop(c.t)
-	c.must("systemctl", "disable", "--now", "poold@"+app+".socket", "poold@"+app+".service")
+	c.must("systemctl", "disable", "--now", app+".socket", unit)
 	return r
 }
 
