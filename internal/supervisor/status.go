@@ -130,7 +130,7 @@ func (s *Supervisor) summary(st Status) string {
 	}
 	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
 		if ss := s.slots[slot]; ss.crashLoop {
-			fmt.Fprintf(&b, "; slot %d crash-looping (%s, %d failures)", slot, ss.lastExit, ss.failures)
+			fmt.Fprintf(&b, "; slot %d crash-looping (%s, %s)", slot, ss.lastExit, plural.Of(ss.failures, "failure"))
 		}
 	}
 	return b.String()
