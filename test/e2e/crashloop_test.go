@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,20 +19,13 @@ func TestReloadOfACrashLoopingPool(t *testing.T) {
 	// A restart delay the fixed reload must not wait out, long enough that
 	// starting two workers at once on a busy machine stays well inside it.
 	long := testbound.Scale(10 * time.Second)
-	mode := filepath.Join(t.TempDir(), "mode")
-	setMode := func(m string) {
-		t.Helper()
-		if err := os.WriteFile(mode, []byte(m), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setMode("ok")
+	modeEnv, setMode := modeFile(t)
 	name := uniqueName(t)
 	p := start(t, spec{
 		args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", itoa(workers),
 			"--ready-timeout", readyTimeout.String(), "--restart-delay", "100ms", "--restart-delay-max", "1h"},
 		helper: "serve-unless-broken",
-		env:    []string{modeFileEnv + "=" + mode},
+		env:    []string{modeEnv},
 	})
 	url := "http://" + p.addr() + "/"
 	p.waitReady()

@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/activation"
@@ -56,6 +58,20 @@ var helpers = map[string]func() int{
 
 // modeFileEnv names the file serve-unless-broken reads when it starts.
 const modeFileEnv = "GO_E2E_MODE_FILE"
+
+// modeFile makes the file of modeFileEnv, saying "ok", and returns the
+// environment entry for poold's spec and a setter for the worker's mode.
+func modeFile(t *testing.T) (env string, set func(mode string)) {
+	path := filepath.Join(t.TempDir(), "mode")
+	set = func(mode string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(mode), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("ok")
+	return modeFileEnv + "=" + path, set
+}
 
 func runHelper(name string) int {
 	h, ok := helpers[name]

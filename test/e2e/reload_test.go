@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"syscall"
@@ -98,18 +96,11 @@ func TestReloadWithBrokenNewWorkersKeepsOldOnes(t *testing.T) {
 		burstRequests = 50 // at least, after the failed reload
 		minRequests   = 100
 	)
-	mode := filepath.Join(t.TempDir(), "mode")
-	setMode := func(m string) {
-		t.Helper()
-		if err := os.WriteFile(mode, []byte(m), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setMode("ok")
+	modeEnv, setMode := modeFile(t)
 	p := start(t, spec{
 		args:   []string{"--listen", "127.0.0.1:0", "--workers", itoa(workers), "--ready-timeout", "5s"},
 		helper: "serve-unless-broken",
-		env:    []string{modeFileEnv + "=" + mode},
+		env:    []string{modeEnv},
 	})
 	url := "http://" + p.addr() + "/"
 	p.waitReady()
