@@ -173,7 +173,7 @@ func (s *Supervisor) mayRecycle() bool {
 		return false
 	}
 	width := s.maxUnavailable()
-	return width == 0 || s.readyCount()-1 >= s.opts.Workers-width
+	return width == 0 || s.readyCount()-1 >= s.target-width
 }
 
 func (s *Supervisor) recycle(w *worker, reason, detail string) {

@@ -117,7 +117,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	if planned {
 		st.lastExit = ev.Status.String()
 		s.log.Info("worker exited", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(), "uptime", uptime)...)
-		if w.leaving && !s.shuttingDown && w.slot < s.opts.Workers {
+		if w.leaving && !s.shuttingDown && w.slot < s.target {
 			st.restarts++
 		}
 		return

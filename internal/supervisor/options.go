@@ -48,7 +48,7 @@ func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == Ready
 // Options configure a pool. Zero durations are replaced by defaults in New.
 type Options struct {
 	Name       string
-	Workers    int // target number of workers
+	Workers    int // workers at the start; Scale moves the live target, not this
 	MaxWorkers int // upper bound for Scale; 0 means max(64, Workers)
 	MinReady   int // ready workers needed before telling systemd READY=1; 0 means Workers
 	Ready      ReadyMode

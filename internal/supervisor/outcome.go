@@ -43,7 +43,7 @@ func (r *rollout) failure(slot int, reason string, oldStopped bool) *ReloadError
 func (s *Supervisor) budgetError(r *rollout) *ReloadError {
 	ready, slot := s.readyCount(), r.todo[0].slot
 	return r.failure(slot, fmt.Sprintf("%d of %d workers ready: stopping slot %d would leave fewer than %d (max unavailable %d)",
-		ready, s.opts.Workers, slot, s.opts.Workers-r.width, r.width), false)
+		ready, s.target, slot, s.target-r.width, r.width), false)
 }
 
 // recovering reports whether a worker outside the rollout may soon become
@@ -56,7 +56,7 @@ func (s *Supervisor) recovering() bool {
 			return true
 		}
 	}
-	for slot := range s.opts.Workers {
+	for slot := range s.target {
 		if !occupied[slot] && !s.slotState(slot).crashLoop {
 			return true
 		}

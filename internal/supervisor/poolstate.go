@@ -42,11 +42,11 @@ func (s *Supervisor) poolState(ready int) PoolState {
 		return PoolStopping
 	case s.rollout != nil && s.rollout.kind == reloadRollout && s.toldReady:
 		return PoolReloading
-	case ready < s.opts.Workers && s.crashLooping():
+	case ready < s.target && s.crashLooping():
 		return PoolCrashLooping
 	case !s.toldReady:
 		return PoolStarting
-	case ready < s.opts.Workers:
+	case ready < s.target:
 		return PoolDegraded
 	}
 	return PoolRunning

@@ -22,14 +22,14 @@ func (s *Supervisor) reconcile() {
 		return
 	}
 	for _, w := range s.workers {
-		if w.slot >= s.opts.Workers {
+		if w.slot >= s.target {
 			s.stop(w, stopRequested, "slot above the target count")
 		}
 	}
 	s.advanceRollout() // first: it refills the slots it emptied itself
 	occupied := s.occupiedSlots()
 	now := s.clock.Now()
-	for slot := 0; slot < s.opts.Workers; slot++ {
+	for slot := 0; slot < s.target; slot++ {
 		if !occupied[slot] && !now.Before(s.slotState(slot).notBefore) {
 			s.spawn(slot)
 		}

@@ -52,7 +52,7 @@ func (s *Supervisor) onReload(req reloadRequest) {
 	r := s.newRollout(reloadRollout, -1, req.reply)
 	r.fillEmptySlots(s)
 	s.rollout = r
-	s.log.Info("reload started", "generation", r.generation, "workers", s.opts.Workers,
+	s.log.Info("reload started", "generation", r.generation, "workers", s.target,
 		"max_unavailable", r.width, "empty_slots", len(r.steps))
 	if !s.toldReady {
 		return // systemd is still starting the service: READY=1 comes with the pool's
@@ -101,7 +101,7 @@ func (s *Supervisor) tellReloaded() {
 // forgetBackoffs gives every slot a fresh start: no failures in a row, no
 // delay, not crash-looping.
 func (s *Supervisor) forgetBackoffs() {
-	for slot := range s.opts.Workers {
+	for slot := range s.target {
 		st := s.slotState(slot)
 		st.failures, st.notBefore, st.crashLoop = 0, time.Time{}, false
 	}
@@ -117,7 +117,7 @@ func (r *rollout) fillEmptySlots(s *Supervisor) {
 			busy[w.slot] = true
 		}
 	}
-	for slot := range s.opts.Workers {
+	for slot := range s.target {
 		if !busy[slot] {
 			r.steps = append(r.steps, &step{slot: slot})
 		}

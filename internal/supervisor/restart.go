@@ -59,11 +59,11 @@ func (s *Supervisor) onRestart(req restartRequest) {
 
 // checkSlot accepts the slots of the current target.
 func (s *Supervisor) checkSlot(slot int) error {
-	if slot >= 0 && slot < s.opts.Workers {
+	if slot >= 0 && slot < s.target {
 		return nil
 	}
-	if s.opts.Workers == 0 {
+	if s.target == 0 {
 		return fmt.Errorf("%w: slot %d: the pool is scaled to 0 workers", ErrInvalidArgument, slot)
 	}
-	return fmt.Errorf("%w: slot %d: want 0..%d (the pool has %s)", ErrInvalidArgument, slot, s.opts.Workers-1, plural.Of(s.opts.Workers, "worker"))
+	return fmt.Errorf("%w: slot %d: want 0..%d (the pool has %s)", ErrInvalidArgument, slot, s.target-1, plural.Of(s.target, "worker"))
 }

@@ -60,7 +60,7 @@ func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutRe
 	r := &rollout{kind: kind, generation: gen, slot: slot, width: s.maxUnavailable(), reply: reply, started: s.clock.Now()}
 	var old []*worker
 	for _, w := range s.workers {
-		if running(w) && w.slot < s.opts.Workers && (kind == reloadRollout || w.slot == slot) {
+		if running(w) && w.slot < s.target && (kind == reloadRollout || w.slot == slot) {
 			old = append(old, w)
 		}
 	}
@@ -71,7 +71,7 @@ func (s *Supervisor) newRollout(kind rolloutKind, slot int, reply chan rolloutRe
 
 // maxUnavailable is MaxUnavailable as it applies to the current target.
 func (s *Supervisor) maxUnavailable() int {
-	return max(0, min(s.opts.MaxUnavailable, s.opts.Workers-1))
+	return max(0, min(s.opts.MaxUnavailable, s.target-1))
 }
 
 func running(w *worker) bool { return w.state == Ready || w.state == Starting }
@@ -137,8 +137,8 @@ func (s *Supervisor) advanceRollout() {
 // one.
 func (s *Supervisor) dropGone(r *rollout) {
 	r.todo = slices.DeleteFunc(r.todo, func(w *worker) bool {
-		gone := s.workers[w.id] != w || !running(w) || w.slot >= s.opts.Workers
-		if gone && r.kind == reloadRollout && w.slot < s.opts.Workers {
+		gone := s.workers[w.id] != w || !running(w) || w.slot >= s.target
+		if gone && r.kind == reloadRollout && w.slot < s.target {
 			r.steps = append(r.steps, &step{slot: w.slot})
 		}
 		return gone
@@ -160,7 +160,7 @@ func (r *rollout) replacing() int {
 // budget allows replacing now.
 func (s *Supervisor) nextToReplace(r *rollout) *worker {
 	for i, w := range r.todo {
-		if r.width == 0 || w.state != Ready || s.readyCount()-1 >= s.opts.Workers-r.width {
+		if r.width == 0 || w.state != Ready || s.readyCount()-1 >= s.target-r.width {
 			r.todo = slices.Delete(r.todo, i, i+1)
 			return w
 		}

@@ -47,14 +47,14 @@ func (s *Supervisor) scale(n int, zero ScaleZero) error {
 	case s.rollout != nil:
 		return fmt.Errorf("%w: %s", ErrBusy, s.rollout.describe())
 	}
-	if n == s.opts.Workers {
+	if n == s.target {
 		return nil
 	}
-	s.log.Info("scaling", "from", s.opts.Workers, "to", n)
+	s.log.Info("scaling", "from", s.target, "to", n)
 	for slot := n; slot < len(s.slots); slot++ {
 		s.slots[slot] = slotState{} // a later scale up starts these slots afresh
 	}
-	s.opts.Workers = n
-	s.opts.MinReady = min(s.opts.MinReady, n)
+	s.target = n
+	s.minReady = min(s.minReady, n)
 	return nil
 }

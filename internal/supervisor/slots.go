@@ -53,7 +53,7 @@ func (s *Supervisor) failingSlots() []SlotStatus {
 		ready[w.slot] = ready[w.slot] || w.state == Ready
 	}
 	var out []SlotStatus
-	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
+	for slot := 0; slot < s.target && slot < len(s.slots); slot++ {
 		st := s.slots[slot]
 		if st.failures == 0 || ready[slot] {
 			continue
@@ -70,7 +70,7 @@ func (s *Supervisor) failingSlots() []SlotStatus {
 
 // crashLooping reports whether a slot of the target is crash-looping.
 func (s *Supervisor) crashLooping() bool {
-	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
+	for slot := 0; slot < s.target && slot < len(s.slots); slot++ {
 		if s.slots[slot].crashLoop {
 			return true
 		}

@@ -80,7 +80,7 @@ func (s *Supervisor) snapshot() Status {
 
 // counts is the snapshot without the per-worker list.
 func (s *Supervisor) counts() Status {
-	st := Status{Name: s.opts.Name, Target: s.opts.Workers, MaxWorkers: s.opts.MaxWorkers,
+	st := Status{Name: s.opts.Name, Target: s.target, MaxWorkers: s.opts.MaxWorkers,
 		MaxUnavailable: s.maxUnavailable(), ReadyMode: s.opts.Ready, Generation: s.generation}
 	for _, w := range s.workers {
 		switch w.state {
@@ -128,7 +128,7 @@ func (s *Supervisor) summary(st Status) string {
 	} else if r != nil {
 		fmt.Fprintf(&b, "; restarting slot %d", r.slot)
 	}
-	for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
+	for slot := 0; slot < s.target && slot < len(s.slots); slot++ {
 		if ss := s.slots[slot]; ss.crashLoop {
 			fmt.Fprintf(&b, "; slot %d crash-looping (%s, %s)", slot, ss.lastExit, plural.Of(ss.failures, "failure"))
 		}
@@ -146,7 +146,7 @@ func (s *Supervisor) report() {
 	}
 	s.lastSummary = st.Summary
 	var err error
-	if !s.toldReady && !s.shuttingDown && st.Ready >= s.opts.MinReady {
+	if !s.toldReady && !s.shuttingDown && st.Ready >= s.minReady {
 		s.toldReady = true
 		s.log.Info("pool ready", "ready", st.Ready, "target", st.Target)
 		err = s.notifier.Ready(st.Summary)

@@ -40,9 +40,12 @@ type Supervisor struct {
 	subscribers []chan struct{} // one per Subscribe call, signalled by publish
 
 	// Owned by the loop goroutine.
-	workers map[WorkerID]*worker
-	slots   []slotState
-	lastID  WorkerID
+	// target and minReady start as the options' Workers and MinReady and
+	// follow Scale: the options stay what was configured.
+	target, minReady int
+	workers          map[WorkerID]*worker
+	slots            []slotState
+	lastID           WorkerID
 	// generation is the pool's: 1, then that of the last reload that
 	// succeeded. lastGeneration is the last one a reload took, failed or
 	// not: numbers are not reused.
@@ -81,6 +84,8 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		events:     make(chan any, 256),
 		done:       make(chan struct{}),
 		started:    make(chan struct{}),
+		target:     opts.Workers,
+		minReady:   opts.MinReady,
 		workers:    make(map[WorkerID]*worker),
 		generation: 1, lastGeneration: 1,
 	}, nil
@@ -110,7 +115,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if s.opts.Health.enabled() {
 		s.nextHealth = s.clock.Now().Add(s.opts.Health.Every)
 	}
-	s.log.Info("pool starting", "workers", s.opts.Workers, "ready", s.opts.Ready.String())
+	s.log.Info("pool starting", "workers", s.target, "ready", s.opts.Ready.String())
 	cancelled := ctx.Done()
 	for {
 		s.reconcile()

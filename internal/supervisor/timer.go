@@ -39,7 +39,7 @@ func (s *Supervisor) earliestDeadline() time.Time {
 	}
 	if !s.shuttingDown {
 		occupied := s.occupiedSlots()
-		for slot := 0; slot < s.opts.Workers && slot < len(s.slots); slot++ {
+		for slot := 0; slot < s.target && slot < len(s.slots); slot++ {
 			if !occupied[slot] {
 				consider(s.slots[slot].notBefore)
 			}
