@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -114,7 +115,8 @@ func runSupervisor(lc fx.Lifecycle, sup *supervisor.Supervisor, log *slog.Logger
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() {
-				if err := sup.Run(context.Background()); err != nil {
+				// ErrClosed: OnStop came before the goroutine ran.
+				if err := sup.Run(context.Background()); err != nil && !errors.Is(err, supervisor.ErrClosed) {
 					log.Error("supervisor", "err", err)
 				}
 			}()

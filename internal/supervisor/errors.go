@@ -5,6 +5,8 @@ import "errors"
 var (
 	// ErrStopped is returned by requests made after the loop has ended.
 	ErrStopped = errors.New("supervisor stopped")
+	// ErrClosed is returned by Run after Shutdown or another Run.
+	ErrClosed = errors.New("supervisor closed")
 	// ErrShuttingDown is returned by changes asked for during a shutdown.
 	ErrShuttingDown = errors.New("pool is shutting down")
 	// ErrBusy is returned while a rollout (a reload or a worker restart) runs.

@@ -32,9 +32,12 @@ type Supervisor struct {
 	// warnings limits the warnings about what one worker keeps doing wrong.
 	warnings *logging.Limiter
 
-	events  chan any
-	done    chan struct{}
-	started chan struct{}
+	events chan any
+	done   chan struct{}
+	// runMu guards ran and closed: Run runs once, and not after a Shutdown
+	// that came first.
+	runMu       sync.Mutex
+	ran, closed bool
 
 	subMu       sync.Mutex      // guards subscribers, appended by Subscribe from any goroutine
 	subscribers []chan struct{} // one per Subscribe call, signalled by publish
@@ -83,7 +86,6 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		warnings:   logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clock),
 		events:     make(chan any, 256),
 		done:       make(chan struct{}),
-		started:    make(chan struct{}),
 		target:     opts.Workers,
 		minReady:   opts.MinReady,
 		workers:    make(map[WorkerID]*worker),
@@ -104,11 +106,15 @@ func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
 // Run starts the workers and supervises them until ctx is cancelled or
 // Shutdown is called, then drains them: SIGTERM, and SIGKILL for those still
-// running after the stop timeout. It returns once no worker is left.
+// running after the stop timeout. It returns once no worker is left. Like
+// net/http's Serve after Shutdown, it returns ErrClosed at once, starting
+// nothing, once Shutdown or another Run has come first.
 func (s *Supervisor) Run(ctx context.Context) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
 	defer close(s.done)
 	defer s.cancelTimer()
-	close(s.started)
 	if iv := s.notifier.WatchdogInterval(); iv > 0 {
 		s.nextPing = s.clock.Now()
 	}
@@ -141,12 +147,11 @@ func (s *Supervisor) Kill() { s.Post(killRequest{}) }
 
 // Shutdown drains the pool like Run does when its context ends, and waits for
 // Run to return. If ctx ends first, every remaining worker gets SIGKILL and
-// Shutdown returns ctx.Err() once they are gone.
+// Shutdown returns ctx.Err() once they are gone. Before Run it closes the
+// supervisor: Done is closed, requests return ErrStopped and Run ErrClosed.
 func (s *Supervisor) Shutdown(ctx context.Context) error {
-	select {
-	case <-s.started:
-	default:
-		return nil // never ran: nothing to drain
+	if s.closeUnstarted() {
+		return nil
 	}
 	s.Post(shutdownRequest{})
 	select {
@@ -157,4 +162,30 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	s.Post(killRequest{})
 	<-s.done
 	return ctx.Err()
+}
+
+// begin marks the supervisor as run, or says why it cannot run.
+func (s *Supervisor) begin() error {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.ran || s.closed {
+		return ErrClosed
+	}
+	s.ran = true
+	return nil
+}
+
+// closeUnstarted closes a supervisor that Run has not started, and reports
+// whether it did: a Run that comes later starts nothing.
+func (s *Supervisor) closeUnstarted() bool {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.ran {
+		return false
+	}
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	return true
 }
