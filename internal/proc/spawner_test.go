@@ -26,9 +26,9 @@ import (
 // normally arrive in milliseconds. It grows with $POOLD_TEST_TIMEOUT_FACTOR.
 var eventBound = testbound.Scale(20 * time.Second)
 
-type chanSink chan any
+type chanSink chan supervisor.WorkerEvent
 
-func (c chanSink) Post(ev any) { c <- ev }
+func (c chanSink) Post(ev supervisor.WorkerEvent) { c <- ev }
 
 // next returns the next event of type T, skipping others.
 func next[T any](t *testing.T, c chanSink) T {

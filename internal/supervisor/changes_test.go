@@ -26,7 +26,7 @@ func (p *pool) received(c <-chan struct{}) bool {
 func (p *pool) changed() bool { return p.received(p.changes) }
 
 func (p *pool) notified(id WorkerID, m notify.Message) {
-	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
+	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
 }
 
 func TestChangesFollowWhatStatusShows(t *testing.T) {

@@ -18,7 +18,7 @@ func (p *pool) extend(id WorkerID, usec string) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
+	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
 }
 
 const forever = "18446744073709551615" // 2^64-1, systemd's infinity

@@ -125,10 +125,10 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 		// Queued after every event the test posted, so that none of them
 		// starts a worker after the list below is taken (the loop may see
 		// them before the cancelled context).
-		sup.Post(shutdownRequest{})
+		sup.post(shutdownRequest{})
 		_, _ = sup.Status(context.Background()) // ErrStopped once the loop has ended
 		for _, s := range p.spawner.all() {
-			sup.Post(Exited{ID: s.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
+			sup.post(Exited{ID: s.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
 		}
 		<-sup.Done()
 	})
@@ -157,11 +157,11 @@ func (p *pool) advance(d time.Duration) {
 }
 
 func (p *pool) ready(id WorkerID) {
-	p.sup.Post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Ready: true}}})
+	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Ready: true}}})
 }
 
 func (p *pool) exit(id WorkerID, code int) {
-	p.sup.Post(Exited{ID: id, Status: ExitStatus{Code: code}})
+	p.sup.post(Exited{ID: id, Status: ExitStatus{Code: code}})
 }
 
 // async runs a request on its own goroutine; its error arrives on the channel.

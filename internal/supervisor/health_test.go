@@ -44,10 +44,10 @@ func TestSilentWorkerIsRecycledReplacementFirst(t *testing.T) {
 	p, old := readyPool(t, Options{Workers: 2, Health: Health{Watchdog: 10 * time.Second}}, nil)
 	p.advance(5 * time.Second)
 	for _, w := range old {
-		p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true}}})
+		p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true}}})
 	}
 	p.advance(5 * time.Second)
-	p.sup.Post(Reported{ID: old[1].req.ID}) // slot 1 keeps reporting: a heartbeat too
+	p.sup.post(Reported{ID: old[1].req.ID}) // slot 1 keeps reporting: a heartbeat too
 	p.advance(6 * time.Second)              // slot 0 silent for 11s, slot 1 for 6s
 	fresh, beside := recycledBeside(p, old[0])
 	if !beside {
@@ -97,7 +97,7 @@ func TestMemoryBreachMustLastBeforeRecycling(t *testing.T) {
 func TestRecyclesGoOneAtATimeAndLetReloadsWait(t *testing.T) {
 	p, old := readyPool(t, Options{Workers: 2, Health: Health{Requests: 100}}, nil)
 	for _, w := range old { // both past any jitter
-		p.sup.Post(Reported{ID: w.req.ID, Metrics: channel.Metrics{Requests: 500}})
+		p.sup.post(Reported{ID: w.req.ID, Metrics: channel.Metrics{Requests: 500}})
 	}
 	p.advance(time.Second)
 	if got := len(p.spawns()); got != 3 {
@@ -164,7 +164,7 @@ func TestJitterSpreadsLimitsByWorker(t *testing.T) {
 func TestSustainedLoopDelayRecycles(t *testing.T) {
 	p, old := readyPool(t, Options{Workers: 1, Health: Health{LoopDelay: 100 * time.Millisecond, LoopDelayFor: 3 * time.Second}}, nil)
 	report := func(p99 time.Duration) {
-		p.sup.Post(Reported{ID: old[0].req.ID, Metrics: channel.Metrics{LoopDelayP99: p99}})
+		p.sup.post(Reported{ID: old[0].req.ID, Metrics: channel.Metrics{LoopDelayP99: p99}})
 		p.advance(time.Second)
 	}
 	report(time.Second)

@@ -55,7 +55,7 @@ func TestSecondRunIsRefused(t *testing.T) {
 		t.Fatalf("%d workers after a second Run, want 1", n)
 	}
 	p.cancel()
-	p.sup.Post(Exited{ID: p.spawns()[0].req.ID})
+	p.sup.post(Exited{ID: p.spawns()[0].req.ID})
 	if err := <-p.runErr; err != nil {
 		t.Fatalf("first Run = %v", err)
 	}

@@ -19,7 +19,7 @@ type (
 )
 
 // handle applies one event. Only the loop calls it.
-func (s *Supervisor) handle(ev any) {
+func (s *Supervisor) handle(ev message) {
 	switch ev := ev.(type) {
 	case tick:
 		s.onTick()

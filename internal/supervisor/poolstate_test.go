@@ -36,7 +36,7 @@ func TestPoolState(t *testing.T) {
 	}
 	p.reload()
 	p.waitUntil("reloading", func(st Status) bool { return st.State == PoolReloading })
-	p.sup.Post(shutdownRequest{})
+	p.sup.post(shutdownRequest{})
 	if got := state(); got != PoolStopping {
 		t.Fatalf("state %v during shutdown, want stopping", got)
 	}

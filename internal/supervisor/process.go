@@ -38,7 +38,7 @@ type Spawner interface {
 
 // Sink receives events about workers from other goroutines.
 type Sink interface {
-	Post(event any)
+	Post(event WorkerEvent)
 }
 
 // Exited reports that a worker's process has been reaped.

@@ -74,7 +74,7 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 		Generation:     s.spawnGeneration(),
 		ProbeListening: s.opts.Ready.acceptsListening(),
 	}
-	proc, err := s.spawner.Spawn(req, s)
+	proc, err := s.spawner.Spawn(req, loopSink{s})
 	if err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func TestRestartWorkerRejects(t *testing.T) {
 			t.Errorf("RestartWorker(%d) = %v, want an invalid argument", slot, err)
 		}
 	}
-	p.sup.Post(shutdownRequest{})
+	p.sup.post(shutdownRequest{})
 	if err := p.sup.RestartWorker(ctx, 0); !errors.Is(err, ErrShuttingDown) {
 		t.Errorf("RestartWorker during a shutdown = %v, want ErrShuttingDown", err)
 	}
@@ -144,7 +144,7 @@ func TestRestartWorkerOfAStoppingSlotWaitsForTheExit(t *testing.T) {
 	if got := len(p.spawns()); got != 1 || pending(done) {
 		t.Fatalf("%d spawns, done %v: want to wait for the stopping worker", got, pending(done))
 	}
-	p.sup.Post(Exited{ID: w.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
+	p.sup.post(Exited{ID: w.req.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
 	if err := <-done; err != nil {
 		t.Fatalf("RestartWorker = %v", err)
 	}

@@ -65,7 +65,7 @@ func TestReloadReplacesSlotBySlotWithoutLosingReadyWorkers(t *testing.T) {
 		if got := old[slot].proc.signals(); !slices.Equal(got, []syscall.Signal{syscall.SIGTERM}) {
 			t.Fatalf("old worker of slot %d got %v, want SIGTERM once replaced", slot, got)
 		}
-		p.sup.Post(Exited{ID: old[slot].req.ID, Status: ExitStatus{}})
+		p.sup.post(Exited{ID: old[slot].req.ID, Status: ExitStatus{}})
 	}
 	if res := <-done; res.err != nil || res.generation != 2 {
 		t.Fatalf("Reload = %d, %v; want generation 2", res.generation, res.err)

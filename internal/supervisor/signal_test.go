@@ -77,7 +77,7 @@ func TestWorkerKilledBySignalIsRestartedWithBackoff(t *testing.T) {
 	if err := p.sup.Signal(context.Background(), 0, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.sup.Post(Exited{ID: ws[0].req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
+	p.sup.post(Exited{ID: ws[0].req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
 	p.advance(time.Second - time.Millisecond)
 	if got := len(p.spawns()); got != 1 {
 		t.Fatalf("%d spawns before the backoff passed, want 1", got)

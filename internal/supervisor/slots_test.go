@@ -16,14 +16,14 @@ func TestNeverReadySlotCrashLoopsAtOnce(t *testing.T) {
 	s := p.spawns()
 	p.ready(s[0].req.ID)
 	out := []string{"Error: Cannot find module 'express'", "Node.js v20.20.2"}
-	p.sup.Post(Exited{ID: s[1].req.ID, Status: ExitStatus{Code: 1}, Output: out})
+	p.sup.post(Exited{ID: s[1].req.ID, Status: ExitStatus{Code: 1}, Output: out})
 	if st := p.status(); st.State != PoolStarting || len(st.Slots) != 1 || st.Slots[0].CrashLooping {
 		t.Fatalf("after one failure: %v, slots %+v; want starting, slot 1 failing, not crash-looping", st.State, st.Slots)
 	}
 	for range 3 {
 		p.advance(time.Second)
 		s = p.spawns()
-		p.sup.Post(Exited{ID: s[len(s)-1].req.ID, Status: ExitStatus{Code: 1}, Output: out})
+		p.sup.post(Exited{ID: s[len(s)-1].req.ID, Status: ExitStatus{Code: 1}, Output: out})
 	}
 	st := p.status()
 	want := SlotStatus{Slot: 1, CrashLooping: true, Failures: 4, LastExit: "exit code 1 before READY=1", LastOutput: out,
@@ -71,7 +71,7 @@ func TestReadyTimeoutIsTheSlotsReason(t *testing.T) {
 	for range 2 {
 		p.advance(time.Minute)
 		s := p.spawns()
-		p.sup.Post(Exited{ID: s[len(s)-1].req.ID, Status: ExitStatus{Signal: 15}})
+		p.sup.post(Exited{ID: s[len(s)-1].req.ID, Status: ExitStatus{Signal: 15}})
 		p.advance(time.Second)
 	}
 	st := p.status()

@@ -32,7 +32,7 @@ type Supervisor struct {
 	// warnings limits the warnings about what one worker keeps doing wrong.
 	warnings *logging.Limiter
 
-	events chan any
+	events chan message
 	done   chan struct{}
 	// runMu guards ran and closed: Run runs once, and not after a Shutdown
 	// that came first.
@@ -84,21 +84,13 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		log:        log,
 		clock:      clock,
 		warnings:   logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clock),
-		events:     make(chan any, 256),
+		events:     make(chan message, 256),
 		done:       make(chan struct{}),
 		target:     opts.Workers,
 		minReady:   opts.MinReady,
 		workers:    make(map[WorkerID]*worker),
 		generation: 1, lastGeneration: 1,
 	}, nil
-}
-
-// Post hands an event to the loop. It never blocks once the loop has ended.
-func (s *Supervisor) Post(event any) {
-	select {
-	case s.events <- event:
-	case <-s.done:
-	}
 }
 
 // Done is closed when Run has returned.
@@ -143,7 +135,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 }
 
 // Kill sends SIGKILL to every worker now and shuts the pool down.
-func (s *Supervisor) Kill() { s.Post(killRequest{}) }
+func (s *Supervisor) Kill() { s.post(killRequest{}) }
 
 // Shutdown drains the pool like Run does when its context ends, and waits for
 // Run to return. If ctx ends first, every remaining worker gets SIGKILL and
@@ -153,13 +145,13 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	if s.closeUnstarted() {
 		return nil
 	}
-	s.Post(shutdownRequest{})
+	s.post(shutdownRequest{})
 	select {
 	case <-s.done:
 		return nil
 	case <-ctx.Done():
 	}
-	s.Post(killRequest{})
+	s.post(killRequest{})
 	<-s.done
 	return ctx.Err()
 }

@@ -123,7 +123,7 @@ func TestReadyTimeoutKillsAndReplaces(t *testing.T) {
 	if got := len(p.spawns()); got != 1 {
 		t.Fatalf("replacement started while the old worker still runs: %d spawns", got)
 	}
-	p.sup.Post(Exited{ID: w.req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
+	p.sup.post(Exited{ID: w.req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
 	p.advance(100 * time.Millisecond)
 	if got := p.spawns(); len(got) != 2 || got[1].req.Slot != 0 {
 		t.Fatalf("spawns %+v, want a replacement in slot 0", got)
@@ -137,10 +137,10 @@ func TestReadyModes(t *testing.T) {
 		wantReady bool
 	}{
 		{ReadyNotify, func(p *pool, id WorkerID) { p.ready(id) }, true},
-		{ReadyNotify, func(p *pool, id WorkerID) { p.sup.Post(Listening{ID: id}) }, false},
-		{ReadyListening, func(p *pool, id WorkerID) { p.sup.Post(Listening{ID: id}) }, true},
+		{ReadyNotify, func(p *pool, id WorkerID) { p.sup.post(Listening{ID: id}) }, false},
+		{ReadyListening, func(p *pool, id WorkerID) { p.sup.post(Listening{ID: id}) }, true},
 		{ReadyListening, func(p *pool, id WorkerID) { p.ready(id) }, false},
-		{ReadyAuto, func(p *pool, id WorkerID) { p.sup.Post(Listening{ID: id}) }, true},
+		{ReadyAuto, func(p *pool, id WorkerID) { p.sup.post(Listening{ID: id}) }, true},
 		{ReadyAuto, func(p *pool, id WorkerID) { p.ready(id) }, true},
 		{ReadyDelay, func(p *pool, _ WorkerID) { p.advance(time.Second) }, true},
 		{ReadyDelay, func(p *pool, _ WorkerID) { p.advance(time.Second - time.Millisecond) }, false},
@@ -161,7 +161,7 @@ func TestReadyModes(t *testing.T) {
 func TestNotifyFieldsAreKeptPerWorker(t *testing.T) {
 	p := startPool(t, Options{Workers: 1, ReadyTimeout: 10 * time.Second}, nil)
 	w := p.spawns()[0]
-	p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{
+	p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{
 		Message: notify.Message{Status: "warming cache", HasStatus: true, ExtendTimeout: 15 * time.Second},
 		Err:     &notify.ParseError{Line: 3, Key: "READY", Err: notify.ErrInvalidValue},
 	}})
@@ -170,7 +170,7 @@ func TestNotifyFieldsAreKeptPerWorker(t *testing.T) {
 	if st.Workers[0].StatusText != "warming cache" || st.Workers[0].State != Starting {
 		t.Fatalf("worker %+v, want status text kept and still starting", st.Workers[0])
 	}
-	p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true, Ready: true}}})
+	p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true, Ready: true}}})
 	if st := p.status(); st.Workers[0].LastHeartbeat.IsZero() || st.Ready != 1 {
 		t.Fatalf("worker %+v, want a heartbeat and ready", st.Workers[0])
 	}
@@ -181,12 +181,12 @@ func TestReportedMetricsAreKeptAndCountAsHeartbeat(t *testing.T) {
 	w := p.spawns()[0]
 	p.advance(time.Second)
 	m := channel.Metrics{LoopDelayP99: 3 * time.Millisecond, HeapUsedBytes: 1 << 20, Requests: 42}
-	p.sup.Post(Reported{ID: w.req.ID, Metrics: m})
+	p.sup.post(Reported{ID: w.req.ID, Metrics: m})
 	got := p.status().Workers[0]
 	if got.Metrics != m || got.MetricsAt.IsZero() || !got.LastHeartbeat.Equal(got.MetricsAt) {
 		t.Fatalf("worker %+v, want the metrics, their time, and that time as the heartbeat", got)
 	}
-	p.sup.Post(Reported{ID: w.req.ID + 100, Metrics: m}) // an unknown worker: ignored
+	p.sup.post(Reported{ID: w.req.ID + 100, Metrics: m}) // an unknown worker: ignored
 	if got := p.status(); len(got.Workers) != 1 {
 		t.Fatalf("workers %+v after a report from an unknown worker", got.Workers)
 	}
@@ -196,7 +196,7 @@ func TestWorkerThatAnnouncesStoppingIsReplacedWithoutBackoff(t *testing.T) {
 	p := startPool(t, Options{Workers: 1}, nil)
 	w := p.spawns()[0]
 	p.ready(w.req.ID)
-	p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Stopping: true}}})
+	p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Stopping: true}}})
 	p.exit(w.req.ID, 0)
 	if got := len(p.spawns()); got != 2 {
 		t.Fatalf("%d spawns, want an immediate replacement", got)
@@ -243,7 +243,7 @@ func TestShutdownDrainsThenKills(t *testing.T) {
 	if got := len(p.spawns()); got != 2 {
 		t.Fatalf("spawned during shutdown: %d", got)
 	}
-	p.sup.Post(Exited{ID: spawns[1].req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
+	p.sup.post(Exited{ID: spawns[1].req.ID, Status: ExitStatus{Signal: syscall.SIGKILL}})
 	if err := <-p.runErr; err != nil {
 		t.Fatalf("Run = %v, want nil after a drain", err)
 	}
@@ -285,7 +285,7 @@ func TestMalformedNotifyWarningsAreLimited(t *testing.T) {
 	bad := []byte(strings.Repeat("x\n", notify.MaxDatagram/2))
 	for range 1000 {
 		m, err := notify.Parse(bad)
-		p.sup.Post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: m, Err: err}})
+		p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: m, Err: err}})
 	}
 	p.status()
 	if got := p.logs.Count("malformed notify message"); got != logging.WarnBurst {

@@ -14,7 +14,7 @@ func (s *Supervisor) armTimer() {
 	if at.IsZero() {
 		return
 	}
-	s.stopTimer = s.clock.AfterFunc(at.Sub(s.clock.Now()), func() { s.Post(tick{}) })
+	s.stopTimer = s.clock.AfterFunc(at.Sub(s.clock.Now()), func() { s.post(tick{}) })
 }
 
 func (s *Supervisor) cancelTimer() {

@@ -41,7 +41,7 @@ func TestStopFirstReloadKeepsTargetMinusKReady(t *testing.T) {
 			break
 		}
 		for _, w := range stopping { // the old ones exit, then the new ones get ready
-			p.sup.Post(Exited{ID: w.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
+			p.sup.post(Exited{ID: w.ID, Status: ExitStatus{Signal: syscall.SIGTERM}})
 		}
 		for _, w := range fresh {
 			p.ready(w.ID)
