@@ -20,16 +20,34 @@ func (s *Supervisor) Subscribe() <-chan struct{} {
 	return c
 }
 
-// publish signals every subscriber when the snapshot differs from the last
-// one published. Only the loop calls it, once per iteration.
+// publish hands this iteration's events, with the snapshot they produced,
+// to every Subscription, and signals every Subscribe channel when the
+// snapshot differs from the last one published. A change no typed event
+// stands for is published as Changed. Only the loop calls it, once per
+// iteration.
 func (s *Supervisor) publish() {
 	st := s.snapshot()
-	if reflect.DeepEqual(st, s.published) {
+	changed := !reflect.DeepEqual(st, s.published)
+	evs := s.emitted
+	s.emitted = nil
+	if !changed && len(evs) == 0 {
 		return
+	}
+	if len(evs) == 0 {
+		evs = []unpublished{Changed{}}
 	}
 	s.published = st
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
+	for _, ev := range evs {
+		ev := ev.with(st)
+		for _, q := range s.eventSubs {
+			q.put(ev)
+		}
+	}
+	if !changed {
+		return
+	}
 	for _, c := range s.subscribers {
 		select {
 		case c <- struct{}{}:

@@ -101,6 +101,7 @@ type pool struct {
 	cancel   context.CancelFunc
 	runErr   chan error
 	changes  <-chan struct{} // subscribed before Run started
+	events   *Subscription   // subscribed before Run started
 	logs     logtest.Buffer  // what the supervisor logged
 }
 
@@ -117,6 +118,7 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	}
 	p.sup = sup
 	p.changes = sup.Subscribe()
+	p.events = sup.Events()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() { p.runErr <- sup.Run(ctx) }()

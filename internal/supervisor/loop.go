@@ -101,6 +101,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	}
 	s.transition(w, processExited)
 	delete(s.workers, ev.ID)
+	s.emit(WorkerExited{Worker: s.workerStatus(w), Exit: ev.Status})
 	now := s.clock.Now()
 	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
 	s.counters.countExit(exitCause(w, planned, ev.Status))
@@ -168,6 +169,7 @@ func (s *Supervisor) markReady(w *worker, via string) {
 	}
 	w.readySince = s.clock.Now()
 	w.deadline = time.Time{}
+	s.emit(WorkerReady{Worker: s.workerStatus(w)})
 	st := s.slotState(w.slot)
 	st.crashLoop, st.readyOnce = false, true
 	s.log.Info("worker ready", s.attrs(w, "via", via, "after", w.readySince.Sub(w.started).Round(time.Millisecond))...)

@@ -89,6 +89,7 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	}
 	s.workers[w.id] = w
 	s.counters.Started++
+	s.emit(WorkerStarted{Worker: s.workerStatus(w)})
 	s.log.Info("worker started", s.attrs(w, "generation", w.generation)...)
 	return w, nil
 }

@@ -54,6 +54,7 @@ func (s *Supervisor) onReload(req reloadRequest) {
 	s.rollout = r
 	s.log.Info("reload started", "generation", r.generation, "workers", s.target,
 		"max_unavailable", r.width, "empty_slots", len(r.steps))
+	s.emit(ReloadStarted{Generation: r.generation})
 	if !s.toldReady {
 		return // systemd is still starting the service: READY=1 comes with the pool's
 	}
@@ -80,6 +81,7 @@ func (s *Supervisor) endReload(r *rollout, err error) {
 		s.counters.ReloadsFailed++
 		s.log.Error("reload failed", "generation", r.generation, "replaced", r.replaced, "err", err)
 	}
+	s.emit(ReloadFinished{Generation: r.generation, Duration: s.counters.LastReload, Err: err})
 	if r.toldSystemd {
 		s.tellReloaded()
 	}

@@ -54,6 +54,7 @@ func (s *Supervisor) scale(n int, zero ScaleZero) error {
 	for slot := n; slot < len(s.slots); slot++ {
 		s.slots[slot] = slotState{} // a later scale up starts these slots afresh
 	}
+	s.emit(Scaled{From: s.target, To: n})
 	s.target = n
 	s.minReady = min(s.minReady, n)
 	return nil

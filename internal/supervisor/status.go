@@ -64,18 +64,22 @@ func (s *Supervisor) snapshot() Status {
 	st.ReloadPending = s.pendingReload != nil
 	st.Slots = s.failingSlots()
 	for _, w := range s.workers {
-		st.Workers = append(st.Workers, WorkerStatus{
-			ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,
-			Started: w.started, ReadySince: w.readySince, LastHeartbeat: w.lastHeartbeat,
-			Restarts: s.slotState(w.slot).restarts, StatusText: w.status,
-			Metrics: w.metrics, MetricsAt: w.metricsAt,
-		})
+		st.Workers = append(st.Workers, s.workerStatus(w))
 	}
 	sort.Slice(st.Workers, func(i, j int) bool {
 		a, b := st.Workers[i], st.Workers[j]
 		return a.Slot < b.Slot || a.Slot == b.Slot && a.ID < b.ID
 	})
 	return st
+}
+
+func (s *Supervisor) workerStatus(w *worker) WorkerStatus {
+	return WorkerStatus{
+		ID: w.id, Slot: w.slot, PID: w.proc.PID(), Generation: w.generation, State: w.state,
+		Started: w.started, ReadySince: w.readySince, LastHeartbeat: w.lastHeartbeat,
+		Restarts: s.slotState(w.slot).restarts, StatusText: w.status,
+		Metrics: w.metrics, MetricsAt: w.metricsAt,
+	}
 }
 
 // counts is the snapshot without the per-worker list.

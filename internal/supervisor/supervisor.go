@@ -39,8 +39,9 @@ type Supervisor struct {
 	runMu       sync.Mutex
 	ran, closed bool
 
-	subMu       sync.Mutex      // guards subscribers, appended by Subscribe from any goroutine
+	subMu       sync.Mutex      // guards subscribers and eventSubs, appended from any goroutine
 	subscribers []chan struct{} // one per Subscribe call, signalled by publish
+	eventSubs   []*Subscription // one per Events call, fed by publish
 
 	// Owned by the loop goroutine.
 	// target and minReady start as the options' Workers and MinReady and
@@ -58,7 +59,8 @@ type Supervisor struct {
 	reloadFailed               string // why the last reload failed; empty once one succeeds
 	toldReady                  bool   // READY=1 sent since the start
 	lastSummary                string
-	published                  Status // the snapshot publish last announced
+	published                  Status        // the snapshot publish last announced
+	emitted                    []unpublished // this iteration's events, for publish
 	counters                   Counters
 	nextHealth                 time.Time // when checkHealth runs next; zero when off
 	nextRecycle                time.Time // no recycle before: one failed
