@@ -11,57 +11,58 @@ type Event interface {
 	poolEvent()
 }
 
-// snapshotOf is the pool's state an event carries.
-type snapshotOf struct {
+// After is the pool's state an event carries: the snapshot Status gave
+// once the loop had handled the event.
+type After struct {
 	Pool Status
 }
 
 // Snapshot is the pool's state after the event.
-func (e snapshotOf) Snapshot() Status { return e.Pool }
-func (snapshotOf) poolEvent()         {}
+func (e After) Snapshot() Status { return e.Pool }
+func (After) poolEvent()         {}
 
 type (
 	// WorkerStarted: a worker's process was started in its slot.
 	WorkerStarted struct {
-		snapshotOf
+		After
 		Worker WorkerStatus
 	}
 	// WorkerReady: a starting worker became ready.
 	WorkerReady struct {
-		snapshotOf
+		After
 		Worker WorkerStatus
 	}
 	// WorkerExited: a worker's process was reaped; Worker is its last state.
 	WorkerExited struct {
-		snapshotOf
+		After
 		Worker WorkerStatus
 		Exit   ExitStatus
 	}
 	// ReloadStarted: a reload to Generation began.
 	ReloadStarted struct {
-		snapshotOf
+		After
 		Generation int
 	}
 	// ReloadFinished: a reload to Generation ended after Duration; Err is
 	// why it failed, nil when it succeeded.
 	ReloadFinished struct {
-		snapshotOf
+		After
 		Generation int
 		Duration   time.Duration
 		Err        error
 	}
 	// Scaled: the target moved From To.
 	Scaled struct {
-		snapshotOf
+		After
 		From, To int
 	}
 	// Changed: something else Status shows changed (a worker's status text
 	// or heartbeat, a stop, the summary, a counter).
-	Changed struct{ snapshotOf }
+	Changed struct{ After }
 	// Resync stands for Lost events the subscriber read too slowly to
 	// keep: its snapshot is where the pool is now.
 	Resync struct {
-		snapshotOf
+		After
 		Lost int
 	}
 )

@@ -62,7 +62,9 @@ func TestEventsSayWhatHappenedWithTheSnapshotItMade(t *testing.T) {
 		{"scale up", func() { _ = p.sup.Scale(context.Background(), 2, RefuseZero) },
 			"Scaled 1 2, WorkerStarted 1", func(st Status) bool { return st.Target == 2 && st.Starting == 1 }},
 		{"crash", func() { p.crash(w) }, "WorkerExited 0 exit code 1",
-			func(st Status) bool { return len(st.Workers) == 1 && st.Counters.Exits["failed-start"]+st.Counters.Exits["crash"] == 1 }},
+			func(st Status) bool {
+				return len(st.Workers) == 1 && st.Counters.Exits["failed-start"]+st.Counters.Exits["crash"] == 1
+			}},
 	}
 	for _, s := range steps {
 		s.do()

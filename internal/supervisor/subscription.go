@@ -41,7 +41,7 @@ func (q *Subscription) put(ev Event) {
 		if r, ok := (*tail).(Resync); ok {
 			lost = r.Lost
 		}
-		*tail = Resync{snapshotOf: snapshotOf{ev.Snapshot()}, Lost: lost + 1}
+		*tail = Resync{After: After{ev.Snapshot()}, Lost: lost + 1}
 	}
 	select {
 	case q.notify <- struct{}{}:
