@@ -25,7 +25,7 @@ func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, 
 	if err != nil {
 		return err
 	}
-	changes := sup.Subscribe() // before the loop runs: no reload is missed
+	events := sup.Events() // before the loop runs: no reload is missed
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan struct{})
 	var srv *metrics.Server
@@ -38,7 +38,7 @@ func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, 
 			}
 			log.Info("metrics endpoint", "pool", cfg.Name, "network", srv.Network(), "addr", srv.Addr(), "path", metrics.Path)
 			srv.Start()
-			go func() { defer close(followed); col.Follow(ctx, changes, sup.Done()) }()
+			go func() { defer close(followed); col.Follow(ctx, events, sup.Done()) }()
 			return nil
 		},
 		OnStop: func(stopCtx context.Context) error {

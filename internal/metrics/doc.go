@@ -9,7 +9,7 @@
 //   - Counters come from the supervisor's own running totals, never from
 //     events counted here, so they match poolctl and survive missed events.
 //   - The reload-duration histogram is the one value kept here: one
-//     observation per reload the supervisor counted, taken by Follow as
-//     reloads complete and caught up by every scrape, so that its count
-//     equals poold_reloads_total in every scrape.
+//     observation per reload the supervisor counted, taken by Follow from
+//     each reload's ReloadFinished event and caught up by every scrape, so
+//     that its count equals poold_reloads_total in every scrape.
 package metrics

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,10 +32,9 @@ func newReloads(pool string) *reloads {
 	})}
 }
 
-// catchUp observes every reload c counts that has not been observed yet.
-// It sees each reload's own duration when called between two reloads,
-// which Follow does within a loop iteration of the reload's end; should
-// two reloads end before it looks, both get the later one's duration.
+// catchUp observes every reload c counts that has not been observed yet,
+// with the last one's duration: a scrape that comes before Follow has
+// seen a reload's end, and Follow after a Resync, count it this way.
 func (r *reloads) catchUp(c supervisor.Counters) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -43,22 +43,42 @@ func (r *reloads) catchUp(c supervisor.Counters) {
 	}
 }
 
-// Follow observes each reload as it ends, reading the pool on every change
-// announced on changes (a supervisor.Subscribe channel), until ctx ends or
-// done (the supervisor's Done) is closed.
-func (c *Collector) Follow(ctx context.Context, changes, done <-chan struct{}) {
+// observe records one finished reload of d, the counted-th the pool has
+// finished, unless catchUp has counted it already.
+func (r *reloads) observe(d time.Duration, counted int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen < counted {
+		r.hist.Observe(d.Seconds())
+		r.seen++
+	}
+}
+
+// Events is where Follow reads the pool's events: a
+// supervisor.Subscription.
+type Events interface {
+	Ready() <-chan struct{}
+	Take() []supervisor.Event
+}
+
+// Follow observes each reload as it ends, with its own duration, until ctx
+// ends or done (the supervisor's Done) is closed.
+func (c *Collector) Follow(ctx context.Context, events Events, done <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-done:
 			return
-		case <-changes:
+		case <-events.Ready():
 		}
-		st, err := c.opts.Pool.Status(ctx)
-		if err != nil {
-			continue // stopping: ctx or done ends the loop
+		for _, ev := range events.Take() {
+			switch ev := ev.(type) {
+			case supervisor.ReloadFinished:
+				c.reloads.observe(ev.Duration, ev.Pool.Counters.Reloads)
+			case supervisor.Resync: // reloads may be among the lost events
+				c.reloads.catchUp(ev.Pool.Counters)
+			}
 		}
-		c.reloads.catchUp(st.Counters)
 	}
 }

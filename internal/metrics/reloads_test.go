@@ -2,10 +2,13 @@ package metrics
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/poold/poold/internal/supervisor"
 )
 
 // histogram is the one reload-duration histogram of a scrape.
@@ -29,27 +32,56 @@ func observed(t *testing.T, c *Collector) uint64 {
 	return m.GetHistogram().GetSampleCount()
 }
 
+// fakeEvents hands Follow the events of the test. Its Ready channel is
+// unbuffered: once Follow takes a send, it is done with the batch before.
+type fakeEvents struct {
+	ready chan struct{}
+	mu    sync.Mutex
+	queue []supervisor.Event
+}
+
+func (f *fakeEvents) Ready() <-chan struct{} { return f.ready }
+
+func (f *fakeEvents) Take() []supervisor.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evs := f.queue
+	f.queue = nil
+	return evs
+}
+
+// publish hands evs to Follow and waits until it has handled them.
+func (f *fakeEvents) publish(evs ...supervisor.Event) {
+	f.mu.Lock()
+	f.queue = append(f.queue, evs...)
+	f.mu.Unlock()
+	f.ready <- struct{}{}
+	f.ready <- struct{}{}
+}
+
+func reloaded(reloads, failed int, last time.Duration) supervisor.Status {
+	st := twoWorkers()
+	st.Counters.Reloads, st.Counters.ReloadsFailed, st.Counters.LastReload = reloads, failed, last
+	return st
+}
+
 func TestFollowObservesEachReloadAsItEnds(t *testing.T) {
 	pool := &fakePool{st: twoWorkers()}
 	c := newTestCollector(pool)
-	changes, done := make(chan struct{}), make(chan struct{})
+	events, done := &fakeEvents{ready: make(chan struct{})}, make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan struct{})
-	go func() { defer close(followed); c.Follow(ctx, changes, done) }()
+	go func() { defer close(followed); c.Follow(ctx, events, done) }()
 	defer func() { cancel(); <-followed }()
 
-	// changes is unbuffered: once Follow takes a change, it is done with
-	// the one before.
-	first := twoWorkers()
-	first.Counters.Reloads, first.Counters.LastReload = 1, 2*time.Second
-	pool.set(first)
-	changes <- struct{}{}
-	changes <- struct{}{} // the first reload observed; this change shows nothing new
-	second := twoWorkers()
-	second.Counters.Reloads, second.Counters.LastReload, second.Counters.ReloadsFailed = 2, 40*time.Second, 1
+	// Two reloads end before Follow looks: each is observed with its own
+	// duration, not twice the last one's.
+	second := reloaded(2, 1, 40*time.Second)
 	pool.set(second)
-	changes <- struct{}{}
-	changes <- struct{}{} // the second reload observed
+	events.publish(
+		supervisor.ReloadFinished{After: supervisor.After{Pool: reloaded(1, 0, 2*time.Second)}, Duration: 2 * time.Second},
+		supervisor.ReloadFinished{After: supervisor.After{Pool: second}, Duration: 40 * time.Second},
+	)
 	if got := observed(t, c); got != 2 {
 		t.Fatalf("%d reloads observed by Follow, want 2", got)
 	}
@@ -77,6 +109,15 @@ func TestFollowObservesEachReloadAsItEnds(t *testing.T) {
 		if got := f.value(t, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
+	}
+
+	// A Resync stands for events Follow lost: the reloads among them are
+	// caught up from its snapshot.
+	third := reloaded(3, 1, 5*time.Second)
+	pool.set(third)
+	events.publish(supervisor.Resync{After: supervisor.After{Pool: third}, Lost: 70})
+	if got := observed(t, c); got != 3 {
+		t.Fatalf("%d reloads observed after a Resync, want 3", got)
 	}
 
 	close(done) // the supervisor stopped: Follow returns
