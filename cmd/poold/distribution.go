@@ -27,7 +27,7 @@ func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, log
 // the distribution's program (which slots exist and which have a ready
 // worker), and the backlog of the sockets of workers that became ready.
 func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) {
-	changes := sup.Subscribe()
+	events := sup.Events()
 	keeper := newBacklogKeeper(g.Sockets, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -35,7 +35,7 @@ func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor
 		OnStart: func(context.Context) error {
 			go func() {
 				defer close(done)
-				follow(ctx, changes, sup, func(st supervisor.Status) {
+				follow(ctx, events, sup.Done(), func(st supervisor.Status) {
 					if err := g.Update(viewOf(st)); err != nil {
 						log.Error("distribution: update the slot program", "err", err)
 					}
@@ -48,21 +48,21 @@ func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor
 	})
 }
 
-// follow calls act with the pool's status after each change.
-func follow(ctx context.Context, changes <-chan struct{}, sup *supervisor.Supervisor, act func(supervisor.Status)) {
+// follow calls act with the pool's latest snapshot each time events
+// arrive, until ctx ends or done (the supervisor's Done) is closed: what
+// the events carry is the pool's state, so it asks the loop for nothing.
+func follow(ctx context.Context, events *supervisor.Subscription, done <-chan struct{}, act func(supervisor.Status)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-sup.Done():
+		case <-done:
 			return
-		case <-changes:
+		case <-events.Ready():
 		}
-		st, err := sup.Status(ctx)
-		if err != nil {
-			continue // stopping
+		if evs := events.Take(); len(evs) > 0 {
+			act(evs[len(evs)-1].Snapshot())
 		}
-		act(st)
 	}
 }
 
