@@ -28,8 +28,9 @@ type Backend interface {
 	// PushConfig reads the worker configuration again and sends it to every
 	// worker listening on its stream channel, without restarting any.
 	PushConfig(ctx context.Context) (workers int, err error)
-	// Changes receives after anything Status shows may have changed.
-	Changes() <-chan struct{}
+	// Changes is the feed of what happens to the pool. It is made before
+	// the pool runs and read by one server.
+	Changes() Changes
 }
 
 // Authorizer decides whether the connection with a unique bus name may

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,39 @@ type fakeBackend struct {
 	status  dbusapi.Status
 	calls   []string
 	err     error // returned by the next changing call
-	changes chan struct{}
+	changes *fakeChanges
+}
+
+// fakeChanges is a change feed the test writes.
+type fakeChanges struct {
+	ready chan struct{}
+	mu    sync.Mutex
+	queue []dbusapi.Change
+}
+
+func (c *fakeChanges) Ready() <-chan struct{} { return c.ready }
+
+func (c *fakeChanges) Take() []dbusapi.Change {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
+}
+
+func (c *fakeChanges) put(ch ...dbusapi.Change) {
+	c.mu.Lock()
+	c.queue = append(c.queue, ch...)
+	c.mu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
 }
 
 func newFakeBackend(name string) *fakeBackend {
 	return &fakeBackend{
-		changes: make(chan struct{}, 1),
+		changes: &fakeChanges{ready: make(chan struct{}, 1)},
 		status: dbusapi.Status{
 			Pool: dbusapi.PoolInfo{Name: name, State: "running", TargetWorkers: 2, ReadyWorkers: 2, Generation: 1, Command: []string{"app"}},
 			Workers: []dbusapi.WorkerInfo{
@@ -85,7 +113,7 @@ func (f *fakeBackend) Broadcast(_ context.Context, data []byte) (int, error) {
 
 func (f *fakeBackend) PushConfig(context.Context) (int, error) { return 2, f.record("push config") }
 
-func (f *fakeBackend) Changes() <-chan struct{} { return f.changes }
+func (f *fakeBackend) Changes() dbusapi.Changes { return f.changes }
 
 // Usage gives figures derived from the PID, so that a test sees which
 // worker's they are.
@@ -93,15 +121,14 @@ func (f *fakeBackend) Usage(pid uint32) (memory, cpuNSec uint64) {
 	return uint64(pid) * 1000, uint64(pid)
 }
 
-// change edits the status and tells the server, as the supervisor would.
-func (f *fakeBackend) change(edit func(*dbusapi.Status)) {
+// change edits the status and tells the server what happened, as the
+// supervisor would.
+func (f *fakeBackend) change(kind dbusapi.ChangeKind, worker uint64, edit func(*dbusapi.Status)) {
 	f.mu.Lock()
 	edit(&f.status)
 	f.mu.Unlock()
-	select {
-	case f.changes <- struct{}{}:
-	default:
-	}
+	st, _ := f.Status(context.Background())
+	f.changes.put(dbusapi.Change{Kind: kind, Worker: worker, Status: st})
 }
 
 func (f *fakeBackend) failNext(err error) {
@@ -304,7 +331,7 @@ func TestSignalsFollowTheWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.change(func(st *dbusapi.Status) {
+	fake.change(dbusapi.ChangeWorkerAdded, 3, func(st *dbusapi.Status) {
 		st.Workers[0].State = "stopping"
 		st.Workers[1].MemoryCurrent = 1 << 30 // not signalled
 		st.Workers = append(st.Workers, dbusapi.WorkerInfo{ID: 3, Slot: 0, PID: 103, State: "starting", Generation: 2})
@@ -330,7 +357,7 @@ func TestSignalsFollowTheWorkers(t *testing.T) {
 			sawPool = true
 		}
 	}
-	fake.change(func(st *dbusapi.Status) { st.Workers = st.Workers[1:] })
+	fake.change(dbusapi.ChangeWorkerRemoved, 1, func(st *dbusapi.Status) { st.Workers = st.Workers[1:] })
 	for {
 		ev := next(t, events)
 		if ev.Kind == dbusapi.WorkerRemoved {
@@ -339,6 +366,39 @@ func TestSignalsFollowTheWorkers(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// A worker that came and went between two reads of the feed is signalled
+// all the same, and lost changes are made up for from the snapshots.
+func TestSignalsAnnounceWhatCameAndWent(t *testing.T) {
+	fake, pool, _ := serve(t, "web", allowAll)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := pool.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := fake.Status(ctx)
+	fake.changes.put(
+		dbusapi.Change{Kind: dbusapi.ChangeWorkerAdded, Worker: 4, Status: st},
+		dbusapi.Change{Kind: dbusapi.ChangeWorkerRemoved, Worker: 4, Status: st},
+	)
+	fake.change(dbusapi.ChangeResync, 0, func(st *dbusapi.Status) {
+		st.Workers = []dbusapi.WorkerInfo{st.Workers[0], {ID: 5, Slot: 1, PID: 105, State: "starting", Generation: 1}}
+	})
+	want := []string{"new 4", "removed 4", "removed 2", "new 5"}
+	var got []string
+	for len(got) < len(want) {
+		switch ev := next(t, events); ev.Kind {
+		case dbusapi.WorkerNew:
+			got = append(got, fmt.Sprintf("new %d", ev.WorkerID))
+		case dbusapi.WorkerRemoved:
+			got = append(got, fmt.Sprintf("removed %d", ev.WorkerID))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("signals %q, want %q", got, want)
 	}
 }
 

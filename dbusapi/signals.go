@@ -19,53 +19,82 @@ var unsignalled = []string{
 // follow turns the pool's changes into signals until the server stops.
 func (s *Server) follow() {
 	defer close(s.done)
-	// The first snapshot is the baseline: what exists already is read with
-	// ListWorkers, not announced.
-	var last Status
-	for {
-		st, err := s.status(s.ctx)
-		if err == nil {
-			last = st
-			break
-		}
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-s.pool.Changes():
-		}
+	last, ok := s.baseline()
+	if !ok {
+		return
+	}
+	known := make(map[uint64]bool, len(last.Workers))
+	for _, w := range last.Workers {
+		known[w.ID] = true
 	}
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-s.pool.Changes():
+		case <-s.pool.Changes().Ready():
 		}
-		st, err := s.status(s.ctx)
-		if err != nil {
-			if s.ctx.Err() == nil {
-				s.log.Debug("d-bus: read status for signals", "err", err)
-			}
-			continue
+		for _, c := range s.pool.Changes().Take() {
+			cur := s.withPaths(c.Status)
+			s.emitMembership(c, last, cur, known)
+			s.emitProperties(last, cur)
+			last = cur
 		}
-		s.emitChanges(last, st)
-		last = st
 	}
 }
 
-// emitChanges signals what differs between two snapshots: removed workers
-// first, then new ones, then changed properties.
-func (s *Server) emitChanges(prev, cur Status) {
-	before := byID(prev.Workers)
-	after := byID(cur.Workers)
-	for id, w := range before {
-		if _, ok := after[id]; !ok {
-			s.emit(ManagerPath, ManagerInterface+"."+SignalWorkerRemoved, id, w.Path)
+// baseline is the first snapshot: what exists already is read with
+// ListWorkers, not announced. Changes that came before it are dropped: it
+// shows what they did.
+func (s *Server) baseline() (Status, bool) {
+	for {
+		s.pool.Changes().Take()
+		st, err := s.status(s.ctx)
+		if err == nil {
+			return st, true
+		}
+		select {
+		case <-s.ctx.Done():
+			return Status{}, false
+		case <-s.pool.Changes().Ready():
 		}
 	}
-	for id, w := range after {
-		old, ok := before[id]
+}
+
+// emitMembership signals a worker added or removed, each once: known holds
+// the workers announced or in the baseline. After lost changes it signals
+// what differs between the two snapshots, removed workers first.
+func (s *Server) emitMembership(c Change, prev, cur Status, known map[uint64]bool) {
+	switch c.Kind {
+	case ChangeWorkerAdded:
+		if !known[c.Worker] {
+			known[c.Worker] = true
+			s.emit(ManagerPath, ManagerInterface+"."+SignalWorkerNew, c.Worker, WorkerPath(c.Worker))
+		}
+	case ChangeWorkerRemoved:
+		if known[c.Worker] {
+			delete(known, c.Worker)
+			s.emit(ManagerPath, ManagerInterface+"."+SignalWorkerRemoved, c.Worker, WorkerPath(c.Worker))
+		}
+	case ChangeResync:
+		before, after := byID(prev.Workers), byID(cur.Workers)
+		for id := range before {
+			if _, ok := after[id]; !ok {
+				s.emitMembership(Change{Kind: ChangeWorkerRemoved, Worker: id}, prev, cur, known)
+			}
+		}
+		for id := range after {
+			s.emitMembership(Change{Kind: ChangeWorkerAdded, Worker: id}, prev, cur, known)
+		}
+	}
+}
+
+// emitProperties signals the properties that differ between two
+// snapshots, of the workers in both and of the pool.
+func (s *Server) emitProperties(prev, cur Status) {
+	before := byID(prev.Workers)
+	for _, w := range cur.Workers {
+		old, ok := before[w.ID]
 		if !ok {
-			s.emit(ManagerPath, ManagerInterface+"."+SignalWorkerNew, id, w.Path)
 			continue
 		}
 		if changed := changedProps(workerProps(old), workerProps(w)); len(changed) > 0 {

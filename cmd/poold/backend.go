@@ -26,7 +26,7 @@ type backend struct {
 	size    sizing
 	cgroups workerCgroups
 	static  dbusapi.PoolInfo
-	changes <-chan struct{} // the server's subscription to the supervisor
+	events  *supervisor.Subscription // the server's, made before the loop runs
 	binary  *selfBinary
 }
 
@@ -35,7 +35,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, changes: sup.Subscribe(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
+	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, events: sup.Events(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
 		Name:          cfg.Name,
 		Version:       version,
 		WorkersReason: size.reason,
@@ -53,6 +53,14 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	if err != nil {
 		return dbusapi.Status{}, apiError(err)
 	}
+	api := b.apiStatus(st)
+	api.Pool.BinaryReplaced, api.Pool.ReplacementVersion = b.binary.replaced(ctx)
+	return api, nil
+}
+
+// apiStatus is st as the bus shows it, but for the binary on disk, which
+// poold looks at only when asked.
+func (b *backend) apiStatus(st supervisor.Status) dbusapi.Status {
 	pool := b.static
 	pool.State = st.State.String()
 	pool.StatusText = st.Summary
@@ -66,12 +74,11 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	pool.StoppingWorkers = uint32(st.Stopping)
 	pool.Generation = uint32(st.Generation)
 	pool.FailingSlots = failingSlots(st.Slots)
-	pool.BinaryReplaced, pool.ReplacementVersion = b.binary.replaced(ctx)
 	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
 	for _, w := range st.Workers {
 		workers = append(workers, b.workerInfo(w))
 	}
-	return dbusapi.Status{Pool: pool, Workers: workers}, nil
+	return dbusapi.Status{Pool: pool, Workers: workers}
 }
 
 func (b *backend) workerInfo(w supervisor.WorkerStatus) dbusapi.WorkerInfo {
@@ -153,7 +160,30 @@ func (b *backend) SignalWorkers(ctx context.Context, slot int, sig syscall.Signa
 	return apiError(b.sup.Signal(ctx, slot, sig))
 }
 
-func (b *backend) Changes() <-chan struct{} { return b.changes }
+func (b *backend) Changes() dbusapi.Changes { return changeFeed{b} }
+
+// changeFeed is the supervisor's events as the bus server reads them.
+type changeFeed struct{ b *backend }
+
+func (f changeFeed) Ready() <-chan struct{} { return f.b.events.Ready() }
+
+func (f changeFeed) Take() []dbusapi.Change {
+	evs := f.b.events.Take()
+	changes := make([]dbusapi.Change, 0, len(evs))
+	for _, ev := range evs {
+		c := dbusapi.Change{Kind: dbusapi.ChangeProperties, Status: f.b.apiStatus(ev.Snapshot())}
+		switch ev := ev.(type) {
+		case supervisor.WorkerStarted:
+			c.Kind, c.Worker = dbusapi.ChangeWorkerAdded, uint64(ev.Worker.ID)
+		case supervisor.WorkerExited:
+			c.Kind, c.Worker = dbusapi.ChangeWorkerRemoved, uint64(ev.Worker.ID)
+		case supervisor.Resync:
+			c.Kind = dbusapi.ChangeResync
+		}
+		changes = append(changes, c)
+	}
+	return changes
+}
 
 // apiError marks supervisor errors with the dbusapi kind that names them on
 // the bus.
