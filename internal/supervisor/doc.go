@@ -39,6 +39,7 @@
 //     its start);
 //   - systemd's watchdog is pinged from the loop itself, so a stalled loop
 //     stops the pings and systemd restarts the service;
-//   - every Subscribe channel receives after every loop iteration that
-//     changed what Status returns, and never because of a Status request.
+//   - every Subscription gets an event after every loop iteration that
+//     changed what Status returns, and never because of a Status request;
+//     the loop never waits for a subscriber (see Subscription).
 package supervisor

@@ -100,9 +100,8 @@ type pool struct {
 	notifier *fakeNotifier
 	cancel   context.CancelFunc
 	runErr   chan error
-	changes  <-chan struct{} // subscribed before Run started
-	events   *Subscription   // subscribed before Run started
-	logs     logtest.Buffer  // what the supervisor logged
+	events   *Subscription  // subscribed before Run started
+	logs     logtest.Buffer // what the supervisor logged
 }
 
 func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
@@ -117,7 +116,6 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 		t.Fatal(err)
 	}
 	p.sup = sup
-	p.changes = sup.Subscribe()
 	p.events = sup.Events()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel

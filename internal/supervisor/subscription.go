@@ -56,6 +56,6 @@ func (s *Supervisor) Events() *Subscription {
 	q := &Subscription{notify: make(chan struct{}, 1)}
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
-	s.eventSubs = append(s.eventSubs, q)
+	s.subscriptions = append(s.subscriptions, q)
 	return q
 }

@@ -39,9 +39,8 @@ type Supervisor struct {
 	runMu       sync.Mutex
 	ran, closed bool
 
-	subMu       sync.Mutex      // guards subscribers and eventSubs, appended from any goroutine
-	subscribers []chan struct{} // one per Subscribe call, signalled by publish
-	eventSubs   []*Subscription // one per Events call, fed by publish
+	subMu         sync.Mutex      // guards subscriptions, appended by Events from any goroutine
+	subscriptions []*Subscription // one per Events call, fed by publish
 
 	// Owned by the loop goroutine.
 	// target and minReady start as the options' Workers and MinReady and

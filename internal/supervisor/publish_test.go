@@ -8,22 +8,18 @@ import (
 	"github.com/poold/poold/internal/notify"
 )
 
-// received reports whether c received since the last call, and consumes it.
+// received is how many events q got since the last call, and takes them.
 // Two barriers: the loop publishes at the top of the iteration after the one
 // that replied to the first.
-func (p *pool) received(c <-chan struct{}) bool {
+func (p *pool) received(q *Subscription) int {
 	p.status()
 	p.status()
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
+	return len(q.Take())
 }
 
-// changed is received for the pool's own subscription, made before Run.
-func (p *pool) changed() bool { return p.received(p.changes) }
+// changed reports whether the pool's own subscription, made before Run, got
+// an event.
+func (p *pool) changed() bool { return p.received(p.events) > 0 }
 
 func (p *pool) notified(id WorkerID, m notify.Message) {
 	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
@@ -59,37 +55,21 @@ func TestChangesFollowWhatStatusShows(t *testing.T) {
 	}
 }
 
-func TestChangesCoalesce(t *testing.T) {
-	p := startPool(t, Options{Workers: 2}, nil)
-	spawns := p.spawns()
-	p.changed()
-	p.ready(spawns[0].req.ID)
-	p.ready(spawns[1].req.ID)
-	p.status()
-	p.status()
-	if n := len(p.changes); n != 1 {
-		t.Fatalf("%d pending changes after two, want them coalesced into 1", n)
-	}
-	if p.changed(); p.changed() {
-		t.Fatal("a change left over after the coalesced one was read")
-	}
-}
-
 func TestEverySubscriberSeesEachChange(t *testing.T) {
 	p := startPool(t, Options{Workers: 1}, nil)
 	w := p.spawns()[0].req.ID
 	p.changed()
-	late := p.sup.Subscribe() // after Run started
-	if p.received(late) {
+	late := p.sup.Events() // after Run started
+	if p.received(late) != 0 {
 		t.Fatal("a subscriber made after the last change received it")
 	}
 
 	p.ready(w)
-	if !p.received(late) || !p.changed() {
+	if p.received(late) != 1 || !p.changed() {
 		t.Fatal("READY=1 did not reach both subscribers")
 	}
 
-	// A reader that leaves its channel full neither blocks the loop nor
+	// A reader that leaves its events unread neither blocks the loop nor
 	// keeps the other from seeing the next change.
 	p.notified(w, notify.Message{Status: "warm", HasStatus: true})
 	if !p.changed() {
@@ -99,12 +79,12 @@ func TestEverySubscriberSeesEachChange(t *testing.T) {
 	if !p.changed() {
 		t.Fatal("second STATUS= did not reach the pool's subscriber")
 	}
-	if !p.received(late) || p.received(late) {
-		t.Fatal("the idle subscriber did not get exactly one coalesced change")
+	if n := p.received(late); n != 2 {
+		t.Fatalf("the idle subscriber got %d events, want both changes", n)
 	}
 
 	p.status()
-	if p.received(late) || p.changed() {
+	if p.received(late) != 0 || p.changed() {
 		t.Fatal("a Status call made a subscriber receive")
 	}
 }
