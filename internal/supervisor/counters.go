@@ -29,7 +29,7 @@ func exitCause(w *worker, planned bool, status ExitStatus) string {
 		return "oom"
 	case planned:
 		return "planned"
-	case w.failed || w.readySince.IsZero():
+	case w.fate == failedStart || w.readySince.IsZero():
 		return "failed-start"
 	}
 	return "crash"

@@ -86,7 +86,7 @@ func (s *Supervisor) onTick() {
 			s.log.Warn("worker not ready in time, stopping it", s.attrs(w, "timeout", s.opts.ReadyTimeout)...)
 			s.stop(w, readyTimedOut, "not ready after "+s.opts.ReadyTimeout.String())
 			s.rolloutFailed(w, w.stopReason)
-			w.failed = true
+			w.fate = failedStart
 		case Stopping:
 			s.log.Warn("worker still running after stop timeout, sending SIGKILL", s.attrs(w, "timeout", w.killAfter)...)
 			s.signal(w, syscall.SIGKILL)
@@ -103,7 +103,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	delete(s.workers, ev.ID)
 	s.emit(WorkerExited{Worker: s.workerStatus(w), Exit: ev.Status})
 	now := s.clock.Now()
-	planned := (w.stopReason != "" && !w.failed) || (w.leaving && ev.Status.Clean())
+	planned := w.fate == stopped || (w.leaving && ev.Status.Clean())
 	s.counters.countExit(exitCause(w, planned, ev.Status))
 	uptime := now.Sub(w.started).Round(time.Millisecond)
 	if w.surge { // a surging rollout's new worker that never got ready: the old one still serves the slot

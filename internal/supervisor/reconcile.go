@@ -100,7 +100,7 @@ func (s *Supervisor) stop(w *worker, why trigger, reason string) {
 	if _, changed := s.transition(w, why); !changed {
 		return
 	}
-	w.stopReason = reason
+	w.fate, w.stopReason = stopped, reason
 	w.killAfter = s.opts.StopTimeout
 	if w.hung {
 		w.killAfter = min(HungGrace, s.opts.StopTimeout)
@@ -132,8 +132,8 @@ func (s *Supervisor) killAll() {
 	s.beginShutdown("forced")
 	for _, w := range s.workers {
 		s.transition(w, stopRequested)
-		if w.stopReason == "" {
-			w.stopReason = "pool shutting down"
+		if w.fate == unstopped {
+			w.fate, w.stopReason = stopped, "pool shutting down"
 		}
 		w.deadline = time.Time{}
 		s.signal(w, syscall.SIGKILL)

@@ -103,7 +103,7 @@ func (s *Supervisor) reportCrashLoop(slot int) {
 // exitReason says how a worker that failed ended, for its slot's record.
 func (s *Supervisor) exitReason(w *worker, status ExitStatus) string {
 	switch {
-	case w.failed: // stopped for not getting ready in time
+	case w.fate == failedStart:
 		return w.stopReason
 	case w.readySince.IsZero():
 		return status.String() + " before " + s.opts.Ready.awaited()

@@ -65,6 +65,22 @@ func next(from State, t trigger) (State, bool) {
 	return to, to != from
 }
 
+// fate is what poold decided about a worker's end, which says how its exit
+// counts: a worker poold did not stop exited on its own (a crash, unless it
+// announced STOPPING=1 and exited cleanly, see worker.leaving).
+type fate int
+
+const (
+	// unstopped: poold has not asked it to stop.
+	unstopped fate = iota
+	// stopped: poold stopped it for a reason of its own (a rollout, a
+	// scale down, a recycle, the shutdown): its exit is planned.
+	stopped
+	// failedStart: poold stopped it for a fault, not being ready in time:
+	// its exit counts as a failed start of its slot.
+	failedStart
+)
+
 // worker is the loop's record of one process. Only the loop touches it.
 type worker struct {
 	id         WorkerID
@@ -84,8 +100,8 @@ type worker struct {
 	metrics           channel.Metrics // the latest the worker reported
 	metricsAt         time.Time       // when; zero for never
 	limits            limits          // its recycling thresholds
-	stopReason        string          // why poold stopped it; empty while it runs
-	failed            bool            // stopped for a fault (ready timeout): counts as a failed start
+	fate              fate
+	stopReason        string // why poold stopped it; empty while unstopped
 	// leaving is set when the worker announced STOPPING=1 itself: its exit is
 	// a planned one, not a crash.
 	leaving bool
@@ -108,7 +124,7 @@ type worker struct {
 // reason says why the worker ended, for logs.
 func (w *worker) reason() string {
 	switch {
-	case w.stopReason != "":
+	case w.fate != unstopped:
 		return w.stopReason
 	case w.leaving:
 		return "worker announced STOPPING=1"
