@@ -323,14 +323,21 @@ func TestChangingCallsNeedTheAuthorizer(t *testing.T) {
 	}
 }
 
-func TestSignalsFollowTheWorkers(t *testing.T) {
+// watched serves a pool and watches its signals until the test ends.
+func watched(t *testing.T) (*fakeBackend, <-chan dbusapi.Event) {
+	t.Helper()
 	fake, pool, _ := serve(t, "web", allowAll)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	events, err := pool.Watch(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fake, events
+}
+
+func TestSignalsFollowTheWorkers(t *testing.T) {
+	fake, events := watched(t)
 	fake.change(dbusapi.ChangeWorkerAdded, 3, func(st *dbusapi.Status) {
 		st.Workers[0].State = "stopping"
 		st.Workers[1].MemoryCurrent = 1 << 30 // not signalled
@@ -372,14 +379,8 @@ func TestSignalsFollowTheWorkers(t *testing.T) {
 // A worker that came and went between two reads of the feed is signalled
 // all the same, and lost changes are made up for from the snapshots.
 func TestSignalsAnnounceWhatCameAndWent(t *testing.T) {
-	fake, pool, _ := serve(t, "web", allowAll)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events, err := pool.Watch(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := fake.Status(ctx)
+	fake, events := watched(t)
+	st, _ := fake.Status(context.Background())
 	fake.changes.put(
 		dbusapi.Change{Kind: dbusapi.ChangeWorkerAdded, Worker: 4, Status: st},
 		dbusapi.Change{Kind: dbusapi.ChangeWorkerRemoved, Worker: 4, Status: st},
