@@ -103,7 +103,10 @@ func (s *Supervisor) onExited(ev Exited) {
 	delete(s.workers, ev.ID)
 	s.emit(WorkerExited{Worker: s.workerStatus(w), Exit: ev.Status})
 	now := s.clock.Now()
-	planned := w.fate == stopped || (w.leaving && ev.Status.Clean())
+	// A worker that said STOPPING=1 and exited cleanly by itself left on
+	// purpose; one poold stopped for a fault failed whatever it said.
+	leftByItself := w.fate == unstopped && w.leaving && ev.Status.Clean()
+	planned := w.fate == stopped || leftByItself
 	s.counters.countExit(exitCause(w, planned, ev.Status))
 	uptime := now.Sub(w.started).Round(time.Millisecond)
 	if w.surge { // a surging rollout's new worker that never got ready: the old one still serves the slot
@@ -118,7 +121,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	if planned {
 		st.lastExit = ev.Status.String()
 		s.log.Info("worker exited", s.attrs(w, "status", ev.Status.String(), "reason", w.reason(), "uptime", uptime)...)
-		if w.leaving && !s.shuttingDown && w.slot < s.target {
+		if leftByItself && !s.shuttingDown && w.slot < s.target {
 			st.restarts++
 		}
 		return
