@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/controlbus"
 )
 
 // dialTimeout bounds connecting to one bus: a bus that does not answer is
@@ -27,7 +28,7 @@ type buses struct {
 // refused, permission denied) are skipped, and named with --verbose.
 func (a *app) connect(ctx context.Context) *buses {
 	b := &buses{privateBases: a.privateBases()}
-	for _, addr := range dbusapi.Candidates(a.getenv) {
+	for _, addr := range controlbus.Candidates(a.getenv) {
 		bus, err := a.dialOne(ctx, addr)
 		if err != nil {
 			a.verbosef("skipping the %v", err) // "system bus ADDRESS: why"

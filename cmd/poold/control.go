@@ -14,6 +14,7 @@ import (
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/controlbus"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -38,7 +39,7 @@ const controlPlaneGroup = "poold"
 
 // controlPlane is the pool's D-Bus server and its connection.
 type controlPlane struct {
-	conn *dbusapi.ServerConn
+	conn *controlbus.Conn
 	srv  *dbusapi.Server
 }
 
@@ -53,19 +54,12 @@ func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervi
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			var err error
-			cp, err = startControlPlane(ctx, cfg.Bus, cfg, backend, dir, log)
-			if err != nil && cfg.Bus == dbusapi.BusModeAuto && !errors.Is(err, dbusapi.ErrNameTaken) && cp != nil && cp.conn.Kind == dbusapi.BusSystem {
-				// Typically the bus policy is not installed, or this user
-				// is not in the poold group.
-				log.Warn("cannot serve on the system bus; using a private bus", "err", err)
-				cp, err = startControlPlane(ctx, dbusapi.BusModePrivate, cfg, backend, dir, log)
-			}
+			cp, err = startControlPlane(ctx, cfg, backend, dir, log)
 			switch {
 			case errors.Is(err, dbusapi.ErrNameTaken):
 				return err
 			case err != nil:
 				log.Warn("no control plane: poolctl cannot reach this pool", "err", err)
-				cp = nil
 			}
 			return nil
 		},
@@ -78,25 +72,23 @@ func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervi
 	})
 }
 
-// startControlPlane connects to the bus mode chooses and serves the pool on
-// it. On a failure after connecting it returns the closed connection too, so
-// the caller knows which bus failed.
-func startControlPlane(ctx context.Context, mode string, cfg config.Config, backend *backend, dir *runtimeDir, log *slog.Logger) (*controlPlane, error) {
-	conn, err := dbusapi.ConnectServer(ctx, dbusapi.ServerBusOptions{
-		Mode:         mode,
+// startControlPlane serves the pool on the bus controlbus.Serve picks; nil with
+// --bus none.
+func startControlPlane(ctx context.Context, cfg config.Config, backend *backend, dir *runtimeDir, log *slog.Logger) (*controlPlane, error) {
+	var srv *dbusapi.Server
+	conn, err := controlbus.Serve(ctx, controlbus.Options{
+		Mode:         cfg.Bus,
 		UnderSystemd: systemdUnit() != "",
 		RuntimeDir:   dir.path,
 		Getenv:       os.Getenv,
 		Log:          log,
+	}, func(c *controlbus.Conn) error {
+		auth := dbusapi.NewAuthorizer(c.Conn, os.Getuid(), controlPlaneGroup)
+		srv = dbusapi.NewServer(c.Conn, c.Kind, cfg.Name, backend, auth, newAuditor(log), log)
+		return srv.Start()
 	})
-	if err != nil || conn == nil { // conn is nil for --bus none
+	if err != nil || conn == nil {
 		return nil, err
 	}
-	auth := dbusapi.NewAuthorizer(conn.Conn, os.Getuid(), controlPlaneGroup)
-	srv := dbusapi.NewServer(conn.Conn, conn.Kind, cfg.Name, backend, auth, newAuditor(log), log)
-	cp := &controlPlane{conn: conn, srv: srv}
-	if err := srv.Start(); err != nil {
-		return cp, errors.Join(err, conn.Close())
-	}
-	return cp, nil
+	return &controlPlane{conn: conn, srv: srv}, nil
 }

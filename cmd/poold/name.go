@@ -9,6 +9,7 @@ import (
 
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/controlbus"
 	"github.com/poold/poold/internal/rundir"
 )
 
@@ -47,7 +48,7 @@ func claimName(root *os.Root, cfg config.Config) (*rundir.NameLock, error) {
 func findNamesake(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), namesakeTimeout)
 	defer cancel()
-	return dbusapi.FindNamesake(ctx, name, os.Getenv, os.Geteuid())
+	return controlbus.FindNamesake(ctx, name, os.Getenv, os.Geteuid())
 }
 
 // releaseName lets the pool's name go, once.

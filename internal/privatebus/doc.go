@@ -1,7 +1,7 @@
 // Package privatebus runs the D-Bus daemon of a pool that has neither the
 // system bus (poold is not a system service) nor a session bus: poold starts
 // a dbus-daemon of its own on the socket DIR/bus, where poolctl finds it with
-// no configuration (see internal/rundir and dbusapi.Candidates).
+// no configuration (see internal/rundir and controlbus.Candidates).
 //
 // # Invariants
 //
@@ -11,7 +11,7 @@
 //     its OS thread until the daemon exits, because Pdeathsig fires when the
 //     forking thread exits, not the process (golang/go#27505). As a last
 //     resort the next poold's sweep of stale directories calls KillStale
-//     for a bus directory whose lock (held by poold, see dbusapi) is free;
+//     for a bus directory whose lock (held by poold, see rundir.MakeBusDir) is free;
 //     it kills the daemon recorded in DIR only after checking, through a
 //     pidfd, that the PID still belongs to that daemon.
 //   - The daemon is in its own process group, so a Ctrl-C in poold's

@@ -1,15 +1,14 @@
-package dbusapi
+package controlbus
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
-	"github.com/godbus/dbus/v5"
 	"golang.org/x/sys/unix"
 
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
 )
@@ -20,26 +19,26 @@ import (
 // rundir.SearchBases and by directory name within a base. A bus whose
 // address is a plain unix:path is left out when its socket does not exist;
 // a private bus also when its pool's runtime directory is stale.
-func Candidates(getenv func(string) string) []Address {
+func Candidates(getenv func(string) string) []dbusapi.Address {
 	return candidates(getenv, os.Geteuid())
 }
 
-func candidates(getenv func(string) string, uid int) []Address {
-	var addrs []Address
+func candidates(getenv func(string) string, uid int) []dbusapi.Address {
+	var addrs []dbusapi.Address
 	seen := map[string]bool{}
-	add := func(kind BusKind, addr string) {
+	add := func(kind dbusapi.BusKind, addr string) {
 		if !seen[addr] && socketExists(addr) {
 			seen[addr] = true
-			addrs = append(addrs, Address{Kind: kind, Address: addr})
+			addrs = append(addrs, dbusapi.Address{Kind: kind, Address: addr})
 		}
 	}
-	add(BusSystem, systemAddress(getenv))
+	add(dbusapi.BusSystem, systemAddress(getenv))
 	if addr, ok := sessionAddress(getenv); ok {
-		add(BusSession, addr)
+		add(dbusapi.BusSession, addr)
 	}
 	for _, base := range rundir.SearchBases(getenv, uid) {
 		for _, sock := range privateBuses(base, uid) {
-			add(BusPrivate, unixPath(sock))
+			add(dbusapi.BusPrivate, unixPath(sock))
 		}
 	}
 	return addrs
@@ -48,27 +47,8 @@ func candidates(getenv func(string) string, uid int) []Address {
 // socketExists is false for an address that is one unix:path whose socket
 // is missing; true for any other address, which only dialling can tell.
 func socketExists(addr string) bool {
-	path, ok := socketPath(addr)
+	path, ok := dbusapi.Address{Address: addr}.Socket()
 	return !ok || isSocket(path)
-}
-
-// socketPath is the socket of an address that is one unix:path.
-func socketPath(addr string) (string, bool) {
-	rest, ok := strings.CutPrefix(addr, "unix:path=")
-	if !ok || strings.ContainsAny(rest, ",;") {
-		return "", false
-	}
-	path, err := dbus.UnescapeBusAddressValue(rest)
-	return path, err == nil
-}
-
-// socketOf is the socket of an address that is one unix:path, else the
-// address, for people.
-func socketOf(addr string) string {
-	if path, ok := socketPath(addr); ok {
-		return path
-	}
-	return addr
 }
 
 // privateBuses lists the sockets of the live private buses in base. It
@@ -86,13 +66,12 @@ func privateBuses(base string, uid int) []string {
 	}
 	var socks []string
 	for _, e := range entries {
-		runDir, ok := rundir.RuntimeDirOf(filepath.Join(base, e.Name()))
-		if !ok || !e.IsDir() {
+		if _, ok := rundir.RuntimeDirOf(e.Name()); !ok || !e.IsDir() {
 			continue
 		}
 		busDir := filepath.Join(base, e.Name())
 		sock := filepath.Join(busDir, privatebus.SocketName)
-		if fileOwner(sock, os.ModeSocket) == owner && alive(busDir, runDir, sock) {
+		if fileOwner(sock, os.ModeSocket) == owner && alive(busDir, sock) {
 			socks = append(socks, sock)
 		}
 	}
@@ -122,28 +101,18 @@ func fileOwner(path string, typ os.FileMode) int {
 	return int(st.Uid)
 }
 
-// alive tells a live pool's bus from a stale one: poold holds the lock of
-// the bus directory while it runs (that of its runtime directory for a
-// poold from before bus directories had one). Users who cannot open the
-// lock (it is private to the pool's user) try the socket instead, which
-// refuses connections once its daemon is gone.
-func alive(busDir, runDir, sock string) bool {
-	fd, err := unix.Open(filepath.Join(busDir, rundir.LockFile), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if errors.Is(err, unix.ENOENT) {
-		fd, err = unix.Open(filepath.Join(runDir, rundir.LockFile), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	}
-	switch {
-	case errors.Is(err, unix.EACCES):
+// alive tells a live pool's bus from a stale one by its directory's lock
+// (see rundir.BusAlive). Users who cannot open the lock (it is private to
+// the pool's user) try the socket instead, which refuses connections once
+// its daemon is gone.
+func alive(busDir, sock string) bool {
+	switch rundir.BusAlive(busDir) {
+	case rundir.Alive:
+		return true
+	case rundir.Unknown:
 		return listening(sock)
-	case err != nil:
-		return false // no runtime directory, or no lock: stale
 	}
-	defer unix.Close(fd)
-	if err := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB); err == nil {
-		unix.Flock(fd, unix.LOCK_UN)
-		return false
-	}
-	return true
+	return false
 }
 
 // listening reports whether something accepts connections on sock; a

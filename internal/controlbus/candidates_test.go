@@ -1,4 +1,4 @@
-package dbusapi
+package controlbus
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
@@ -57,22 +58,22 @@ func TestCandidatesSharedBuses(t *testing.T) {
 	tests := []struct {
 		name string
 		env  []string
-		want []Address
+		want []dbusapi.Address
 	}{
 		{"both", []string{"DBUS_SYSTEM_BUS_ADDRESS", unixPath(system), "DBUS_SESSION_BUS_ADDRESS", "unix:abstract=/s"},
-			[]Address{{BusSystem, unixPath(system)}, {BusSession, "unix:abstract=/s"}}},
+			[]dbusapi.Address{at(dbusapi.BusSystem, unixPath(system)), at(dbusapi.BusSession, "unix:abstract=/s")}},
 		{"session from XDG_RUNTIME_DIR", []string{"DBUS_SYSTEM_BUS_ADDRESS", unixPath(system), "XDG_RUNTIME_DIR", dir},
-			[]Address{{BusSystem, unixPath(system)}, {BusSession, unixPath(xdgBus)}}},
+			[]dbusapi.Address{at(dbusapi.BusSystem, unixPath(system)), at(dbusapi.BusSession, unixPath(xdgBus))}},
 		{"no system socket", []string{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + dir + "/none", "XDG_RUNTIME_DIR", dir + "/none"},
 			nil},
 		{"same bus twice", []string{"DBUS_SYSTEM_BUS_ADDRESS", unixPath(system), "DBUS_SESSION_BUS_ADDRESS", unixPath(system)},
-			[]Address{{BusSystem, unixPath(system)}}},
+			[]dbusapi.Address{at(dbusapi.BusSystem, unixPath(system))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// RUNTIME_DIRECTORY: a base with no buses, searched first.
 			got := candidates(env(append(tt.env, "RUNTIME_DIRECTORY", dir)...), 1000)
-			got = slices.DeleteFunc(got, func(a Address) bool { return a.Kind == BusPrivate })
+			got = slices.DeleteFunc(got, func(a dbusapi.Address) bool { return a.Kind == dbusapi.BusPrivate })
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("candidates =\n%v, want\n%v", got, tt.want)
 			}
@@ -111,17 +112,17 @@ func TestCandidatesPrivateBuses(t *testing.T) {
 	}
 
 	got := candidates(env("RUNTIME_DIRECTORY", base, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent"), os.Geteuid())
-	var ours []Address
+	var ours []dbusapi.Address
 	for _, c := range got {
 		if strings.Contains(c.Address, base) {
 			ours = append(ours, c)
 		}
 	}
-	want := []Address{{BusPrivate, unixPath(a)}, {BusPrivate, unixPath(b)}, {BusPrivate, unixPath(d)}, {BusPrivate, unixPath(e)}}
+	want := []dbusapi.Address{at(dbusapi.BusPrivate, unixPath(a)), at(dbusapi.BusPrivate, unixPath(b)), at(dbusapi.BusPrivate, unixPath(d)), at(dbusapi.BusPrivate, unixPath(e))}
 	if !slices.Equal(ours, want) {
 		t.Fatalf("candidates =\n%v, want\n%v", ours, want)
 	}
-	if c, err := Dial(context.Background(), ours[0]); err != nil {
+	if c, err := dbusapi.Dial(context.Background(), ours[0]); err != nil {
 		t.Errorf("dial the candidate: %v", err)
 	} else {
 		c.Close()
@@ -161,7 +162,7 @@ func TestListening(t *testing.T) {
 }
 
 // What ConnectServer starts for a pool run by hand, Candidates finds.
-func TestCandidatesFindConnectServer(t *testing.T) {
+func TestCandidatesFindConnect(t *testing.T) {
 	bustest.RequireDaemon(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "app.1")
@@ -177,20 +178,20 @@ func TestCandidatesFindConnectServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := env("RUNTIME_DIRECTORY", base, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
-	c, err := connectServer(t, ServerBusOptions{RuntimeDir: dir, Getenv: getenv})
+	c, err := connectServer(t, Options{RuntimeDir: dir, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Conn.RequestName(BusName("app"), 0); err != nil {
+	if _, err := c.Conn.RequestName(dbusapi.BusName("app"), 0); err != nil {
 		t.Fatal(err)
 	}
 
 	addrs := candidates(getenv, os.Geteuid())
-	if len(addrs) == 0 || addrs[0].Kind != BusPrivate || !strings.HasPrefix(c.Address, addrs[0].Address) {
+	if len(addrs) == 0 || addrs[0].Kind != dbusapi.BusPrivate || !strings.HasPrefix(c.Address, addrs[0].Address) {
 		t.Fatalf("candidates = %v, want first the bus at %s", addrs, c.Address)
 	}
-	bus, err := Dial(context.Background(), addrs[0])
+	bus, err := dbusapi.Dial(context.Background(), addrs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,4 +199,9 @@ func TestCandidatesFindConnectServer(t *testing.T) {
 	if pools, err := bus.Pools(context.Background()); err != nil || !slices.Equal(pools, []string{"app"}) {
 		t.Errorf("Pools = %v, %v", pools, err)
 	}
+}
+
+// at is the address of a bus of kind.
+func at(kind dbusapi.BusKind, address string) dbusapi.Address {
+	return dbusapi.Address{Kind: kind, Address: address}
 }

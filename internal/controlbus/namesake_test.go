@@ -1,4 +1,4 @@
-package dbusapi
+package controlbus
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/testbound"
@@ -20,11 +21,11 @@ func TestFindNamesake(t *testing.T) {
 	bustest.RequireDaemon(t)
 	base := t.TempDir()
 	_, web := bustest.RuntimeDir(t, base, "web.2", true)
-	bustest.ServeFakePool(t, web.Address(), BusName("web"), nil)
+	bustest.ServeFakePool(t, web.Address(), dbusapi.BusName("web"), nil)
 	_, gone := bustest.RuntimeDir(t, base, "gone.3", false) // its poold was killed
-	bustest.ServeFakePool(t, gone.Address(), BusName("gone"), nil)
+	bustest.ServeFakePool(t, gone.Address(), dbusapi.BusName("gone"), nil)
 	system := bustest.StartSessionBus(t)
-	bustest.ServeFakePool(t, system, BusName("api"), nil)
+	bustest.ServeFakePool(t, system, dbusapi.BusName("api"), nil)
 	getenv := env("RUNTIME_DIRECTORY", base, "DBUS_SYSTEM_BUS_ADDRESS", system)
 
 	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(10*time.Second))
@@ -32,21 +33,21 @@ func TestFindNamesake(t *testing.T) {
 	webSock := filepath.Join(base, "web.2.bus", privatebus.SocketName)
 	for _, tt := range []struct {
 		name string
-		want Address // zero: the name is free
+		want dbusapi.Address // zero: the name is free
 	}{
-		{"web", Address{BusPrivate, unixPath(webSock)}},
-		{"api", Address{BusSystem, system}},
-		{"gone", Address{}},
-		{"free", Address{}},
+		{"web", at(dbusapi.BusPrivate, unixPath(webSock))},
+		{"api", at(dbusapi.BusSystem, system)},
+		{"gone", dbusapi.Address{}},
+		{"free", dbusapi.Address{}},
 	} {
 		err := FindNamesake(ctx, tt.name, getenv, os.Geteuid())
-		var taken *NameTakenError
+		var taken *dbusapi.NameTakenError
 		switch {
-		case tt.want == Address{} && err != nil:
+		case tt.want == dbusapi.Address{} && err != nil:
 			t.Errorf("%s: %v, want the name free", tt.name, err)
-		case tt.want != Address{} && !errors.As(err, &taken):
-			t.Errorf("%s: %v, want a *NameTakenError", tt.name, err)
-		case tt.want != Address{} && (taken.Bus != tt.want || taken.PID != uint32(os.Getpid()) || !errors.Is(err, ErrNameTaken)):
+		case tt.want != dbusapi.Address{} && !errors.As(err, &taken):
+			t.Errorf("%s: %v, want a *dbusapi.NameTakenError", tt.name, err)
+		case tt.want != dbusapi.Address{} && (taken.Bus != tt.want || taken.PID != uint32(os.Getpid()) || !errors.Is(err, dbusapi.ErrNameTaken)):
 			t.Errorf("%s: %+v, want on %v with this process's PID", tt.name, taken, tt.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package dbusapi
+package controlbus
 
 import (
 	"bytes"
@@ -12,28 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bustest"
 	"github.com/poold/poold/internal/rundir"
 	"github.com/poold/poold/internal/testbound"
 )
 
-func TestParseBusMode(t *testing.T) {
-	for _, tt := range []struct{ give, want string }{
-		{"", BusModeAuto}, {"auto", BusModeAuto}, {"system", BusModeSystem},
-		{"session", BusModeSession}, {"private", BusModePrivate}, {"none", BusModeNone},
-		{"System", ""}, {"user", ""},
-	} {
-		got, err := ParseBusMode(tt.give)
-		if got != tt.want || (err != nil) != (tt.want == "") {
-			t.Errorf("ParseBusMode(%q) = %q, %v; want %q", tt.give, got, err, tt.want)
-		}
-	}
-}
-
 // runtimeDir makes a pool's runtime directory in a base like rundir's.
 func runtimeDir(t *testing.T) string {
 	t.Helper()
-	base, err := os.MkdirTemp("", "serverbus")
+	base, err := os.MkdirTemp("", "controlbus")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,14 +33,14 @@ func runtimeDir(t *testing.T) string {
 	return dir
 }
 
-func connectServer(t *testing.T, opts ServerBusOptions) (*ServerConn, error) {
+func connectServer(t *testing.T, opts Options) (*Conn, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
-	return ConnectServer(ctx, opts)
+	return Connect(ctx, opts)
 }
 
-func TestConnectServer(t *testing.T) {
+func TestConnect(t *testing.T) {
 	system := bustest.StartSystemBus(t)
 	session := bustest.StartSessionBus(t)
 	missing := "unix:path=/nonexistent/bus"
@@ -61,21 +49,21 @@ func TestConnectServer(t *testing.T) {
 		mode    string
 		systemd bool
 		env     []string
-		want    BusKind
+		want    dbusapi.BusKind
 	}{
-		{"system service", "auto", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSystem},
-		{"user service", "auto", true, []string{"MANAGERPID", "1", "DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
-		{"by hand", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
-		{"by hand, no session bus", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusPrivate},
-		{"system bus unreachable", "", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", missing}, BusPrivate},
-		{"session bus unreachable", "auto", false, []string{"DBUS_SESSION_BUS_ADDRESS", missing}, BusPrivate},
-		{"system", "system", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusSystem},
-		{"session", "session", true, []string{"DBUS_SESSION_BUS_ADDRESS", session}, BusSession},
-		{"private", "private", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, BusPrivate},
+		{"system service", "auto", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, dbusapi.BusSystem},
+		{"user service", "auto", true, []string{"MANAGERPID", "1", "DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, dbusapi.BusSession},
+		{"by hand", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system, "DBUS_SESSION_BUS_ADDRESS", session}, dbusapi.BusSession},
+		{"by hand, no session bus", "auto", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, dbusapi.BusPrivate},
+		{"system bus unreachable", "", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", missing}, dbusapi.BusPrivate},
+		{"session bus unreachable", "auto", false, []string{"DBUS_SESSION_BUS_ADDRESS", missing}, dbusapi.BusPrivate},
+		{"system", "system", false, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, dbusapi.BusSystem},
+		{"session", "session", true, []string{"DBUS_SESSION_BUS_ADDRESS", session}, dbusapi.BusSession},
+		{"private", "private", true, []string{"DBUS_SYSTEM_BUS_ADDRESS", system}, dbusapi.BusPrivate},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			c, err := connectServer(t, ServerBusOptions{
+			c, err := connectServer(t, Options{
 				Mode: tt.mode, UnderSystemd: tt.systemd, RuntimeDir: runtimeDir(t),
 				Getenv: env(tt.env...), Log: slog.New(slog.NewTextHandler(&logs, nil)),
 			})
@@ -99,7 +87,7 @@ func TestConnectServer(t *testing.T) {
 
 func TestConnectServerPrivate(t *testing.T) {
 	dir := runtimeDir(t)
-	c, err := connectServer(t, ServerBusOptions{Mode: "private", RuntimeDir: dir})
+	c, err := connectServer(t, Options{Mode: "private", RuntimeDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,13 +109,13 @@ func TestConnectServerPrivate(t *testing.T) {
 func TestConnectServerErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		opts ServerBusOptions
+		opts Options
 		want string
 	}{
-		{"bad mode", ServerBusOptions{Mode: "dbus"}, `bus mode "dbus"`},
-		{"no session bus", ServerBusOptions{Mode: "session", Getenv: env()}, "no session bus"},
-		{"system bus unreachable", ServerBusOptions{Mode: "system", Getenv: env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")}, "system bus"},
-		{"private without a directory", ServerBusOptions{Mode: "private"}, "runtime directory"},
+		{"bad mode", Options{Mode: "dbus"}, `bus mode "dbus"`},
+		{"no session bus", Options{Mode: "session", Getenv: env()}, "no session bus"},
+		{"system bus unreachable", Options{Mode: "system", Getenv: env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")}, "system bus"},
+		{"private without a directory", Options{Mode: "private"}, "runtime directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := connectServer(t, tt.opts)
@@ -139,7 +127,7 @@ func TestConnectServerErrors(t *testing.T) {
 }
 
 func TestConnectServerNone(t *testing.T) {
-	c, err := connectServer(t, ServerBusOptions{Mode: "none"})
+	c, err := connectServer(t, Options{Mode: "none"})
 	if c != nil || err != nil {
 		t.Fatalf("ConnectServer = %v, %v; want nil, nil", c, err)
 	}
