@@ -64,7 +64,7 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*runtimeDir, error) {
 		return nil, err
 	}
 	defer root.Close()
-	removeStale(root, log)
+	rundir.Sweep(root, func(dir string) { killBus(dir, log) }, log)
 	if d.name, err = claimName(root, cfg); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,4 +62,9 @@ func TestRuntimeDirIsMadeAgainWithWhatItKeeps(t *testing.T) {
 	if exists(d.path) || !exists(d.path+".moved") {
 		t.Errorf("remove: %s should be gone, %s.moved, not poold's any more, left", d.path, d.path)
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }

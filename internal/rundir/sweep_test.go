@@ -1,4 +1,4 @@
-package main
+package rundir_test
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func exists(path string) bool {
 // directory was removed under its running poold (each directory is judged
 // by its own lock), directories without a lock, and whatever a symbolic
 // link in the base points to.
-func TestRemoveStale(t *testing.T) {
+func TestSweep(t *testing.T) {
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		t.Skip("dbus-daemon is not installed")
 	}
@@ -55,7 +55,7 @@ func TestRemoveStale(t *testing.T) {
 	}
 	defer root.Close()
 
-	removeStale(root, slog.New(slog.DiscardHandler))
+	rundir.Sweep(root, func(dir string) { privatebus.KillStale(dir) }, slog.New(slog.DiscardHandler)) //nolint:errcheck // checked below by the daemons' fates
 
 	select { // KillStale saw it exit; its reaper is a goroutine
 	case <-staleBus.Done():
