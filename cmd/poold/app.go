@@ -15,6 +15,7 @@ import (
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/rundir"
 	"github.com/poold/poold/internal/supervisor"
 	"github.com/poold/poold/internal/workerlog"
 )
@@ -23,7 +24,7 @@ import (
 // in dependency order and runs the lifecycle hooks. The runtime directory
 // is main's: made before and removed after everything here, whether it
 // started or not.
-func options(cfg config.Config, log *slog.Logger, dir *runtimeDir) fx.Option {
+func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg, log, dir),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(log, cfg.LogLevel) }),
@@ -70,7 +71,7 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 
 // newSpawner makes the spawner, whose workers' notify sockets are bound
 // again whenever the runtime directory is lost and made anew.
-func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir *runtimeDir, reaper *proc.Reaper,
+func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir *rundir.Dir, reaper *proc.Reaper,
 	hub *channel.Hub, out *workerlog.Output, cg workerCgroups, log *slog.Logger) (*proc.Spawner, error) {
 	var slotSockets func(int) ([]activation.Socket, error)
 	if cfg.Distribution != distribute.Shared {
@@ -85,7 +86,7 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 		Command:     cfg.Command,
 		Sockets:     socks,
 		SlotSockets: slotSockets,
-		RuntimeDir:  dir.path,
+		RuntimeDir:  dir.Path(),
 		Env:         env,
 		StopTimeout: cfg.StopTimeout,
 		Watchdog:    cfg.Health.Watchdog,
@@ -100,7 +101,7 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 	if err != nil {
 		return nil, err
 	}
-	return sp, dir.keep(sp.RebindNotify)
+	return sp, dir.Keep(sp.RebindNotify)
 }
 
 func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {

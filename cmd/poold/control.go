@@ -15,6 +15,7 @@ import (
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/controlbus"
+	"github.com/poold/poold/internal/rundir"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -48,7 +49,7 @@ type controlPlane struct {
 // reached leaves the pool running without a control plane; another pool of
 // the same name on the bus stops start-up.
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
-	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir *runtimeDir, cg workerCgroups, log *slog.Logger) {
+	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir *rundir.Dir, cg workerCgroups, log *slog.Logger) {
 	backend := newBackend(cfg, sup, size, socks, hub, wc, cg)
 	var cp *controlPlane
 	lc.Append(fx.Hook{
@@ -74,12 +75,12 @@ func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervi
 
 // startControlPlane serves the pool on the bus controlbus.Serve picks; nil with
 // --bus none.
-func startControlPlane(ctx context.Context, cfg config.Config, backend *backend, dir *runtimeDir, log *slog.Logger) (*controlPlane, error) {
+func startControlPlane(ctx context.Context, cfg config.Config, backend *backend, dir *rundir.Dir, log *slog.Logger) (*controlPlane, error) {
 	var srv *dbusapi.Server
 	conn, err := controlbus.Serve(ctx, controlbus.Options{
 		Mode:         cfg.Bus,
 		UnderSystemd: systemdUnit() != "",
-		RuntimeDir:   dir.path,
+		RuntimeDir:   dir.Path(),
 		Getenv:       os.Getenv,
 		Log:          log,
 	}, func(c *controlbus.Conn) error {

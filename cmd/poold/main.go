@@ -18,6 +18,7 @@ import (
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/rundir"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -77,7 +78,7 @@ func run(args []string) int {
 		return exitFailure
 	}
 	code := runPool(cfg, log, dir, signals)
-	if err := dir.remove(); err != nil {
+	if err := dir.Remove(); err != nil {
 		log.Error("poold did not stop cleanly", "err", err)
 		return exitFailure
 	}
@@ -87,7 +88,7 @@ func run(args []string) int {
 // runPool starts the pool, serves it until a signal or the loss of the
 // runtime directory ends it, and drains it. The runtime directory is left
 // to the caller, also when the pool cannot start.
-func runPool(cfg config.Config, log *slog.Logger, dir *runtimeDir, signals chan os.Signal) int {
+func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan os.Signal) int {
 	var sup *supervisor.Supervisor
 	var wc workerConfig
 	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &wc))

@@ -7,13 +7,14 @@ import (
 
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/nodejs"
+	"github.com/poold/poold/internal/rundir"
 )
 
 // workersEnv is the environment workers start from: poold's own, with the
 // Node.js package "poold", kept in the runtime directory, as the preload in
 // front of NODE_OPTIONS and in NODE_PATH when the worker command is node,
 // or a package manager, whose node it makes say what to do (docs/nodejs.md).
-func workersEnv(cfg config.Config, dir *runtimeDir, log *slog.Logger) ([]string, error) {
+func workersEnv(cfg config.Config, dir *rundir.Dir, log *slog.Logger) ([]string, error) {
 	env := os.Environ()
 	wrapper := nodejs.Wrapper(cfg.Command[0])
 	if cfg.NodePreload == nodejs.Off || !nodejs.IsNodeCommand(cfg.Command[0]) && wrapper == "" {
@@ -23,14 +24,14 @@ func workersEnv(cfg config.Config, dir *runtimeDir, log *slog.Logger) ([]string,
 		log.Warn("the worker command is a package manager, whose node does not get the pool's sockets: run node itself (-- node server.js)",
 			"pool", cfg.Name, "command", wrapper)
 	}
-	err := dir.keep(func() error {
-		_, err := nodejs.Install(dir.path, nodejs.Options{Drain: cfg.NodeDrain, Wrapper: wrapper})
+	err := dir.Keep(func() error {
+		_, err := nodejs.Install(dir.Path(), nodejs.Options{Drain: cfg.NodeDrain, Wrapper: wrapper})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir.path, filepath.FromSlash(nodejs.PackageDir), nodejs.PreloadFile)
+	path := filepath.Join(dir.Path(), filepath.FromSlash(nodejs.PackageDir), nodejs.PreloadFile)
 	log.Info("node preload in NODE_OPTIONS", "pool", cfg.Name, "path", path, "drain", cfg.NodeDrain)
 	return nodejs.WithPreload(env, path), nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/nodejs"
+	"github.com/poold/poold/internal/rundir"
 )
 
 func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
@@ -30,12 +31,16 @@ func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 		{[]string{"npm", "start"}, nodejs.Off, true, false, ""},
 		{[]string{"sh", "-c", "exec node server.js"}, nodejs.Auto, true, false, ""},
 	} {
-		dir := &runtimeDir{path: t.TempDir()}
+		dir, err := rundir.Make(rundir.Options{Base: t.TempDir(), Name: "app"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { dir.Remove() })
 		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}, dir, log)
 		if err != nil {
 			t.Fatalf("workersEnv(%q, %v): %v", tt.command, tt.mode, err)
 		}
-		modules := filepath.Join(dir.path, "node_modules")
+		modules := filepath.Join(dir.Path(), "node_modules")
 		path := filepath.Join(modules, "poold", "preload.js")
 		want := []string{"NODE_OPTIONS=--max-old-space-size=384", "NODE_PATH=/srv/lib"}
 		if tt.want {

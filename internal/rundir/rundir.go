@@ -1,5 +1,8 @@
-// Package rundir says where poold keeps its runtime directories and where
-// poolctl looks for the private buses of pools run by hand.
+// Package rundir owns poold's runtime directories: where they go (Base),
+// making and keeping one for poold's lifetime (Make, Dir), their locks and
+// the pool name's (Lock, LockName), telling live from stale (Stale,
+// BusAlive), removing the stale ones (Sweep), and where poolctl looks for
+// the private buses of pools run by hand (SearchBases).
 //
 // Layout under a base directory BASE, which holds the pools of one user:
 //

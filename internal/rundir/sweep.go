@@ -32,7 +32,7 @@ func Sweep(root *os.Root, staleBus func(dir string), log *slog.Logger) {
 		}
 		dir := filepath.Join(root.Name(), e.Name())
 		log.Debug("removing a stale runtime directory", "dir", dir)
-		if _, ok := RuntimeDirOf(e.Name()); ok {
+		if _, ok := RuntimeDirOf(e.Name()); ok && staleBus != nil {
 			staleBus(dir)
 		}
 		if err := root.RemoveAll(e.Name()); err != nil {

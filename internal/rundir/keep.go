@@ -1,4 +1,4 @@
-package main
+package rundir
 
 import (
 	"errors"
@@ -7,13 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	"github.com/poold/poold/internal/rundir"
 )
 
-// startWatch makes the directory again whenever it is lost, until remove.
-func (d *runtimeDir) startWatch() error {
-	w, err := rundir.NewWatcher()
+// startWatch makes the directory again whenever it is lost, until Remove.
+func (d *Dir) startWatch() error {
+	w, err := NewWatcher()
 	if err != nil {
 		return fmt.Errorf("runtime directory: %w", err)
 	}
@@ -26,11 +24,11 @@ func (d *runtimeDir) startWatch() error {
 	return nil
 }
 
-func (d *runtimeDir) watch() {
+func (d *Dir) watch() {
 	defer close(d.watched)
 	for {
 		if err := d.watcher.Gone(); err != nil {
-			return // closed by remove
+			return // closed by Remove
 		}
 		if err := d.remake(); err != nil {
 			d.lost <- err
@@ -41,12 +39,12 @@ func (d *runtimeDir) watch() {
 
 // remake makes the directory again, with its lock and contents, if it is
 // gone; rm -rf of BASE may remove it again meanwhile, then it tries again.
-func (d *runtimeDir) remake() error {
+func (d *Dir) remake() error {
 	for range maxRemakes {
 		if d.intact() {
 			return nil
 		}
-		root, err := rundir.OpenBase(d.base, d.uid)
+		root, err := OpenBase(d.base, d.uid)
 		if err != nil {
 			return err
 		}
@@ -63,7 +61,7 @@ func (d *runtimeDir) remake() error {
 	return fmt.Errorf("runtime directory %s: removed again %d times while being made", d.path, maxRemakes)
 }
 
-func (d *runtimeDir) makeAgain(root *os.Root) error {
+func (d *Dir) makeAgain(root *os.Root) error {
 	name := filepath.Base(d.path)
 	if err := root.Mkdir(name, 0o700); err != nil {
 		return fmt.Errorf("runtime directory: %w", err)
@@ -86,17 +84,17 @@ func (d *runtimeDir) makeAgain(root *os.Root) error {
 }
 
 // intact reports whether path is still the directory poold made.
-func (d *runtimeDir) intact() bool {
+func (d *Dir) intact() bool {
 	fi, err := os.Lstat(d.path)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return err == nil && os.SameFile(fi, d.made)
 }
 
-// remove stops watching the directory and removes it, if it is still the
+// Remove stops watching the directory and removes it, if it is still the
 // one poold made, through BASE: nothing outside it is touched. The pool's
 // name goes last: no namesake starts before this poold is gone.
-func (d *runtimeDir) remove() (err error) {
+func (d *Dir) Remove() (err error) {
 	if d.watcher != nil {
 		d.watcher.Close()
 		<-d.watched
