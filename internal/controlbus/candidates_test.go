@@ -161,8 +161,8 @@ func TestListening(t *testing.T) {
 	}
 }
 
-// What ConnectServer starts for a pool run by hand, Candidates finds.
-func TestCandidatesFindConnect(t *testing.T) {
+// What Serve starts for a pool run by hand, Candidates finds.
+func TestCandidatesFindAServedPrivateBus(t *testing.T) {
 	bustest.RequireDaemon(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "app.1")
@@ -178,7 +178,7 @@ func TestCandidatesFindConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := env("RUNTIME_DIRECTORY", base, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
-	c, err := connectServer(t, Options{RuntimeDir: dir, Getenv: getenv})
+	c, err := serveNothing(t, Options{RuntimeDir: dir, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}

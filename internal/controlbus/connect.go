@@ -55,17 +55,15 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// Connect connects poold to the bus its pool is served on, starting a
-// private bus if that is the one. It does not take the pool's name: the
-// dbusapi.Server does (see Serve). For BusModeNone it returns nil and no
-// error. ctx bounds the connection only; the connection and the bus last
-// until Close.
-func Connect(ctx context.Context, opts Options) (*Conn, error) {
+// connect connects poold to the bus opts.Mode names, starting a private
+// bus if that is the one; it never falls back (Serve does). For
+// BusModeNone it returns nil and no error. ctx bounds the connection only;
+// the connection and the bus last until Close.
+func connect(ctx context.Context, opts Options) (*Conn, error) {
 	mode, err := dbusapi.ParseBusMode(opts.Mode)
 	if err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
 	switch mode {
 	case dbusapi.BusModeNone:
 		return nil, nil
@@ -80,15 +78,9 @@ func Connect(ctx context.Context, opts Options) (*Conn, error) {
 	case dbusapi.BusModePrivate:
 		return startPrivate(ctx, opts)
 	}
-	kind, addr, ok := autoBus(opts)
-	if !ok {
-		return startPrivate(ctx, opts)
+	if kind, addr, ok := autoBus(opts); ok {
+		return connectShared(ctx, kind, addr)
 	}
-	c, err := connectShared(ctx, kind, addr)
-	if err == nil || ctx.Err() != nil {
-		return c, err
-	}
-	opts.Log.Warn("d-bus: falling back to a private bus", "err", err)
 	return startPrivate(ctx, opts)
 }
 
@@ -103,7 +95,8 @@ func (opts Options) withDefaults() Options {
 }
 
 // autoBus is the shared bus BusModeAuto tries first: the system bus for a
-// system service, else the session bus; false if there is none.
+// system service, else the session bus; false if there is none, and then
+// BusModeAuto goes straight to a private bus.
 func autoBus(opts Options) (dbusapi.BusKind, string, bool) {
 	if opts.UnderSystemd && opts.Getenv("MANAGERPID") == "" {
 		return dbusapi.BusSystem, systemAddress(opts.Getenv), true

@@ -33,14 +33,15 @@ func runtimeDir(t *testing.T) string {
 	return dir
 }
 
-func connectServer(t *testing.T, opts Options) (*Conn, error) {
+// serveNothing serves nothing on the bus Serve picks.
+func serveNothing(t *testing.T, opts Options) (*Conn, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(30*time.Second))
 	defer cancel()
-	return Connect(ctx, opts)
+	return Serve(ctx, opts, func(*Conn) error { return nil })
 }
 
-func TestConnect(t *testing.T) {
+func TestServeChoosesTheBus(t *testing.T) {
 	system := bustest.StartSystemBus(t)
 	session := bustest.StartSessionBus(t)
 	missing := "unix:path=/nonexistent/bus"
@@ -63,7 +64,7 @@ func TestConnect(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			c, err := connectServer(t, Options{
+			c, err := serveNothing(t, Options{
 				Mode: tt.mode, UnderSystemd: tt.systemd, RuntimeDir: runtimeDir(t),
 				Getenv: env(tt.env...), Log: slog.New(slog.NewTextHandler(&logs, nil)),
 			})
@@ -85,9 +86,9 @@ func TestConnect(t *testing.T) {
 	}
 }
 
-func TestConnectServerPrivate(t *testing.T) {
+func TestServePrivate(t *testing.T) {
 	dir := runtimeDir(t)
-	c, err := connectServer(t, Options{Mode: "private", RuntimeDir: dir})
+	c, err := serveNothing(t, Options{Mode: "private", RuntimeDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestConnectServerPrivate(t *testing.T) {
 	}
 }
 
-func TestConnectServerErrors(t *testing.T) {
+func TestServeErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		opts Options
@@ -118,18 +119,18 @@ func TestConnectServerErrors(t *testing.T) {
 		{"private without a directory", Options{Mode: "private"}, "runtime directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := connectServer(t, tt.opts)
+			c, err := serveNothing(t, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || c != nil {
-				t.Errorf("ConnectServer = %v, %v; want an error about %s", c, err, tt.want)
+				t.Errorf("Serve = %v, %v; want an error about %s", c, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestConnectServerNone(t *testing.T) {
-	c, err := connectServer(t, Options{Mode: "none"})
+func TestServeNone(t *testing.T) {
+	c, err := serveNothing(t, Options{Mode: "none"})
 	if c != nil || err != nil {
-		t.Fatalf("ConnectServer = %v, %v; want nil, nil", c, err)
+		t.Fatalf("Serve = %v, %v; want nil, nil", c, err)
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("Close of none: %v", err)
