@@ -9,6 +9,7 @@ import (
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/controlbus"
+	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
 )
 
@@ -42,4 +43,16 @@ func findNamesake(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), namesakeTimeout)
 	defer cancel()
 	return controlbus.FindNamesake(ctx, name, os.Getenv, os.Geteuid())
+}
+
+// killBus kills the dbus-daemon of a stale pool's private bus if it
+// survived its poold (see rundir.Sweep).
+func killBus(dir string, log *slog.Logger) {
+	killed, err := privatebus.KillStale(dir)
+	switch {
+	case err != nil:
+		log.Warn("stale private bus", "dir", dir, "err", err)
+	case killed:
+		log.Info("killed the dbus-daemon of a stale pool", "dir", dir)
+	}
 }
