@@ -105,7 +105,7 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 }
 
 func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {
-	opts := cfg.SupervisorOptions(size.workers)
+	opts := supervisorOptions(cfg, size.workers)
 	opts.Memory = cg.memory
 	return supervisor.New(opts, sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
 }

@@ -30,7 +30,7 @@ func newSizing(cfg config.Config, log *slog.Logger) sizing {
 	if err != nil {
 		log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
 	}
-	workers, reason := cfg.ResolveWorkers(limits, runtime.NumCPU())
+	workers, reason := resolveWorkers(cfg, limits, runtime.NumCPU())
 	log.Info("worker count", "pool", cfg.Name, "workers", workers, "reason", reason)
 	return sizing{workers: workers, reason: reason}
 }

@@ -25,7 +25,7 @@ type Config struct {
 	ReadyDelay   time.Duration
 	ReadyTimeout time.Duration
 	StopTimeout  time.Duration
-	Backoff      supervisor.Backoff
+	Backoff      Backoff
 	LogLevel     slog.Level
 	Command      []string
 	Version      bool   // --version: print it and exit
@@ -45,8 +45,8 @@ type Config struct {
 	// (--node-drain on, the default).
 	NodeDrain bool
 
-	// Health says when ready workers are recycled (supervisor.Health).
-	Health supervisor.Health
+	// Health says when ready workers are recycled.
+	Health Health
 
 	// WorkerCgroups is --worker-cgroups: whether each worker gets a cgroup
 	// of its own below poold's (docs/systemd.md).
@@ -96,22 +96,23 @@ const (
 	DefaultBreachFor = 30 * time.Second
 )
 
-// SupervisorOptions maps the configuration onto the supervisor's options for
-// a resolved worker count. MaxUnavailable is capped at workers-1: an
-// explicit count was checked by Parse, an auto count may come out lower.
-func (c Config) SupervisorOptions(workers int) supervisor.Options {
-	return supervisor.Options{
-		Name:         c.Name,
-		Workers:      workers,
-		MaxWorkers:   c.MaxWorkers,
-		MinReady:     c.MinReady,
-		Ready:        c.Ready,
-		ReadyDelay:   c.ReadyDelay,
-		ReadyTimeout: c.ReadyTimeout,
-		StopTimeout:  c.StopTimeout,
-		Backoff:      c.Backoff,
-		Health:       c.Health,
+// Backoff is how a crashed worker's slot is restarted: --restart-delay,
+// doubling with each failure in a row up to --restart-delay-max, and reset
+// once a worker stayed ready for --stable-after.
+type Backoff struct {
+	Initial     time.Duration
+	Max         time.Duration
+	StableAfter time.Duration
+}
 
-		MaxUnavailable: max(0, min(c.MaxUnavailable, workers-1)),
-	}
+// Health says when a ready worker is recycled (the --worker-watchdog and
+// --recycle-* flags); zero fields are off.
+type Health struct {
+	Watchdog     time.Duration
+	Memory       uint64 // bytes
+	MemoryFor    time.Duration
+	LoopDelay    time.Duration
+	LoopDelayFor time.Duration
+	Requests     uint64
+	Age          time.Duration
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
@@ -95,27 +94,6 @@ func TestWorkersAboveMaxIsAnError(t *testing.T) {
 	}
 }
 
-func TestResolveWorkers(t *testing.T) {
-	tests := []struct {
-		give       Config
-		limits     cgroup.Limits
-		want       int
-		wantReason string
-	}{
-		{Config{Workers: WorkerCount{N: 3, From: "--workers"}, MaxWorkers: 64}, cgroup.Limits{}, 3, "3 workers from --workers"},
-		{Config{Workers: WorkerCount{N: 1, From: "--workers"}, MaxWorkers: 64}, cgroup.Limits{}, 1, "1 worker from --workers"},
-		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64}, cgroup.Limits{Version: 2, AllowedCPUs: 8, CPUQuota: 1.5}, 2, "CPU quota"},
-		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 4}, cgroup.Limits{Version: 2, AllowedCPUs: 32}, 4, "capped at --max-workers 4"},
-		{Config{Workers: WorkerCount{Auto: true}, MaxWorkers: 64, WorkerMemory: 512 << 20}, cgroup.Limits{Version: 2, AllowedCPUs: 8, MemoryMax: 1 << 30}, 2, "--worker-memory"},
-	}
-	for _, tt := range tests {
-		got, reason := tt.give.ResolveWorkers(tt.limits, 16)
-		if got != tt.want || !strings.Contains(reason, tt.wantReason) {
-			t.Errorf("ResolveWorkers(%+v) = %d, %q; want %d, %q", tt.limits, got, reason, tt.want, tt.wantReason)
-		}
-	}
-}
-
 func TestDeriveName(t *testing.T) {
 	tests := []struct {
 		unit    string
@@ -198,15 +176,6 @@ func TestMaxUnavailableIsReportedWithTheOtherProblems(t *testing.T) {
 	_, err := Parse([]string{"--workers", "2", "--max-unavailable", "2", "--min-ready", "3", "--", "x"}, env(), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--max-unavailable 2") || !strings.Contains(err.Error(), "--min-ready 3") {
 		t.Fatalf("error = %v, want both problems", err)
-	}
-}
-
-func TestSupervisorOptionsCapsMaxUnavailable(t *testing.T) {
-	c := Config{MaxUnavailable: 3}
-	for _, tt := range []struct{ workers, want int }{{8, 3}, {4, 3}, {3, 2}, {1, 0}} {
-		if got := c.SupervisorOptions(tt.workers).MaxUnavailable; got != tt.want {
-			t.Errorf("SupervisorOptions(%d).MaxUnavailable = %d, want %d", tt.workers, got, tt.want)
-		}
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
 )
 
@@ -60,8 +59,8 @@ func TestConfigFileWorkersSayWhereTheyCameFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, reason := c.ResolveWorkers(cgroup.Limits{}, 8); n != 3 || reason != "3 workers from /etc/poold/myapp.conf" {
-		t.Errorf("ResolveWorkers = %d, %q", n, reason)
+	if c.Workers.N != 3 || c.Workers.From != "/etc/poold/myapp.conf" {
+		t.Errorf("workers = %+v", c.Workers)
 	}
 }
 

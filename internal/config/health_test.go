@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/poold/poold/internal/supervisor"
 )
 
 func TestHealthFlags(t *testing.T) {
@@ -16,9 +14,9 @@ func TestHealthFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := supervisor.Health{Watchdog: 20 * time.Second, Memory: 512 << 20, MemoryFor: 10 * time.Second,
+	want := Health{Watchdog: 20 * time.Second, Memory: 512 << 20, MemoryFor: 10 * time.Second,
 		LoopDelay: 500 * time.Millisecond, LoopDelayFor: DefaultBreachFor, Requests: 10000, Age: 6 * time.Hour}
-	if got := c.SupervisorOptions(2).Health; got != want {
+	if got := c.Health; got != want {
 		t.Errorf("health %+v\nwant %+v", got, want)
 	}
 	off, err := Parse([]string{"--listen", ":3000", "--", "node", "app.js"}, env(), io.Discard)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/plural"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// resolveWorkers returns the worker count and the one-line reason poold
+// logs at start and shows in status.
+func resolveWorkers(c config.Config, limits cgroup.Limits, hostCPUs int) (int, string) {
+	if !c.Workers.Auto {
+		return c.Workers.N, plural.Of(c.Workers.N, "worker") + " from " + c.Workers.From
+	}
+	s := cgroup.Size(limits, c.WorkerMemory, hostCPUs)
+	if s.Workers > c.MaxWorkers {
+		return c.MaxWorkers, fmt.Sprintf("%s; capped at --max-workers %d", s.Reason, c.MaxWorkers)
+	}
+	return s.Workers, s.Reason
+}
+
+// supervisorOptions maps the configuration onto the supervisor's options
+// for a resolved worker count. MaxUnavailable is capped at workers-1: an
+// explicit count was checked by config.Parse, an auto count may come out
+// lower.
+func supervisorOptions(c config.Config, workers int) supervisor.Options {
+	h := c.Health
+	return supervisor.Options{
+		Name:         c.Name,
+		Workers:      workers,
+		MaxWorkers:   c.MaxWorkers,
+		MinReady:     c.MinReady,
+		Ready:        c.Ready,
+		ReadyDelay:   c.ReadyDelay,
+		ReadyTimeout: c.ReadyTimeout,
+		StopTimeout:  c.StopTimeout,
+		Backoff:      supervisor.Backoff(c.Backoff),
+		Health: supervisor.Health{Watchdog: h.Watchdog, Memory: h.Memory, MemoryFor: h.MemoryFor,
+			LoopDelay: h.LoopDelay, LoopDelayFor: h.LoopDelayFor, Requests: h.Requests, Age: h.Age},
+
+		MaxUnavailable: max(0, min(c.MaxUnavailable, workers-1)),
+	}
+}
