@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/poold/poold/internal/bytesize"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/proc"
@@ -31,7 +32,7 @@ func newWorkerCgroups(cfg config.Config, log *slog.Logger) (workerCgroups, error
 			reason = fmt.Sprintf("cannot set up %s: %v", d.Path, err)
 		}
 	}
-	maxSize := cgroup.FormatBytes(cfg.WorkerMemoryMax)
+	maxSize := bytesize.Format(cfg.WorkerMemoryMax)
 	switch {
 	case w == nil && cfg.WorkerCgroups == cgroup.ModeOn:
 		return workerCgroups{}, fmt.Errorf("--worker-cgroups=on: no cgroup for the workers: %s", reason)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/poold/poold/internal/bytesize"
 	"github.com/poold/poold/internal/plural"
 )
 
@@ -139,19 +140,19 @@ func memoryTerm(l Limits, workerMemory int64) (term, string) {
 	if l.MemoryHigh > 0 && (mem == 0 || l.MemoryHigh < mem) {
 		mem, src = l.MemoryHigh, l.MemoryHighSource
 	}
-	text := "memory " + formatBytes(mem)
+	text := "memory " + bytesize.Format(mem)
 	if src != "" {
 		text += " (" + src + ")"
 	}
 	switch {
 	case mem == 0 && workerMemory > 0:
-		return term{}, "no memory limit for --worker-memory " + formatBytes(workerMemory)
+		return term{}, "no memory limit for --worker-memory " + bytesize.Format(workerMemory)
 	case mem == 0:
 		return term{}, ""
 	case workerMemory <= 0:
 		return term{}, text + " not used: --worker-memory unset"
 	}
 	n := mem / workerMemory
-	text += fmt.Sprintf(" / --worker-memory %s = %d", formatBytes(workerMemory), n)
+	text += fmt.Sprintf(" / --worker-memory %s = %d", bytesize.Format(workerMemory), n)
 	return term{int(n), BoundMemory, text}, ""
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poold/poold/internal/bytesize"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,7 +70,7 @@ func (c *Worker) OOM() (killed bool, limit string) {
 		return false, ""
 	}
 	if ev["max"] > 0 && c.memoryMax > 0 {
-		return true, fmt.Sprintf("the worker's memory.max, %s (--worker-memory-max)", formatBytes(c.memoryMax))
+		return true, fmt.Sprintf("the worker's memory.max, %s (--worker-memory-max)", bytesize.Format(c.memoryMax))
 	}
 	return true, "a memory limit above the worker's cgroup (the unit's MemoryMax=, or the host's memory)"
 }

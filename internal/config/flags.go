@@ -10,6 +10,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/bytesize"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/nodejs"
@@ -106,19 +107,19 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 		errs = append(errs, src.wrap("workers", err))
 	}
 	if memory != "" {
-		if c.WorkerMemory, err = cgroup.ParseSize(memory); err != nil {
+		if c.WorkerMemory, err = bytesize.Parse(memory); err != nil {
 			errs = append(errs, src.wrap("worker-memory", fmt.Errorf("--worker-memory: %w", err)))
 		}
 	}
 	if recycleMemory != "" {
-		mem, err := cgroup.ParseSize(recycleMemory)
+		mem, err := bytesize.Parse(recycleMemory)
 		if err != nil {
 			errs = append(errs, src.wrap("recycle-memory", fmt.Errorf("--recycle-memory: %w", err)))
 		}
 		c.Health.Memory = uint64(mem)
 	}
 	if workerMemoryMax != "" {
-		if c.WorkerMemoryMax, err = cgroup.ParseSize(workerMemoryMax); err != nil {
+		if c.WorkerMemoryMax, err = bytesize.Parse(workerMemoryMax); err != nil {
 			errs = append(errs, src.wrap("worker-memory-max", fmt.Errorf("--worker-memory-max: %w", err)))
 		}
 	}
@@ -212,7 +213,7 @@ func (c Config) validate(src sources) []error {
 	}
 	if c.WorkerMemoryMax > 0 && c.Health.Memory >= uint64(c.WorkerMemoryMax) {
 		add("recycle-memory", fmt.Errorf("--recycle-memory %s is not below --worker-memory-max %s: the kernel would kill a worker before poold recycles it",
-			cgroup.FormatBytes(int64(c.Health.Memory)), cgroup.FormatBytes(c.WorkerMemoryMax)))
+			bytesize.Format(int64(c.Health.Memory)), bytesize.Format(c.WorkerMemoryMax)))
 	}
 	return errs
 }

@@ -1,4 +1,6 @@
-package cgroup
+// Package bytesize reads and writes sizes in bytes the way poold's flags
+// and messages spell them: "512M", "1.5 GiB".
+package bytesize
 
 import (
 	"fmt"
@@ -7,7 +9,7 @@ import (
 	"strings"
 )
 
-// units are the binary size suffixes ParseSize accepts, lower case,
+// units are the binary size suffixes Parse accepts, lower case,
 // longest first so "kib" wins over "b".
 var units = []struct {
 	suffix string
@@ -18,10 +20,10 @@ var units = []struct {
 	{"b", 1},
 }
 
-// ParseSize parses a byte size with an optional binary unit: "1048576",
+// Parse parses a byte size with an optional binary unit: "1048576",
 // "512M", "512MiB", "1G", "1.5GiB" (K, M, G, T, case-insensitive; "iB" and
 // a space before the unit are optional). It parses the --worker-memory flag.
-func ParseSize(s string) (int64, error) {
+func Parse(s string) (int64, error) {
 	num, mult := splitUnit(strings.ToLower(strings.TrimSpace(s)))
 	if !isDecimal(num) {
 		return 0, fmt.Errorf("parse size %q: want bytes or a number with K, M, G or T (or KiB, MiB, GiB, TiB), e.g. 1048576, 512M, 1.5GiB", s)
@@ -68,12 +70,9 @@ func isDecimal(s string) bool {
 	return digits > 0 && dots <= 1
 }
 
-// FormatBytes renders n as formatBytes does, for messages.
-func FormatBytes(n int64) string { return formatBytes(n) }
-
-// formatBytes renders n in B, KiB, MiB or GiB, with one decimal only when
+// Format renders n in B, KiB, MiB or GiB, with one decimal only when
 // the value is not a whole number of the unit: "256 MiB", "1.5 GiB".
-func formatBytes(n int64) string {
+func Format(n int64) string {
 	unit, name := int64(1), "B"
 	switch {
 	case n >= 1<<30:

@@ -1,11 +1,11 @@
-package cgroup
+package bytesize
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseSize(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		give    string
 		want    int64
@@ -40,21 +40,21 @@ func TestParseSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
-			got, err := ParseSize(tt.give)
+			got, err := Parse(tt.give)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseSize(%q) = %d, %v; want error containing %q", tt.give, got, err, tt.wantErr)
+					t.Fatalf("Parse(%q) = %d, %v; want error containing %q", tt.give, got, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("ParseSize(%q) = %d, %v; want %d", tt.give, got, err, tt.want)
+				t.Fatalf("Parse(%q) = %d, %v; want %d", tt.give, got, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestFormatBytes(t *testing.T) {
+func TestFormat(t *testing.T) {
 	tests := []struct {
 		give int64
 		want string
@@ -70,48 +70,8 @@ func TestFormatBytes(t *testing.T) {
 		{1 << 40, "1024 GiB"},
 	}
 	for _, tt := range tests {
-		if got := formatBytes(tt.give); got != tt.want {
-			t.Errorf("formatBytes(%d) = %q, want %q", tt.give, got, tt.want)
+		if got := Format(tt.give); got != tt.want {
+			t.Errorf("Format(%d) = %q, want %q", tt.give, got, tt.want)
 		}
-	}
-}
-
-func TestParseCPUList(t *testing.T) {
-	tests := []struct {
-		give    string
-		want    int
-		wantErr bool
-	}{
-		{give: "0-3,6", want: 5},
-		{give: "0", want: 1},
-		{give: "", want: 0},
-		{give: " 0-7\n", want: 8},
-		{give: "0-1,4-5", want: 4},
-		{give: "0-3,2-5", want: 6},
-		{give: "5,5", want: 1},
-		{give: "6,0-3", want: 5},
-		{give: "x", wantErr: true},
-		{give: "3-1", wantErr: true},
-		{give: "0-", wantErr: true},
-		{give: "-1", wantErr: true},
-		{give: "+1", wantErr: true},
-		{give: "0,,1", wantErr: true},
-		{give: "1-2-3", wantErr: true},
-		{give: "0 - 3", wantErr: true},
-		{give: "0-99999999", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.give, func(t *testing.T) {
-			got, err := ParseCPUList(tt.give)
-			if tt.wantErr {
-				if err == nil || !strings.Contains(err.Error(), `as in "0-3,6"`) {
-					t.Fatalf("ParseCPUList(%q) = %d, %v; want a format error", tt.give, got, err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseCPUList(%q) = %d, %v; want %d", tt.give, got, err, tt.want)
-			}
-		})
 	}
 }
