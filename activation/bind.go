@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/poold/poold/internal/listenspec"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +21,7 @@ type BindError struct {
 }
 
 func (e *BindError) Error() string {
-	msg := fmt.Sprintf("listen %q (name %q): %v", e.Spec.addr(), e.Spec.name(), e.Err)
+	msg := fmt.Sprintf("listen %q (name %q): %v", e.Spec.Addr(), e.Spec.FDName(), e.Err)
 	if errors.Is(e.Err, unix.EADDRINUSE) {
 		msg += ": " + inUseAdvice(e.Spec, e.Holders)
 	}
@@ -75,8 +76,8 @@ const (
 )
 
 func bind(spec ListenSpec, sharePort bool) (Socket, error) {
-	name := spec.name()
-	if err := checkName(name); err != nil {
+	name := spec.FDName()
+	if err := listenspec.CheckName(name); err != nil {
 		return Socket{}, err
 	}
 	var fd int
@@ -102,7 +103,7 @@ func bind(spec ListenSpec, sharePort bool) (Socket, error) {
 }
 
 func listenInet(address string, sharePort bool) (int, error) {
-	ip, port, err := parseInet(address)
+	ip, port, err := listenspec.ParseInet(address)
 	if err != nil {
 		return -1, err
 	}
@@ -120,7 +121,7 @@ func listenInet(address string, sharePort bool) (int, error) {
 }
 
 func listenUnix(path string) (int, error) {
-	if err := checkUnixPath(path); err != nil {
+	if err := listenspec.CheckUnixPath(path); err != nil {
 		return -1, err
 	}
 	if path[0] == '/' {

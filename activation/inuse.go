@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/poold/poold/internal/listenspec"
 	"github.com/poold/poold/internal/procfs"
 )
 
@@ -34,7 +35,7 @@ func holders(spec ListenSpec) []Holder {
 	var inodes map[uint64]bool
 	switch spec.Network {
 	case "tcp":
-		_, port, err := parseInet(spec.Address)
+		_, port, err := listenspec.ParseInet(spec.Address)
 		if err != nil {
 			return nil
 		}
@@ -134,6 +135,6 @@ func inUseAdvice(spec ListenSpec, hs []Holder) string {
 }
 
 func portOf(address string) string {
-	_, port, _ := parseInet(address)
+	_, port, _ := listenspec.ParseInet(address)
 	return strconv.Itoa(int(port))
 }

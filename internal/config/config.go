@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/listenspec"
 	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
 	"github.com/poold/poold/internal/workerlog"
@@ -15,7 +15,7 @@ import (
 // Config is poold's whole configuration.
 type Config struct {
 	Name    string // pool name: --name, else derived (see DeriveName)
-	Listen  []activation.ListenSpec
+	Listen  []listenspec.Spec
 	Workers WorkerCount
 	// MaxWorkers bounds every worker count, auto or explicit.
 	MaxWorkers   int
@@ -58,7 +58,7 @@ type Config struct {
 
 	// MetricsListen is where GET /metrics is served (--metrics-listen);
 	// Network "" for nowhere, the default.
-	MetricsListen activation.ListenSpec
+	MetricsListen listenspec.Spec
 
 	// WorkerConfig is a JSON file sent to the workers on their stream
 	// channels, read at start and at every reload; empty for none.

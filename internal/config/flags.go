@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/poold/poold/activation"
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bytesize"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/listenspec"
 	"github.com/poold/poold/internal/nodejs"
 	"github.com/poold/poold/internal/supervisor"
 	"github.com/poold/poold/internal/workerlog"
@@ -278,7 +278,7 @@ func flagOrEnv(flag, flagValue, env string, getenv func(string) string) (from, v
 
 // listFlag collects repeated --listen values.
 type listFlag struct {
-	specs []activation.ListenSpec
+	specs []listenspec.Spec
 	errs  []error
 	at    func(error) error // places an error on the config file's line being read
 }
@@ -286,7 +286,7 @@ type listFlag struct {
 func (l *listFlag) String() string { return "" }
 
 func (l *listFlag) Set(s string) error {
-	spec, err := activation.ParseListen(s)
+	spec, err := listenspec.Parse(s)
 	if err != nil {
 		if l.at != nil {
 			err = l.at(err)

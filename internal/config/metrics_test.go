@@ -5,20 +5,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/listenspec"
 )
 
 func TestMetricsListen(t *testing.T) {
 	tests := []struct {
 		give    []string
-		want    activation.ListenSpec
+		want    listenspec.Spec
 		wantErr string
 	}{
-		{give: nil, want: activation.ListenSpec{}},
-		{give: []string{"--metrics-listen", "127.0.0.1:9464"}, want: activation.ListenSpec{Name: "metrics", Network: "tcp", Address: "127.0.0.1:9464"}},
-		{give: []string{"--metrics-listen", ":9464"}, want: activation.ListenSpec{Name: "metrics", Network: "tcp", Address: ":9464"}},
-		{give: []string{"--metrics-listen", "[::1]:0"}, want: activation.ListenSpec{Name: "metrics", Network: "tcp", Address: "[::1]:0"}},
-		{give: []string{"--metrics-listen", "unix:/run/myapp/metrics.sock"}, want: activation.ListenSpec{Name: "metrics", Network: "unix", Address: "/run/myapp/metrics.sock"}},
+		{give: nil, want: listenspec.Spec{}},
+		{give: []string{"--metrics-listen", "127.0.0.1:9464"}, want: listenspec.Spec{Name: "metrics", Network: "tcp", Address: "127.0.0.1:9464"}},
+		{give: []string{"--metrics-listen", ":9464"}, want: listenspec.Spec{Name: "metrics", Network: "tcp", Address: ":9464"}},
+		{give: []string{"--metrics-listen", "[::1]:0"}, want: listenspec.Spec{Name: "metrics", Network: "tcp", Address: "[::1]:0"}},
+		{give: []string{"--metrics-listen", "unix:/run/myapp/metrics.sock"}, want: listenspec.Spec{Name: "metrics", Network: "unix", Address: "/run/myapp/metrics.sock"}},
 		{give: []string{"--metrics-listen", "9464"}, wantErr: `--metrics-listen "9464": want HOST:PORT`},
 		{give: []string{"--metrics-listen", "localhost:9464"}, wantErr: `--metrics-listen "localhost:9464": `},
 		{give: []string{"--metrics-listen", "127.0.0.1:99999"}, wantErr: `--metrics-listen "127.0.0.1:99999": `},

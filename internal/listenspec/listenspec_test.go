@@ -1,4 +1,4 @@
-package activation
+package listenspec
 
 import (
 	"strings"
@@ -9,22 +9,22 @@ var longName = strings.Repeat("n", 255) // the longest allowed
 
 var parseListenTests = []struct {
 	give    string
-	want    ListenSpec
+	want    Spec
 	wantErr string
 }{
-	{give: "127.0.0.1:3000", want: ListenSpec{"listen", "tcp", "127.0.0.1:3000"}},
-	{give: "[::]:8080", want: ListenSpec{"listen", "tcp", "[::]:8080"}},
-	{give: "[::ffff:127.0.0.1]:80", want: ListenSpec{"listen", "tcp", "[::ffff:127.0.0.1]:80"}},
-	{give: ":3000", want: ListenSpec{"listen", "tcp", ":3000"}},
-	{give: ":0", want: ListenSpec{"listen", "tcp", ":0"}},
-	{give: "0.0.0.0:65535", want: ListenSpec{"listen", "tcp", "0.0.0.0:65535"}},
-	{give: "unix:/run/x.sock", want: ListenSpec{"listen", "unix", "/run/x.sock"}},
-	{give: "unix:@poold", want: ListenSpec{"listen", "unix", "@poold"}},
-	{give: "http=127.0.0.1:80", want: ListenSpec{"http", "tcp", "127.0.0.1:80"}},
-	{give: "a.b_c-9=[::1]:80", want: ListenSpec{"a.b_c-9", "tcp", "[::1]:80"}},
-	{give: "admin=unix:/run/a=b.sock", want: ListenSpec{"admin", "unix", "/run/a=b.sock"}},
-	{give: "unix:/run/a=b.sock", want: ListenSpec{"listen", "unix", "/run/a=b.sock"}},
-	{give: longName + "=:80", want: ListenSpec{longName, "tcp", ":80"}},
+	{give: "127.0.0.1:3000", want: Spec{"listen", "tcp", "127.0.0.1:3000"}},
+	{give: "[::]:8080", want: Spec{"listen", "tcp", "[::]:8080"}},
+	{give: "[::ffff:127.0.0.1]:80", want: Spec{"listen", "tcp", "[::ffff:127.0.0.1]:80"}},
+	{give: ":3000", want: Spec{"listen", "tcp", ":3000"}},
+	{give: ":0", want: Spec{"listen", "tcp", ":0"}},
+	{give: "0.0.0.0:65535", want: Spec{"listen", "tcp", "0.0.0.0:65535"}},
+	{give: "unix:/run/x.sock", want: Spec{"listen", "unix", "/run/x.sock"}},
+	{give: "unix:@poold", want: Spec{"listen", "unix", "@poold"}},
+	{give: "http=127.0.0.1:80", want: Spec{"http", "tcp", "127.0.0.1:80"}},
+	{give: "a.b_c-9=[::1]:80", want: Spec{"a.b_c-9", "tcp", "[::1]:80"}},
+	{give: "admin=unix:/run/a=b.sock", want: Spec{"admin", "unix", "/run/a=b.sock"}},
+	{give: "unix:/run/a=b.sock", want: Spec{"listen", "unix", "/run/a=b.sock"}},
+	{give: longName + "=:80", want: Spec{longName, "tcp", ":80"}},
 
 	{give: "foo", wantErr: `--listen "foo": want HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH`},
 	{give: "", wantErr: `--listen "": want HOST:PORT`},
@@ -51,36 +51,36 @@ var parseListenTests = []struct {
 	{give: "http=foo", wantErr: `--listen "http=foo": want HOST:PORT`},
 }
 
-func TestParseListen(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tt := range parseListenTests {
 		t.Run(tt.give, func(t *testing.T) {
-			got, err := ParseListen(tt.give)
+			got, err := Parse(tt.give)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseListen(%q) = %+v, %v; want error containing %q", tt.give, got, err, tt.wantErr)
+					t.Fatalf("Parse(%q) = %+v, %v; want error containing %q", tt.give, got, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("ParseListen(%q) = %+v, %v; want %+v", tt.give, got, err, tt.want)
+				t.Fatalf("Parse(%q) = %+v, %v; want %+v", tt.give, got, err, tt.want)
 			}
 			// String gives the --listen form back.
-			again, err := ParseListen(got.String())
+			again, err := Parse(got.String())
 			if err != nil || again != got {
-				t.Errorf("ParseListen(%q) = %+v, %v; want %+v", got.String(), again, err, got)
+				t.Errorf("Parse(%q) = %+v, %v; want %+v", got.String(), again, err, got)
 			}
 		})
 	}
 }
 
-func TestListenSpecString(t *testing.T) {
+func TestSpecString(t *testing.T) {
 	tests := []struct {
-		give ListenSpec
+		give Spec
 		want string
 	}{
-		{ListenSpec{"http", "tcp", "127.0.0.1:80"}, "http=127.0.0.1:80"},
-		{ListenSpec{"", "tcp", ":80"}, "listen=:80"},
-		{ListenSpec{"admin", "unix", "/run/a.sock"}, "admin=unix:/run/a.sock"},
+		{Spec{"http", "tcp", "127.0.0.1:80"}, "http=127.0.0.1:80"},
+		{Spec{"", "tcp", ":80"}, "listen=:80"},
+		{Spec{"admin", "unix", "/run/a.sock"}, "admin=unix:/run/a.sock"},
 	}
 	for _, tt := range tests {
 		if got := tt.give.String(); got != tt.want {
