@@ -1,28 +1,16 @@
 package dbusapi
 
-import "fmt"
+import "github.com/poold/poold/internal/mode"
 
-// Bus modes: which bus poold serves its pool on (poold --bus); the choice
-// itself is internal/buses'.
+// Bus modes: which bus poold serves its pool on (poold --bus, mode.Bus*);
+// the choice itself is internal/buses'.
 const (
-	// BusModeAuto: the system bus for a system service, else the session
-	// bus if there is one, else a private bus.
-	BusModeAuto    = "auto"
-	BusModeSystem  = "system"
-	BusModeSession = "session"
-	// BusModePrivate: a dbus-daemon of poold's own (internal/privatebus).
-	BusModePrivate = "private"
-	// BusModeNone: no control plane.
-	BusModeNone = "none"
+	BusModeAuto    = mode.BusAuto
+	BusModeSystem  = mode.BusSystem
+	BusModeSession = mode.BusSession
+	BusModePrivate = mode.BusPrivate
+	BusModeNone    = mode.BusNone
 )
 
 // ParseBusMode checks a bus mode; "" is BusModeAuto.
-func ParseBusMode(s string) (string, error) {
-	switch s {
-	case "":
-		return BusModeAuto, nil
-	case BusModeAuto, BusModeSystem, BusModeSession, BusModePrivate, BusModeNone:
-		return s, nil
-	}
-	return "", fmt.Errorf("bus mode %q: want auto, system, session, private or none", s)
-}
+func ParseBusMode(s string) (string, error) { return mode.ParseBus(s) }

@@ -7,32 +7,22 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/poold/poold/internal/mode"
 	"golang.org/x/sys/unix"
-
-	"github.com/poold/poold/internal/enum"
 )
 
-// Mode is --worker-cgroups: whether each worker gets a cgroup of its own.
-type Mode int
+// Mode is --worker-cgroups: whether each worker gets a cgroup of its own
+// (mode.Cgroups).
+type Mode = mode.Cgroups
 
 const (
-	// ModeAuto uses per-worker cgroups when the service manager delegated
-	// poold's cgroup to it (systemd's Delegate=yes), else falls back.
-	ModeAuto Mode = iota + 1
-	// ModeOn uses them whenever poold's cgroup is writable, delegated or
-	// not (a container's PID 1, a cgroup made for poold by hand); poold
-	// refuses to start when it cannot.
-	ModeOn
-	// ModeOff never uses them.
-	ModeOff
+	ModeAuto = mode.CgroupsAuto
+	ModeOn   = mode.CgroupsOn
+	ModeOff  = mode.CgroupsOff
 )
 
-var modes = enum.Names[Mode]{What: "worker cgroups", Type: "Mode", Names: []string{"auto", "on", "off"}}
-
-func (m Mode) String() string { return modes.String(m) }
-
 // ParseMode parses a --worker-cgroups value.
-func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
+func ParseMode(s string) (Mode, error) { return mode.ParseCgroups(s) }
 
 // Delegation is poold's own cgroup on the unified (v2) hierarchy, and
 // whether poold may make cgroups below it for its workers.

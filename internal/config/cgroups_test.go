@@ -5,20 +5,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/mode"
 )
 
 func TestWorkerCgroupFlags(t *testing.T) {
 	tests := []struct {
-		give    []string
-		mode    cgroup.Mode
-		max     int64
-		wantErr string
+		give     []string
+		wantMode mode.Cgroups
+		max      int64
+		wantErr  string
 	}{
-		{give: nil, mode: cgroup.ModeAuto},
-		{give: []string{"--worker-cgroups", "on", "--worker-memory-max", "1G"}, mode: cgroup.ModeOn, max: 1 << 30},
-		{give: []string{"--worker-cgroups=off"}, mode: cgroup.ModeOff},
-		{give: []string{"--worker-memory-max", "512M", "--recycle-memory", "400M"}, mode: cgroup.ModeAuto, max: 512 << 20},
+		{give: nil, wantMode: mode.CgroupsAuto},
+		{give: []string{"--worker-cgroups", "on", "--worker-memory-max", "1G"}, wantMode: mode.CgroupsOn, max: 1 << 30},
+		{give: []string{"--worker-cgroups=off"}, wantMode: mode.CgroupsOff},
+		{give: []string{"--worker-memory-max", "512M", "--recycle-memory", "400M"}, wantMode: mode.CgroupsAuto, max: 512 << 20},
 		{give: []string{"--worker-cgroups", "yes"}, wantErr: `--worker-cgroups: worker cgroups "yes": want auto, on or off`},
 		{give: []string{"--worker-memory-max", "lots"}, wantErr: `--worker-memory-max: parse size "lots"`},
 		{give: []string{"--worker-cgroups", "off", "--worker-memory-max", "1G"},
@@ -34,8 +34,8 @@ func TestWorkerCgroupFlags(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || c.WorkerCgroups != tt.mode || c.WorkerMemoryMax != tt.max {
-			t.Errorf("Parse(%q) = %v, %d, %v; want %v, %d", tt.give, c.WorkerCgroups, c.WorkerMemoryMax, err, tt.mode, tt.max)
+		if err != nil || c.WorkerCgroups != tt.wantMode || c.WorkerMemoryMax != tt.max {
+			t.Errorf("Parse(%q) = %v, %d, %v; want %v, %d", tt.give, c.WorkerCgroups, c.WorkerMemoryMax, err, tt.wantMode, tt.max)
 		}
 	}
 }

@@ -4,12 +4,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/poold/poold/internal/cgroup"
-	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/listenspec"
-	"github.com/poold/poold/internal/nodejs"
-	"github.com/poold/poold/internal/supervisor"
-	"github.com/poold/poold/internal/workerlog"
+	"github.com/poold/poold/internal/mode"
 )
 
 // Config is poold's whole configuration.
@@ -21,7 +17,7 @@ type Config struct {
 	MaxWorkers   int
 	WorkerMemory int64 // bytes; divides the cgroup memory limit in auto sizing
 	MinReady     int   // 0: all workers
-	Ready        supervisor.ReadyMode
+	Ready        mode.Ready
 	ReadyDelay   time.Duration
 	ReadyTimeout time.Duration
 	StopTimeout  time.Duration
@@ -29,18 +25,18 @@ type Config struct {
 	LogLevel     slog.Level
 	Command      []string
 	Version      bool   // --version: print it and exit
-	Bus          string // --bus: dbusapi.BusMode*, where the control plane is served
+	Bus          string // --bus: mode.Bus*, where the control plane is served
 
 	// WorkerLogs is where the workers' stdout and stderr go (--worker-logs).
-	WorkerLogs workerlog.Mode
+	WorkerLogs mode.WorkerLogs
 
 	// Distribution is how connections reach the workers: one shared socket,
 	// or one SO_REUSEPORT socket per slot (TCP sockets only).
-	Distribution distribute.Mode
+	Distribution mode.Distribution
 
 	// NodePreload is whether node workers get poold's Node.js preload in
 	// NODE_OPTIONS (docs/nodejs.md).
-	NodePreload nodejs.Mode
+	NodePreload mode.NodePreload
 	// NodeDrain is whether the preload drains a node worker on SIGTERM
 	// (--node-drain on, the default).
 	NodeDrain bool
@@ -50,7 +46,7 @@ type Config struct {
 
 	// WorkerCgroups is --worker-cgroups: whether each worker gets a cgroup
 	// of its own below poold's (docs/systemd.md).
-	WorkerCgroups cgroup.Mode
+	WorkerCgroups mode.Cgroups
 	// WorkerMemoryMax is --worker-memory-max, each worker's memory.max in
 	// bytes, 0 for none; it needs per-worker cgroups with the memory
 	// controller, which only poold at start can tell.

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poold/poold/internal/distribute"
-	"github.com/poold/poold/internal/nodejs"
-	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/mode"
 )
 
 func env(kv ...string) func(string) string {
@@ -32,7 +30,7 @@ func TestParse(t *testing.T) {
 	if c.Workers != (WorkerCount{N: 4, From: "--workers", Input: "4"}) {
 		t.Errorf("workers = %+v", c.Workers)
 	}
-	if c.Ready != supervisor.ReadyNotify || c.StopTimeout != 5*time.Second {
+	if c.Ready != mode.ReadyNotify || c.StopTimeout != 5*time.Second {
 		t.Errorf("ready %v stop %v", c.Ready, c.StopTimeout)
 	}
 	if got := strings.Join(c.Command, " "); got != "node server.js --port 1" {
@@ -192,13 +190,13 @@ func TestUsageMentionsMaxUnavailable(t *testing.T) {
 func TestDistribution(t *testing.T) {
 	tests := []struct {
 		give    []string
-		want    distribute.Mode
+		want    mode.Distribution
 		wantErr string
 	}{
-		{nil, distribute.Shared, ""},
-		{[]string{"--distribution", "shared"}, distribute.Shared, ""},
-		{[]string{"--distribution", "balanced"}, distribute.Balanced, ""},
-		{[]string{"--distribution=sticky"}, distribute.Sticky, ""},
+		{nil, mode.Shared, ""},
+		{[]string{"--distribution", "shared"}, mode.Shared, ""},
+		{[]string{"--distribution", "balanced"}, mode.Balanced, ""},
+		{[]string{"--distribution=sticky"}, mode.Sticky, ""},
 		{[]string{"--distribution", "Sticky"}, 0, `--distribution: distribution "Sticky"`},
 		{[]string{"--distribution", ""}, 0, `--distribution: distribution ""`},
 	}
@@ -244,15 +242,15 @@ func TestNodePreload(t *testing.T) {
 		give    []string
 		env     []string
 		file    string
-		want    nodejs.Mode
+		want    mode.NodePreload
 		wantErr string
 	}{
-		{give: nil, want: nodejs.Auto},
-		{give: []string{"--node-preload", "off"}, want: nodejs.Off},
-		{give: []string{"--node-preload=auto"}, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: nodejs.Auto},
-		{give: nil, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: nodejs.Off},
-		{give: nil, file: "node-preload = off\n", want: nodejs.Off},
-		{give: []string{"--node-preload", "auto"}, file: "node-preload = off\n", want: nodejs.Auto},
+		{give: nil, want: mode.NodePreloadAuto},
+		{give: []string{"--node-preload", "off"}, want: mode.NodePreloadOff},
+		{give: []string{"--node-preload=auto"}, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: mode.NodePreloadAuto},
+		{give: nil, env: []string{"POOLD_NODE_PRELOAD", "off"}, want: mode.NodePreloadOff},
+		{give: nil, file: "node-preload = off\n", want: mode.NodePreloadOff},
+		{give: []string{"--node-preload", "auto"}, file: "node-preload = off\n", want: mode.NodePreloadAuto},
 		{give: []string{"--node-preload", "no"}, wantErr: `--node-preload: node-preload "no": want auto or off`},
 		{give: nil, env: []string{"POOLD_NODE_PRELOAD", "0"}, wantErr: `POOLD_NODE_PRELOAD: node-preload "0": want auto or off`},
 		{give: nil, file: "node-preload = maybe\n", wantErr: `/etc/p.conf:1: --node-preload: node-preload "maybe"`},

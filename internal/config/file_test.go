@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/mode"
 )
 
 const myappConf = `# poold configuration of myapp
@@ -49,7 +49,7 @@ func TestConfigFile(t *testing.T) {
 	if !c.Workers.Auto || c.Workers.From != path { // the file is --workers: POOLD_WORKERS loses
 		t.Errorf("workers = %+v", c.Workers)
 	}
-	if c.Distribution != distribute.Shared || c.StopTimeout != 30*time.Second || c.Name != "myapp" {
+	if c.Distribution != mode.Shared || c.StopTimeout != 30*time.Second || c.Name != "myapp" {
 		t.Errorf("distribution %v, stop-timeout %v, name %q", c.Distribution, c.StopTimeout, c.Name)
 	}
 }

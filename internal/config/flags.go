@@ -8,14 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/bytesize"
-	"github.com/poold/poold/internal/cgroup"
-	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/listenspec"
-	"github.com/poold/poold/internal/nodejs"
-	"github.com/poold/poold/internal/supervisor"
-	"github.com/poold/poold/internal/workerlog"
+	"github.com/poold/poold/internal/mode"
 )
 
 // ErrHelp is returned by Parse for -h and --help.
@@ -37,7 +32,7 @@ func CheckFile(file string, data []byte) error {
 }
 
 func parse(args []string, getenv func(string) string, usage io.Writer, readFile func(string) ([]byte, error)) (Config, error) {
-	c := Config{Ready: supervisor.ReadyAuto}
+	c := Config{Ready: mode.ReadyAuto}
 	fs := flag.NewFlagSet("poold", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
@@ -48,7 +43,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.StringVar(&configFile, configFlag, "", "read flags from `FILE`: KEY = VALUE lines, KEY a long flag name or command (the worker command); flags and a command on the command line win over it")
 	fs.StringVar(&c.Name, "name", "", "pool name, as poolctl addresses it: poold refuses to start beside a running pool of the same name (default: the systemd unit's, else the worker script's)")
 	fs.Var(&listen, "listen", "bind `[NAME=]ADDR` when not socket-activated: HOST:PORT, [IPV6]:PORT, :PORT, unix:/PATH (repeatable)")
-	fs.StringVar(&distribution, "distribution", distribute.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
+	fs.StringVar(&distribution, "distribution", mode.Shared.String(), "how connections reach the workers: shared (one socket all workers wait on), balanced (each worker slot gets SO_REUSEPORT sockets of its own, connections spread evenly over the slots with a ready worker) or sticky (like balanced, and a client address keeps its slot); balanced and sticky apply to TCP sockets, unix sockets stay shared")
 	fs.StringVar(&nodePreload, "node-preload", "", "auto: node workers get poold's preload in NODE_OPTIONS (their listen(PORT) serves the pool's sockets, graceful drain on SIGTERM); off: NODE_OPTIONS left alone (default: $POOLD_NODE_PRELOAD, else auto)")
 	fs.StringVar(&nodeDrain, "node-drain", "", "on: the preload drains a node worker on SIGTERM (Connection: close, idle connections closed, exit once they are gone); off: SIGTERM is Node's or the app's (default: $POOLD_NODE_DRAIN, else on)")
 	fs.StringVar(&workers, "workers", "", "worker count `N` or auto (default: $POOLD_WORKERS, $WEB_CONCURRENCY, else auto from the cgroup's CPU and memory limits)")
@@ -66,7 +61,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.DurationVar(&c.Health.Watchdog, "worker-watchdog", 0, "recycle a ready worker that sends no heartbeat (WATCHDOG=1, or metrics on its channel) for this long once its first one armed it, and kill it 5s after its SIGTERM; at least 1ms; workers get it as WATCHDOG_USEC (default: 0, off)")
 	fs.StringVar(&recycleMemory, "recycle-memory", "", "recycle a worker whose memory stays above `SIZE` (e.g. 512M) for --recycle-memory-for: its replacement starts first; a worker in a cgroup of its own also gets it as memory.high, above which the kernel throttles it (default: off)")
 	fs.StringVar(&workerMemoryMax, "worker-memory-max", "", "hard memory limit of each worker (`SIZE`, e.g. 1G): its cgroup's memory.max, above which the kernel's OOM killer kills the worker's process tree; needs per-worker cgroups with the memory controller (default: none)")
-	fs.StringVar(&workerCgroups, "worker-cgroups", cgroup.ModeAuto.String(), "each worker in a cgroup of its own below poold's, its whole process tree killed with it: auto (when systemd delegated poold's cgroup, Delegate=yes), on (also a cgroup not delegated; poold refuses to start without) or off")
+	fs.StringVar(&workerCgroups, "worker-cgroups", mode.CgroupsAuto.String(), "each worker in a cgroup of its own below poold's, its whole process tree killed with it: auto (when systemd delegated poold's cgroup, Delegate=yes), on (also a cgroup not delegated; poold refuses to start without) or off")
 	fs.DurationVar(&c.Health.MemoryFor, "recycle-memory-for", DefaultBreachFor, "how long memory must stay above --recycle-memory before the worker is recycled")
 	fs.DurationVar(&c.Health.LoopDelay, "recycle-loop-delay", 0, "recycle a worker whose reported event-loop delay (99th percentile) stays above this for --recycle-loop-delay-for (default: 0, off)")
 	fs.DurationVar(&c.Health.LoopDelayFor, "recycle-loop-delay-for", DefaultBreachFor, "how long the event-loop delay must stay above --recycle-loop-delay")
@@ -74,11 +69,11 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: 0, off)")
 	fs.StringVar(&c.RuntimeDir, "runtime-dir", "", "keep the runtime directory (the workers' notify sockets, a private bus) in `DIR`, which must be poold's user's and writable by no one else; created if missing (default: $POOLD_RUNTIME_BASE, else systemd's RuntimeDirectory=, /run/poold for root, $XDG_RUNTIME_DIR/poold, $TMPDIR/poold-UID)")
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
-	fs.StringVar(&bus, "bus", dbusapi.BusModeAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
+	fs.StringVar(&bus, "bus", mode.BusAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&workerLogs, "worker-logs", workerlog.Auto.String(), "where the workers' stdout and stderr go: journal (an entry per line, with POOLD_POOL, POOLD_SLOT, POOLD_PID... fields), prefix (poold's stdout and stderr, each line after [POOL SLOT PID]), inherit (poold's stdout and stderr, written by the workers themselves) or auto (journal when poold's stderr is the journal, else prefix)")
+	fs.StringVar(&workerLogs, "worker-logs", mode.LogsAuto.String(), "where the workers' stdout and stderr go: journal (an entry per line, with POOLD_POOL, POOLD_SLOT, POOLD_PID... fields), prefix (poold's stdout and stderr, each line after [POOL SLOT PID]), inherit (poold's stdout and stderr, written by the workers themselves) or auto (journal when poold's stderr is the journal, else prefix)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
@@ -123,13 +118,13 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 			errs = append(errs, src.wrap("worker-memory-max", fmt.Errorf("--worker-memory-max: %w", err)))
 		}
 	}
-	if c.WorkerCgroups, err = cgroup.ParseMode(workerCgroups); err != nil {
+	if c.WorkerCgroups, err = mode.ParseCgroups(workerCgroups); err != nil {
 		errs = append(errs, src.wrap("worker-cgroups", fmt.Errorf("--worker-cgroups: %w", err)))
 	}
-	if c.Ready, err = supervisor.ParseReadyMode(ready); err != nil {
+	if c.Ready, err = mode.ParseReady(ready); err != nil {
 		errs = append(errs, src.wrap("ready", fmt.Errorf("--ready: %w", err)))
 	}
-	if c.Distribution, err = distribute.ParseMode(distribution); err != nil {
+	if c.Distribution, err = mode.ParseDistribution(distribution); err != nil {
 		errs = append(errs, src.wrap("distribution", fmt.Errorf("--distribution: %w", err)))
 	}
 	if c.NodePreload, err = parseNodePreload(nodePreload, getenv); err != nil {
@@ -141,10 +136,10 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	if c.MetricsListen, err = parseMetricsListen(metricsListen); err != nil {
 		errs = append(errs, src.wrap("metrics-listen", err))
 	}
-	if c.WorkerLogs, err = workerlog.ParseMode(workerLogs); err != nil {
+	if c.WorkerLogs, err = mode.ParseWorkerLogs(workerLogs); err != nil {
 		errs = append(errs, src.wrap("worker-logs", fmt.Errorf("--worker-logs: %w", err)))
 	}
-	if c.Bus, err = dbusapi.ParseBusMode(bus); err != nil {
+	if c.Bus, err = mode.ParseBus(bus); err != nil {
 		errs = append(errs, src.wrap("bus", fmt.Errorf("--bus: %w", err)))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
@@ -208,7 +203,7 @@ func (c Config) validate(src sources) []error {
 	if c.Backoff.Max < c.Backoff.Initial {
 		add("restart-delay-max", fmt.Errorf("--restart-delay-max %v is below --restart-delay %v", c.Backoff.Max, c.Backoff.Initial))
 	}
-	if c.WorkerMemoryMax > 0 && c.WorkerCgroups == cgroup.ModeOff {
+	if c.WorkerMemoryMax > 0 && c.WorkerCgroups == mode.CgroupsOff {
 		add("worker-memory-max", errors.New("--worker-memory-max needs per-worker cgroups, which --worker-cgroups=off turns off"))
 	}
 	if c.WorkerMemoryMax > 0 && c.Health.Memory >= uint64(c.WorkerMemoryMax) {
@@ -243,12 +238,12 @@ func ParseWorkerCount(flagValue string, getenv func(string) string) (WorkerCount
 }
 
 // parseNodePreload reads --node-preload, else POOLD_NODE_PRELOAD, else auto.
-func parseNodePreload(flagValue string, getenv func(string) string) (nodejs.Mode, error) {
+func parseNodePreload(flagValue string, getenv func(string) string) (mode.NodePreload, error) {
 	from, value := flagOrEnv("node-preload", flagValue, "POOLD_NODE_PRELOAD", getenv)
 	if value == "" {
-		return nodejs.Auto, nil
+		return mode.NodePreloadAuto, nil
 	}
-	m, err := nodejs.ParseMode(value)
+	m, err := mode.ParseNodePreload(value)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", from, err)
 	}

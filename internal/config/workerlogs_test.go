@@ -5,22 +5,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/poold/poold/internal/workerlog"
+	"github.com/poold/poold/internal/mode"
 )
 
 func TestWorkerLogs(t *testing.T) {
 	tests := []struct {
 		give    []string
 		file    string
-		want    workerlog.Mode
+		want    mode.WorkerLogs
 		wantErr string
 	}{
-		{give: nil, want: workerlog.Auto},
-		{give: []string{"--worker-logs", "journal"}, want: workerlog.Journal},
-		{give: []string{"--worker-logs=prefix"}, want: workerlog.Prefix},
-		{give: []string{"--worker-logs", "inherit"}, want: workerlog.Inherit},
-		{give: nil, file: "worker-logs = prefix\n", want: workerlog.Prefix},
-		{give: []string{"--worker-logs", "auto"}, file: "worker-logs = inherit\n", want: workerlog.Auto},
+		{give: nil, want: mode.LogsAuto},
+		{give: []string{"--worker-logs", "journal"}, want: mode.LogsJournal},
+		{give: []string{"--worker-logs=prefix"}, want: mode.LogsPrefix},
+		{give: []string{"--worker-logs", "inherit"}, want: mode.LogsInherit},
+		{give: nil, file: "worker-logs = prefix\n", want: mode.LogsPrefix},
+		{give: []string{"--worker-logs", "auto"}, file: "worker-logs = inherit\n", want: mode.LogsAuto},
 		{give: []string{"--worker-logs", "syslog"}, wantErr: `--worker-logs: worker-logs "syslog": want auto, journal, prefix or inherit`},
 		{give: nil, file: "worker-logs = file\n", wantErr: `/etc/p.conf:1: --worker-logs: worker-logs "file"`},
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/poold/poold/internal/enum"
+	"github.com/poold/poold/internal/mode"
 	"github.com/poold/poold/node"
 )
 
@@ -37,22 +37,18 @@ type Options struct {
 	Wrapper string `json:"wrapper,omitempty"`
 }
 
-// Mode is --node-preload.
-type Mode int
+// Mode is --node-preload (mode.NodePreload).
+type Mode = mode.NodePreload
 
 const (
 	// Auto puts the preload in front of node commands.
-	Auto Mode = iota + 1
+	Auto = mode.NodePreloadAuto
 	// Off leaves every command's NODE_OPTIONS alone.
-	Off
+	Off = mode.NodePreloadOff
 )
 
-var modes = enum.Names[Mode]{What: "node-preload", Type: "Mode", Names: []string{"auto", "off"}}
-
-func (m Mode) String() string { return modes.String(m) }
-
 // ParseMode parses a --node-preload value.
-func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
+func ParseMode(s string) (Mode, error) { return mode.ParseNodePreload(s) }
 
 // IsNodeCommand tells whether command (a worker command's executable, a
 // path or a name looked up in PATH) is node itself. Package managers (npm,

@@ -34,7 +34,7 @@ func (s *Supervisor) handle(ev message) {
 			s.noteLoopDelay(w, w.metricsAt)
 		}
 	case Listening:
-		if w := s.workers[ev.ID]; w != nil && s.opts.Ready.acceptsListening() {
+		if w := s.workers[ev.ID]; w != nil && s.opts.Ready.AcceptsListening() {
 			s.markReady(w, "listening on a pool socket")
 		}
 	case shutdownRequest:
@@ -161,7 +161,7 @@ func (s *Supervisor) onNotified(ev Notified) {
 		s.warnings.Warn(w.log, extensionCapped(w.id), "worker asked for more time than its hard cap allows",
 			"state", w.state.String(), "asked", m.ExtendTimeout, "deadline_in", w.deadline.Sub(now))
 	}
-	if m.Ready && s.opts.Ready.acceptsNotify() {
+	if m.Ready && s.opts.Ready.AcceptsNotify() {
 		s.markReady(w, "READY=1")
 	}
 }

@@ -5,45 +5,21 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/poold/poold/internal/enum"
+	"github.com/poold/poold/internal/mode"
 )
 
-// ReadyMode says what makes a starting worker ready.
-type ReadyMode int
+// ReadyMode says what makes a starting worker ready (mode.Ready).
+type ReadyMode = mode.Ready
 
 const (
-	// ReadyAuto accepts READY=1 or the listening probe, whichever comes first.
-	ReadyAuto ReadyMode = iota + 1
-	// ReadyNotify accepts only READY=1 from the worker.
-	ReadyNotify
-	// ReadyListening accepts only the listening probe.
-	ReadyListening
-	// ReadyDelay declares a worker ready once it has run for ReadyDelay.
-	ReadyDelay
+	ReadyAuto      = mode.ReadyAuto
+	ReadyNotify    = mode.ReadyNotify
+	ReadyListening = mode.ReadyListening
+	ReadyDelay     = mode.ReadyDelay
 )
 
-var readyModes = enum.Names[ReadyMode]{What: "ready mode", Type: "ReadyMode", Names: []string{"auto", "notify", "listening", "delay"}}
-
-func (m ReadyMode) String() string { return readyModes.String(m) }
-
 // ParseReadyMode parses a --ready value.
-func ParseReadyMode(s string) (ReadyMode, error) { return readyModes.Parse(s) }
-
-// awaited is what a starting worker waits for in this mode, for messages.
-func (m ReadyMode) awaited() string {
-	switch m {
-	case ReadyNotify:
-		return "READY=1"
-	case ReadyListening:
-		return "it listened on a pool socket"
-	case ReadyDelay:
-		return "its ready delay passed"
-	}
-	return "it was ready"
-}
-
-func (m ReadyMode) acceptsNotify() bool    { return m == ReadyAuto || m == ReadyNotify }
-func (m ReadyMode) acceptsListening() bool { return m == ReadyAuto || m == ReadyListening }
+func ParseReadyMode(s string) (ReadyMode, error) { return mode.ParseReady(s) }
 
 // Options configure a pool. Zero durations are replaced by defaults in New.
 type Options struct {

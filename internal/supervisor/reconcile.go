@@ -72,7 +72,7 @@ func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 		ID:             s.lastID,
 		Slot:           slot,
 		Generation:     s.spawnGeneration(),
-		ProbeListening: s.opts.Ready.acceptsListening(),
+		ProbeListening: s.opts.Ready.AcceptsListening(),
 	}
 	proc, err := s.spawner.Spawn(req, loopSink{s})
 	if err != nil {

@@ -106,7 +106,7 @@ func (s *Supervisor) exitReason(w *worker, status ExitStatus) string {
 	case w.fate == failedStart:
 		return w.stopReason
 	case w.readySince.IsZero():
-		return status.String() + " before " + s.opts.Ready.awaited()
+		return status.String() + " before " + s.opts.Ready.Awaited()
 	}
 	return status.String()
 }

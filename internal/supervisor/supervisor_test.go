@@ -148,7 +148,7 @@ func TestReadyModes(t *testing.T) {
 	for _, tt := range tests {
 		p := startPool(t, Options{Workers: 1, Ready: tt.mode, ReadyDelay: time.Second}, nil)
 		w := p.spawns()[0]
-		if w.req.ProbeListening != tt.mode.acceptsListening() {
+		if w.req.ProbeListening != tt.mode.AcceptsListening() {
 			t.Errorf("%v: probe requested = %v", tt.mode, w.req.ProbeListening)
 		}
 		tt.event(p, w.req.ID)

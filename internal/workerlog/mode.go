@@ -3,43 +3,22 @@ package workerlog
 import (
 	"fmt"
 
-	"github.com/poold/poold/internal/enum"
+	"github.com/poold/poold/internal/mode"
 )
 
-// Mode is --worker-logs: where the workers' stdout and stderr go.
-type Mode int
+// Mode is --worker-logs: where the workers' stdout and stderr go
+// (mode.WorkerLogs).
+type Mode = mode.WorkerLogs
 
 const (
-	// Auto is Journal when poold's stderr is the journal (JOURNAL_STREAM
-	// names it), Prefix otherwise.
-	Auto Mode = iota + 1
-	// Journal: each line is a journal entry with the POOLD_* fields.
-	Journal
-	// Prefix: each line goes to poold's stdout or stderr (the worker's
-	// stream), after "[POOL SLOT PID] ", coloured per slot on a terminal.
-	Prefix
-	// Inherit: the workers write to poold's stdout and stderr themselves.
-	Inherit
+	Auto    = mode.LogsAuto
+	Journal = mode.LogsJournal
+	Prefix  = mode.LogsPrefix
+	Inherit = mode.LogsInherit
 )
 
-var modes = enum.Names[Mode]{What: "worker-logs", Type: "Mode", Names: []string{"auto", "journal", "prefix", "inherit"}}
-
-func (m Mode) String() string { return modes.String(m) }
-
 // ParseMode parses a --worker-logs value.
-func ParseMode(s string) (Mode, error) { return modes.Parse(s) }
-
-// Resolve is the mode Auto stands for, given whether poold's stderr is the
-// journal; other modes are themselves.
-func (m Mode) Resolve(stderrIsJournal bool) Mode {
-	switch {
-	case m != Auto:
-		return m
-	case stderrIsJournal:
-		return Journal
-	}
-	return Prefix
-}
+func ParseMode(s string) (Mode, error) { return mode.ParseWorkerLogs(s) }
 
 // Stream is which of a worker's outputs a line came from.
 type Stream int
