@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/poold/poold/internal/cgroup"
@@ -23,16 +24,16 @@ func resolveWorkers(c config.Config, limits cgroup.Limits, hostCPUs int) (int, s
 }
 
 // supervisorOptions maps the configuration onto the supervisor's options
-// for a resolved worker count. MaxUnavailable is capped at workers-1: an
-// explicit count was checked by config.Parse, an auto count may come out
-// lower.
+// for a resolved worker count. MinReady 0 means all of them. MaxUnavailable
+// is capped at workers-1: an explicit count was checked by config.Parse,
+// an auto count may come out lower.
 func supervisorOptions(c config.Config, workers int) supervisor.Options {
 	h := c.Health
 	return supervisor.Options{
 		Name:         c.Name,
 		Workers:      workers,
 		MaxWorkers:   c.MaxWorkers,
-		MinReady:     c.MinReady,
+		MinReady:     cmp.Or(c.MinReady, workers),
 		Ready:        c.Ready,
 		ReadyDelay:   c.ReadyDelay,
 		ReadyTimeout: c.ReadyTimeout,

@@ -54,3 +54,12 @@ func TestSupervisorOptionsCarryHealth(t *testing.T) {
 		t.Errorf("health %+v\nwant %+v", got, want)
 	}
 }
+
+func TestSupervisorOptionsMinReadyZeroIsAll(t *testing.T) {
+	for _, tt := range []struct{ give, workers, want int }{{0, 4, 4}, {2, 4, 2}, {0, 1, 1}} {
+		c := config.Config{MinReady: tt.give}
+		if got := supervisorOptions(c, tt.workers).MinReady; got != tt.want {
+			t.Errorf("min-ready %d of %d workers: MinReady = %d, want %d", tt.give, tt.workers, got, tt.want)
+		}
+	}
+}

@@ -14,22 +14,9 @@ type Backoff struct {
 	StableAfter time.Duration
 }
 
-func (b Backoff) withDefaults() Backoff {
-	if b.Initial == 0 {
-		b.Initial = 100 * time.Millisecond
-	}
-	if b.Max == 0 {
-		b.Max = 30 * time.Second
-	}
-	if b.StableAfter == 0 {
-		b.StableAfter = 10 * time.Second
-	}
-	return b
-}
-
 func (b Backoff) validate() error {
-	if b.Initial <= 0 || b.Max < b.Initial {
-		return fmt.Errorf("backoff %v..%v: want 0 < initial <= max", b.Initial, b.Max)
+	if b.Initial <= 0 || b.Max < b.Initial || b.StableAfter <= 0 {
+		return fmt.Errorf("backoff %v..%v: want 0 < initial <= max, and a positive stable-after", b.Initial, b.Max)
 	}
 	return nil
 }

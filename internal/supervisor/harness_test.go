@@ -111,7 +111,7 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	}
 	p := &pool{t: t, clock: clocktest.NewFake(), spawner: &fakeSpawner{}, notifier: notifier, runErr: make(chan error, 1)}
 	log := slog.New(slog.NewTextHandler(&p.logs, nil))
-	sup, err := New(opts, p.spawner, notifier, log, p.clock)
+	sup, err := New(testOptions(opts), p.spawner, notifier, log, p.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,4 +193,38 @@ func (p *pool) waitUntil(what string, cond func(Status) bool) Status {
 	}
 	p.t.Fatalf("never reached: %s", what)
 	return Status{}
+}
+
+// testOptions fills what a test leaves zero with poold's defaults, as
+// config would (config.Default*), so that each test sets only what it is
+// about.
+func testOptions(o Options) Options {
+	if o.Ready == 0 {
+		o.Ready = ReadyAuto
+	}
+	if o.ReadyDelay == 0 {
+		o.ReadyDelay = time.Second
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 60 * time.Second
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = 30 * time.Second
+	}
+	if o.MaxWorkers == 0 {
+		o.MaxWorkers = max(64, o.Workers)
+	}
+	if o.MinReady == 0 {
+		o.MinReady = o.Workers
+	}
+	if o.Backoff.Initial == 0 {
+		o.Backoff.Initial = 100 * time.Millisecond
+	}
+	if o.Backoff.Max == 0 {
+		o.Backoff.Max = 30 * time.Second
+	}
+	if o.Backoff.StableAfter == 0 {
+		o.Backoff.StableAfter = 10 * time.Second
+	}
+	return o
 }

@@ -14,7 +14,7 @@ func newUnstarted(t *testing.T) (*Supervisor, *fakeSpawner) {
 	t.Helper()
 	var logs logtest.Buffer
 	sp := &fakeSpawner{}
-	sup, err := New(Options{Workers: 1}, sp, &fakeNotifier{}, slog.New(slog.NewTextHandler(&logs, nil)), clocktest.NewFake())
+	sup, err := New(testOptions(Options{Workers: 1}), sp, &fakeNotifier{}, slog.New(slog.NewTextHandler(&logs, nil)), clocktest.NewFake())
 	if err != nil {
 		t.Fatal(err)
 	}

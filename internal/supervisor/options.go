@@ -21,12 +21,15 @@ const (
 // ParseReadyMode parses a --ready value.
 func ParseReadyMode(s string) (ReadyMode, error) { return mode.ParseReady(s) }
 
-// Options configure a pool. Zero durations are replaced by defaults in New.
+// Options configure a pool with values package config filled and
+// validated: New fills only the loop's own knobs (CrashLoopAfter,
+// Health.Every) and rejects options that break an invariant, which is a
+// programming error, not a user's.
 type Options struct {
 	Name       string
 	Workers    int // workers at the start; Scale moves the live target, not this
-	MaxWorkers int // upper bound for Scale; 0 means max(64, Workers)
-	MinReady   int // ready workers needed before telling systemd READY=1; 0 means Workers
+	MaxWorkers int // upper bound for Scale, at least Workers
+	MinReady   int // ready workers needed before telling systemd READY=1; 1..Workers
 	Ready      ReadyMode
 	ReadyDelay time.Duration // ReadyDelay mode only
 	// ReadyTimeout bounds how long a worker may take to become ready before
@@ -36,7 +39,7 @@ type Options struct {
 	StopTimeout time.Duration
 	Backoff     Backoff
 	// CrashLoopAfter is the number of consecutive failed starts of a slot
-	// after which the slot is reported as crash-looping.
+	// after which the slot is reported as crash-looping; 0 means 5.
 	CrashLoopAfter int
 	// MaxUnavailable is how many slots a rollout (Reload, RestartWorker) may
 	// take out of service at once. 0, the default, surges instead: one slot
@@ -52,34 +55,16 @@ type Options struct {
 	Memory MemoryReader
 }
 
-// Defaults fills zero fields with the documented defaults.
-func (o Options) withDefaults() Options {
-	if o.Ready == 0 {
-		o.Ready = ReadyAuto
-	}
-	if o.ReadyDelay == 0 {
-		o.ReadyDelay = time.Second
-	}
-	if o.ReadyTimeout == 0 {
-		o.ReadyTimeout = 60 * time.Second
-	}
-	if o.StopTimeout == 0 {
-		o.StopTimeout = 30 * time.Second
-	}
-	if o.MaxWorkers == 0 {
-		o.MaxWorkers = max(64, o.Workers)
-	}
-	if o.MinReady == 0 {
-		o.MinReady = o.Workers
-	}
+// withLoopDefaults fills the knobs no flag sets.
+func (o Options) withLoopDefaults() Options {
 	if o.CrashLoopAfter == 0 {
 		o.CrashLoopAfter = 5
 	}
-	o.Backoff = o.Backoff.withDefaults()
 	o.Health = o.Health.withDefaults()
 	return o
 }
 
+// validate checks the invariants the loop relies on.
 func (o Options) validate() error {
 	var errs []error
 	if o.Workers < 1 {
@@ -91,13 +76,16 @@ func (o Options) validate() error {
 	if o.MaxUnavailable < 0 || o.MaxUnavailable > 0 && o.MaxUnavailable >= o.Workers {
 		errs = append(errs, fmt.Errorf("max-unavailable %d: want 0..%d (below the worker count: one worker must stay ready)", o.MaxUnavailable, max(o.Workers-1, 0)))
 	}
-	if o.MinReady < 0 || o.MinReady > o.Workers {
+	if o.MinReady < 1 || o.MinReady > o.Workers {
 		errs = append(errs, fmt.Errorf("min-ready %d: want 1..%d (the worker count)", o.MinReady, o.Workers))
+	}
+	if o.Ready < ReadyAuto || o.Ready > ReadyDelay {
+		errs = append(errs, fmt.Errorf("ready mode %v: unknown", o.Ready))
 	}
 	for name, d := range map[string]time.Duration{
 		"ready-delay": o.ReadyDelay, "ready-timeout": o.ReadyTimeout, "stop-timeout": o.StopTimeout,
 	} {
-		if d < 0 {
+		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v: want a positive duration", name, d))
 		}
 	}

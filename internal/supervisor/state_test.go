@@ -63,11 +63,20 @@ func TestOptionsValidate(t *testing.T) {
 		{Options{Workers: 1, MaxUnavailable: 1}, "max-unavailable 1: want 0..0"},
 		{Options{Workers: 2, MaxUnavailable: -1}, "max-unavailable -1"},
 		{Options{Workers: 1, Backoff: Backoff{Initial: time.Second, Max: time.Millisecond}}, "backoff 1s..1ms"},
+		// New fills none of the values config owns: zero is an error.
+		{Options{Workers: 1, MinReady: -1}, "min-ready -1: want 1..1"},
+		{Options{Workers: 1, ReadyTimeout: -1}, "ready-timeout -1ns"},
+		{Options{Workers: 1, Ready: -1}, "ready mode ReadyMode(-1): unknown"},
 	}
 	for _, tt := range tests {
-		_, err := New(tt.give, nil, nil, nil, nil)
+		_, err := New(testOptions(tt.give), nil, nil, nil, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("New(%+v) error = %v, want %q", tt.give, err, tt.wantErr)
+		}
+	}
+	for _, give := range []Options{{Workers: 1}, {Workers: 1, MaxWorkers: 1, MinReady: 1, Ready: ReadyAuto}} {
+		if _, err := New(give, nil, nil, nil, nil); err == nil {
+			t.Errorf("New(%+v) filled defaults that config owns", give)
 		}
 	}
 }

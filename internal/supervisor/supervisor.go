@@ -71,10 +71,10 @@ type Supervisor struct {
 	stopTimer     func() bool
 }
 
-// New validates the options and returns a supervisor that has not started
-// any worker yet.
+// New checks the options' invariants and returns a supervisor that has not
+// started any worker yet.
 func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clock Clock) (*Supervisor, error) {
-	opts = opts.withDefaults()
+	opts = opts.withLoopDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("pool %q: %w", opts.Name, err)
 	}
