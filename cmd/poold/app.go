@@ -77,19 +77,20 @@ func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Grou
 	if cfg.Distribution != distribute.Shared {
 		slotSockets = g.Sockets
 	}
-	env, err := workersEnv(cfg, dir, log)
+	spec := cfg.WorkerSpec(ownProcess())
+	env, err := workersEnv(cfg.Name, spec, dir, log)
 	if err != nil {
 		return nil, err
 	}
 	sp, err := proc.NewSpawner(proc.Config{
 		Pool:        cfg.Name,
-		Command:     cfg.Command,
+		Command:     spec.Command,
 		Sockets:     socks,
 		SlotSockets: slotSockets,
 		RuntimeDir:  dir.Path(),
 		Env:         env,
-		StopTimeout: cfg.StopTimeout,
-		Watchdog:    cfg.Health.Watchdog,
+		StopTimeout: spec.StopTimeout,
+		Watchdog:    spec.Watchdog,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
 		Output:      out,

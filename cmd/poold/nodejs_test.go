@@ -36,7 +36,8 @@ func TestWorkersEnvPutsThePreloadInFrontOfNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { dir.Remove() })
-		env, err := workersEnv(config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}, dir, log)
+		spec := config.Config{Command: tt.command, NodePreload: tt.mode, NodeDrain: tt.drain}.WorkerSpec(ownProcess())
+		env, err := workersEnv("app", spec, dir, log)
 		if err != nil {
 			t.Fatalf("workersEnv(%q, %v): %v", tt.command, tt.mode, err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"os"
 
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
@@ -44,4 +45,12 @@ func supervisorOptions(c config.Config, workers int) supervisor.Options {
 
 		MaxUnavailable: max(0, min(c.MaxUnavailable, workers-1)),
 	}
+}
+
+// ownProcess is what the workers' spec takes from poold's process. A
+// working directory that cannot be read stays "": workers inherit it all
+// the same.
+func ownProcess() config.Process {
+	dir, _ := os.Getwd()
+	return config.Process{Environ: os.Environ(), Dir: dir, UID: os.Getuid(), GID: os.Getgid()}
 }
