@@ -25,8 +25,18 @@ func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, log
 
 // followPool keeps what depends on the pool's workers in step with them:
 // the distribution's program (which slots exist and which have a ready
-// worker), and the backlog of the sockets of workers that became ready.
-func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) {
+// worker), from the loop itself so that it follows a worker's readiness
+// before the pool is announced ready; and, from the pool's events, the
+// backlog of the sockets of workers that became ready.
+func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) error {
+	err := sup.Steer(func(st supervisor.Status) {
+		if err := g.Update(viewOf(st)); err != nil {
+			log.Error("distribution: update the slot program", "err", err)
+		}
+	})
+	if err != nil {
+		return err
+	}
 	events := sup.Events()
 	keeper := newBacklogKeeper(g.Sockets, log)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,17 +45,13 @@ func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor
 		OnStart: func(context.Context) error {
 			go func() {
 				defer close(done)
-				follow(ctx, events, sup.Done(), func(st supervisor.Status) {
-					if err := g.Update(viewOf(st)); err != nil {
-						log.Error("distribution: update the slot program", "err", err)
-					}
-					keeper.update(st)
-				})
+				follow(ctx, events, sup.Done(), keeper.update)
 			}()
 			return nil
 		},
 		OnStop: func(context.Context) error { cancel(); <-done; return nil },
 	})
+	return nil
 }
 
 // follow calls act with the pool's latest snapshot each time events

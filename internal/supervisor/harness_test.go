@@ -106,6 +106,12 @@ type pool struct {
 
 func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	t.Helper()
+	return startPoolWith(t, opts, notifier, nil)
+}
+
+// startPoolWith is startPool with setup run on the supervisor before Run.
+func startPoolWith(t *testing.T, opts Options, notifier *fakeNotifier, setup func(*Supervisor)) *pool {
+	t.Helper()
 	if notifier == nil {
 		notifier = &fakeNotifier{}
 	}
@@ -117,6 +123,9 @@ func startPool(t *testing.T, opts Options, notifier *fakeNotifier) *pool {
 	}
 	p.sup = sup
 	p.events = sup.Events()
+	if setup != nil {
+		setup(sup)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() { p.runErr <- sup.Run(ctx) }()

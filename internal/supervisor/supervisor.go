@@ -59,6 +59,8 @@ type Supervisor struct {
 	toldReady                  bool   // READY=1 sent since the start
 	lastSummary                string
 	published                  Status        // the snapshot publish last announced
+	steer                      func(Status)  // see Steer; set before Run
+	steered                    Status        // the snapshot steer last had
 	emitted                    []unpublished // this iteration's events, for publish
 	counters                   Counters
 	nextHealth                 time.Time // when checkHealth runs next; zero when off
@@ -118,6 +120,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	cancelled := ctx.Done()
 	for {
 		s.reconcile()
+		s.steerFollowers()
 		s.report()
 		s.publish()
 		if s.shuttingDown && len(s.workers) == 0 {

@@ -64,9 +64,7 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 		helper: "drain-serve",
 	})
 	url := "http://" + p.addr() + "/"
-	p.waitReady()
-	// Readiness is announced before the slot program follows it.
-	p.waitSeen(`INF distribution: new connections go to slots .*\bslots="\[0 1 2\]"`, bound)
+	p.waitReady() // the slot program follows readiness before the pool is announced ready
 	slotsOf := func(when string) []string {
 		t.Helper()
 		slots := make([]string, addrs)
@@ -125,6 +123,7 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 
 	l.setPhase(3)
 	mustPoolctl(t, nil, "scale", name, "4")
+	// A worker's ready line is logged before the loop steers the program.
 	p.waitLog(`INF distribution: new connections go to slots .*\bslots="\[0 1 2 3\]"`, bound)
 	after := slotsOf("after the scale up")
 	moved := 0
