@@ -165,9 +165,12 @@ func (p *pool) advance(d time.Duration) {
 	p.status() // and handle the ticks that fired
 }
 
-func (p *pool) ready(id WorkerID) {
-	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Ready: true}}})
+// notified posts a notify message from worker id.
+func (p *pool) notified(id WorkerID, m notify.Message) {
+	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
 }
+
+func (p *pool) ready(id WorkerID) { p.notified(id, notify.Message{Ready: true}) }
 
 func (p *pool) exit(id WorkerID, code int) {
 	p.sup.post(Exited{ID: id, Status: ExitStatus{Code: code}})

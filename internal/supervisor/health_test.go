@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/poold/poold/internal/channel"
-	"github.com/poold/poold/internal/notify"
 )
 
 // fakeMemory is a MemoryReader the test sets per PID.
@@ -44,7 +43,7 @@ func TestSilentWorkerIsRecycledReplacementFirst(t *testing.T) {
 	p, old := readyPool(t, Options{Workers: 2, Health: Health{Watchdog: 10 * time.Second}}, nil)
 	p.advance(5 * time.Second)
 	for _, w := range old {
-		p.sup.post(Notified{ID: w.req.ID, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true}}})
+		p.heartbeat(w.req.ID)
 	}
 	p.advance(5 * time.Second)
 	p.sup.post(Reported{ID: old[1].req.ID}) // slot 1 keeps reporting: a heartbeat too

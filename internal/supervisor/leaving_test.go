@@ -9,7 +9,7 @@ import (
 
 // stopping posts a worker's STOPPING=1, as SDKs send on SIGTERM.
 func (p *pool) stopping(id WorkerID) {
-	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Stopping: true}}})
+	p.notified(id, notify.Message{Stopping: true})
 }
 
 // A worker a reload replaces that says STOPPING=1 on its SIGTERM and exits

@@ -21,10 +21,6 @@ func (p *pool) received(q *Subscription) int {
 // an event.
 func (p *pool) changed() bool { return p.received(p.events) > 0 }
 
-func (p *pool) notified(id WorkerID, m notify.Message) {
-	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: m}})
-}
-
 func TestChangesFollowWhatStatusShows(t *testing.T) {
 	p := startPool(t, Options{Workers: 1, MaxWorkers: 4}, &fakeNotifier{interval: time.Second})
 	w := p.spawns()[0].req.ID

@@ -10,7 +10,7 @@ import (
 )
 
 func (p *pool) heartbeat(id WorkerID) {
-	p.sup.post(Notified{ID: id, Datagram: notify.Datagram{Message: notify.Message{Watchdog: true}}})
+	p.notified(id, notify.Message{Watchdog: true})
 }
 
 // A worker's first heartbeat arms the watchdog for it: slot 0 sent one and
