@@ -2,11 +2,12 @@ package rundir
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/enum"
 )
 
 // HeldBusDir is a pool's bus directory, made and locked by MakeBusDir.
@@ -48,17 +49,9 @@ const (
 	Unknown
 )
 
-func (l Liveness) String() string {
-	switch l {
-	case Alive:
-		return "alive"
-	case Gone:
-		return "gone"
-	case Unknown:
-		return "unknown"
-	}
-	return fmt.Sprintf("Liveness(%d)", int(l))
-}
+var livenesses = enum.Names[Liveness]{What: "liveness", Type: "Liveness", Names: []string{"alive", "gone", "unknown"}}
+
+func (l Liveness) String() string { return livenesses.String(l) }
 
 // BusAlive tells a live pool's bus directory from a stale one: poold holds
 // its lock while it runs (that of its runtime directory for a poold from
