@@ -28,14 +28,17 @@ func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, log
 // worker), from the loop itself so that it follows a worker's readiness
 // before the pool is announced ready; and, from the pool's events, the
 // backlog of the sockets of workers that became ready.
-func followPool(lc fx.Lifecycle, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) error {
-	err := sup.Steer(func(st supervisor.Status) {
-		if err := g.Update(viewOf(st)); err != nil {
-			log.Error("distribution: update the slot program", "err", err)
+func followPool(lc fx.Lifecycle, cfg config.Config, g *distribute.Group, sup *supervisor.Supervisor, log *slog.Logger) error {
+	// A shared socket has no program: the loop need not take snapshots for it.
+	if cfg.Distribution != distribute.Shared {
+		err := sup.Steer(func(st supervisor.Status) {
+			if err := g.Update(viewOf(st)); err != nil {
+				log.Error("distribution: update the slot program", "err", err)
+			}
+		})
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
 	}
 	events := sup.Events()
 	keeper := newBacklogKeeper(g.Sockets, log)
