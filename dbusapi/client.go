@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/poold/poold/internal/enum"
 )
 
 // BusKind says which bus a pool is on.
@@ -21,17 +22,9 @@ const (
 	BusPrivate
 )
 
-func (k BusKind) String() string {
-	switch k {
-	case BusSystem:
-		return "system"
-	case BusSession:
-		return "session"
-	case BusPrivate:
-		return "private"
-	}
-	return fmt.Sprintf("BusKind(%d)", int(k))
-}
+var busKinds = enum.Names[BusKind]{What: "bus", Type: "BusKind", Names: []string{"system", "session", "private"}}
+
+func (k BusKind) String() string { return busKinds.String(k) }
 
 // Address is a bus poolctl may find pools on.
 type Address struct {
