@@ -6,9 +6,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/controlbus"
+	"github.com/poold/poold/internal/mode"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
 )
@@ -33,7 +33,7 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*rundir.Dir, error) {
 		StaleBus: func(dir string) { killBus(dir, log) },
 		Log:      log,
 	}
-	if cfg.Bus == dbusapi.BusModeNone {
+	if cfg.Bus == mode.BusNone {
 		opts.Namesake = nil
 	}
 	return rundir.Make(opts)

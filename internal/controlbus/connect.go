@@ -11,13 +11,14 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/mode"
 	"github.com/poold/poold/internal/privatebus"
 	"github.com/poold/poold/internal/rundir"
 )
 
 // Options say which bus poold serves its pool on.
 type Options struct {
-	Mode string // a bus mode (dbusapi.BusModeAuto...); "" is auto
+	Mode string // a bus mode (mode.BusAuto...); "" is auto
 	// UnderSystemd: poold was started by systemd (INVOCATION_ID is set). It
 	// is a system service unless MANAGERPID is set, which only the user
 	// manager sets.
@@ -40,7 +41,7 @@ type Conn struct {
 }
 
 // Close closes the connection and stops the private bus, if any, removing
-// its directory. A nil *Conn (BusModeNone) closes without error.
+// its directory. A nil *Conn (mode.BusNone) closes without error.
 func (c *Conn) Close() error {
 	if c == nil {
 		return nil
@@ -57,25 +58,25 @@ func (c *Conn) Close() error {
 
 // connect connects poold to the bus opts.Mode names, starting a private
 // bus if that is the one; it never falls back (Serve does). For
-// BusModeNone it returns nil and no error. ctx bounds the connection only;
+// mode.BusNone it returns nil and no error. ctx bounds the connection only;
 // the connection and the bus last until Close.
 func connect(ctx context.Context, opts Options) (*Conn, error) {
-	mode, err := dbusapi.ParseBusMode(opts.Mode)
+	bus, err := mode.ParseBus(opts.Mode)
 	if err != nil {
 		return nil, err
 	}
-	switch mode {
-	case dbusapi.BusModeNone:
+	switch bus {
+	case mode.BusNone:
 		return nil, nil
-	case dbusapi.BusModeSystem:
+	case mode.BusSystem:
 		return connectShared(ctx, dbusapi.BusSystem, systemAddress(opts.Getenv))
-	case dbusapi.BusModeSession:
+	case mode.BusSession:
 		addr, ok := sessionAddress(opts.Getenv)
 		if !ok {
 			return nil, errors.New("d-bus: no session bus: DBUS_SESSION_BUS_ADDRESS is not set and there is no $XDG_RUNTIME_DIR/bus")
 		}
 		return connectShared(ctx, dbusapi.BusSession, addr)
-	case dbusapi.BusModePrivate:
+	case mode.BusPrivate:
 		return startPrivate(ctx, opts)
 	}
 	if kind, addr, ok := autoBus(opts); ok {
@@ -94,9 +95,9 @@ func (opts Options) withDefaults() Options {
 	return opts
 }
 
-// autoBus is the shared bus BusModeAuto tries first: the system bus for a
+// autoBus is the shared bus mode.BusAuto tries first: the system bus for a
 // system service, else the session bus; false if there is none, and then
-// BusModeAuto goes straight to a private bus.
+// mode.BusAuto goes straight to a private bus.
 func autoBus(opts Options) (dbusapi.BusKind, string, bool) {
 	if opts.UnderSystemd && opts.Getenv("MANAGERPID") == "" {
 		return dbusapi.BusSystem, systemAddress(opts.Getenv), true

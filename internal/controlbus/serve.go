@@ -5,18 +5,19 @@ import (
 	"errors"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/mode"
 )
 
 // Serve connects to the bus opts.Mode chooses and calls serve with the
 // connection, which exports the pool and takes its name. With
-// BusModeAuto, the bus is the system bus for a system service, else the
+// mode.BusAuto, the bus is the system bus for a system service, else the
 // session bus if there is one, else a private bus. On a failure the
-// connection is closed; for BusModeNone Serve returns nil and no error.
+// connection is closed; for mode.BusNone Serve returns nil and no error.
 // ctx bounds the start only; the connection and the bus last until
 // Conn.Close.
 //
 // This is the one place that falls back to a private bus: with
-// BusModeAuto only, when the shared bus cannot be reached, and when the
+// mode.BusAuto only, when the shared bus cannot be reached, and when the
 // system bus refuses to serve the pool (typically the bus policy is not
 // installed, or poold's user is not in the poold group). Another pool of
 // the same name (dbusapi.ErrNameTaken) is never a reason to fall back.
@@ -34,15 +35,15 @@ func Serve(ctx context.Context, opts Options, serve func(*Conn) error) (*Conn, e
 	default:
 		return nil, err
 	}
-	opts.Mode = dbusapi.BusModePrivate
+	opts.Mode = mode.BusPrivate
 	return nilOnError(serveOn(ctx, opts, serve))
 }
 
-// mayFallBack: opts is BusModeAuto and tried a shared bus first.
+// mayFallBack: opts is mode.BusAuto and tried a shared bus first.
 func mayFallBack(opts Options) bool {
-	mode, err := dbusapi.ParseBusMode(opts.Mode)
+	bus, err := mode.ParseBus(opts.Mode)
 	_, _, shared := autoBus(opts)
-	return err == nil && mode == dbusapi.BusModeAuto && shared
+	return err == nil && bus == mode.BusAuto && shared
 }
 
 // serveOn connects and serves. On a failure to serve it returns the
