@@ -43,6 +43,7 @@ func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir) fx.Option {
 			newSpawner,
 			newSizing,
 			newSupervisor,
+			newUpgrader,
 		),
 		// The worker config first: a bad file stops poold before it binds
 		// a socket or makes its runtime directory.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,17 +70,9 @@ func (b *selfBinary) replaced(ctx context.Context) (bool, string) {
 	return true, b.version
 }
 
-// versionOf runs "path --version", in an empty environment, and returns
-// what it says after "poold ".
+// versionOf is the version of the binary at path, "" when it cannot tell
+// (see probeVersion).
 func versionOf(ctx context.Context, path string) string {
-	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = []string{}
-	out, err := cmd.Output()
-	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "poold ")
-	if err != nil || !ok || strings.ContainsAny(v, " \n") {
-		return ""
-	}
+	v, _ := probeVersion(ctx, path)
 	return v
 }

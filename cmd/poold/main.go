@@ -63,7 +63,7 @@ func run(args []string) int {
 	// Caught from the start: a signal during start-up must not kill poold
 	// with its workers orphaned.
 	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(signals)
 
 	// Before anything is bound or made: a command that cannot start would
@@ -91,7 +91,8 @@ func run(args []string) int {
 func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan os.Signal) int {
 	var sup *supervisor.Supervisor
 	var wc workerConfig
-	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &wc))
+	var up *upgrader
+	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &wc, &up))
 	if err := app.Err(); err != nil {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
@@ -102,7 +103,7 @@ func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan 
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	c := controller{log: log, sup: sup, config: wc, lost: dir.Lost()}
+	c := controller{log: log, sup: sup, config: wc, upgrader: up, lost: dir.Lost()}
 	code := 0
 	if err := c.serve(signals); err != nil {
 		code = exitFailure

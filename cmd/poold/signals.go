@@ -24,14 +24,16 @@ func catchSIGPIPE() {
 
 // controller turns signals into supervisor requests.
 type controller struct {
-	log    *slog.Logger
-	sup    *supervisor.Supervisor
-	config workerConfig
-	lost   <-chan error // the runtime directory was lost for good
+	log      *slog.Logger
+	sup      *supervisor.Supervisor
+	config   workerConfig
+	upgrader *upgrader
+	lost     <-chan error // the runtime directory was lost for good
 }
 
 // serve handles signals until SIGTERM or SIGINT asks for a drain, or the
-// supervisor ends. SIGHUP starts a rolling reload. A runtime directory lost
+// supervisor ends. SIGHUP starts a rolling reload, SIGUSR2 an upgrade in
+// place (einhorn's and nginx's signal for it). A runtime directory lost
 // and not made again ends it too, with an error: the workers can no longer
 // be told from others on their notify sockets, so poold stops and exits
 // non-zero, for systemd to restart it.
@@ -39,8 +41,12 @@ func (c controller) serve(signals <-chan os.Signal) error {
 	for {
 		select {
 		case sig := <-signals:
-			if sig == syscall.SIGHUP {
+			switch sig {
+			case syscall.SIGHUP:
 				go c.reload()
+				continue
+			case syscall.SIGUSR2:
+				go c.upgrade()
 				continue
 			}
 			c.log.Info("signal received, draining", "signal", sig.String())
@@ -61,13 +67,23 @@ func (c controller) reload() {
 	}
 }
 
+func (c controller) upgrade() {
+	c.log.Info("SIGUSR2: upgrade in place")
+	to, err := c.upgrader.Start(context.Background())
+	if err != nil {
+		c.log.Error("upgrade", "err", err)
+		return
+	}
+	c.log.Info("upgrade started", "to", to)
+}
+
 // forceOnSecondSignal skips the rest of a drain when SIGTERM or SIGINT
 // comes again (a second Ctrl-C): every worker gets SIGKILL.
 func (c controller) forceOnSecondSignal(signals <-chan os.Signal, stopped <-chan struct{}) {
 	for {
 		select {
 		case sig := <-signals:
-			if sig == syscall.SIGHUP {
+			if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
 				continue
 			}
 			c.log.Warn("second signal: killing the remaining workers", "signal", sig.String())
