@@ -1,0 +1,33 @@
+// Package handoff carries a running poold's state across the exec of its
+// own binary (an upgrade in place): a versioned JSON document in a sealed
+// memfd, whose fd number the new process finds in its environment
+// (EnvFD), beside the fds it names, which survive the exec because their
+// close-on-exec flag is cleared just before it (Inherit).
+//
+// The design, end to end (cmd/poold's upgrade.go drives it):
+//   - the old poold stops its loop at a quiescent point (no reload or
+//     rollout running) and the readers of its workers' fds without closing
+//     them, writes the state (sockets, the distribution's per-slot
+//     sockets, workers with their pidfds, notify sockets, channels and log
+//     pipes, the loop's slots, generations, backoffs and counters), then
+//     execs the new binary from the thread that forked every worker, so
+//     that their parent-death signal does not fire: same PID, same
+//     children;
+//   - the new poold reads the state, adopts the workers by pidfd and takes
+//     up the fds where the old one left them; it tells systemd MAINPID=
+//     and READY=1 once its loop runs;
+//   - a new poold that cannot take over (an unknown Version, a failure
+//     before its loop runs) execs the old binary again, from an fd the old
+//     one kept open on it, with the same state and fds and the reason, so
+//     nothing is lost.
+//
+// Invariants:
+//   - the memfd is sealed (no write, grow, shrink or new seal) before it is
+//     handed over: a reader sees exactly what was written;
+//   - a reader refuses a version it does not know (VersionError) rather
+//     than guess at the fields;
+//   - Read leaves the memfd open and at its start: the fallback reads it
+//     again;
+//   - fds keep close-on-exec until Inherit, just before the exec: no other
+//     child of poold gets them.
+package handoff
