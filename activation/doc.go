@@ -26,7 +26,10 @@
 // Sockets come from one of two places:
 //
 //   - FromEnvironment: systemd's sd_listen_fds(3) protocol (LISTEN_PID,
-//     LISTEN_FDS, LISTEN_FDNAMES; fds from 3 on).
+//     LISTEN_FDS, LISTEN_FDNAMES; fds from 3 on). Among them may be sockets
+//     a previous poold of the unit put in systemd's fd store (StoreFDs),
+//     named SlotStoreName or ListenStoreName: they come back apart, in
+//     Passed.Stored, never as sockets of the socket unit.
 //   - ParseListen and Bind: "--listen [NAME=]ADDRESS" values, bound the way a
 //     socket unit's ListenStream= would be (SO_REUSEADDR, backlog SOMAXCONN,
 //     IPv6 wildcard dual-stack, stale unix socket files replaced).

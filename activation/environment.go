@@ -28,6 +28,19 @@ var (
 // SOCK_STREAM socket.
 var ErrNotListening = errors.New("not a listening stream socket")
 
+// Passed is what systemd passed poold: the socket unit's sockets, and the
+// ones a previous poold of the unit kept in the fd store (StoreFDs).
+type Passed struct {
+	Sockets []Socket // the socket unit's, in LISTEN_FDS order
+	// Stored are the sockets named by SlotStoreName or ListenStoreName:
+	// the caller takes back those it still wants and removes the rest from
+	// the store (RemoveFDs), or systemd keeps them listening for nobody.
+	Stored []Socket
+	// Rejected says why a stored fd that is not a listening socket was
+	// closed, one error each; systemd still holds it until RemoveFDs.
+	Rejected []error
+}
+
 // FromEnvironment takes the sockets systemd passed, as sd_listen_fds(3)
 // defines them: LISTEN_PID must equal our pid, LISTEN_FDS counts the fds
 // from 3 on, LISTEN_FDNAMES names them, ':'-separated. It always unsets
@@ -35,10 +48,12 @@ var ErrNotListening = errors.New("not a listening stream socket")
 // go-systemd's activation.Files(true), so they never reach a child.
 //
 // Not activated (LISTEN_PID or LISTEN_FDS unset, or LISTEN_PID another
-// process's) is (nil, nil). A malformed LISTEN_PID or LISTEN_FDS is an
-// error, as in sd_listen_fds. Each fd must be a listening SOCK_STREAM
-// socket: any other is an error naming it, wrapping ErrNotListening; the
-// sockets already taken are then closed and the rest left as they are.
+// process's) is an empty Passed. A malformed LISTEN_PID or LISTEN_FDS is an
+// error, as in sd_listen_fds. Each fd of the socket unit must be a
+// listening SOCK_STREAM socket: any other is an error naming it, wrapping
+// ErrNotListening; the sockets already taken are then closed and the rest
+// left as they are. A stored fd that is not one is closed and reported in
+// Rejected: the pool can do without it.
 //
 // LISTEN_FDNAMES that does not match LISTEN_FDS is tolerated, as by
 // go-systemd (sd_listen_fds_with_names refuses it): systemd itself always
@@ -47,23 +62,32 @@ var ErrNotListening = errors.New("not a listening stream socket")
 // name, or with an empty one, is named UnknownName; extra names are ignored.
 //
 // The sockets are marked close-on-exec: poold passes them to workers itself.
-func FromEnvironment() ([]Socket, error) {
+func FromEnvironment() (Passed, error) {
 	defer unsetenv(listenEnv)
 	n, err := listenFDs()
 	if err != nil || n == 0 {
-		return nil, err
+		return Passed{}, err
 	}
 	names := fdNames(os.Getenv("LISTEN_FDNAMES"), n)
-	socks := make([]Socket, 0, n)
+	var p Passed
 	for i, name := range names {
-		s, err := takeFD(listenFDsStart+i, name)
-		if err != nil {
-			CloseAll(socks)
-			return nil, err
+		fd := listenFDsStart + i
+		s, err := takeFD(fd, name)
+		switch {
+		case err != nil && isStoreName(name):
+			unix.Close(fd)
+			p.Rejected = append(p.Rejected, fmt.Errorf("stored %w", err))
+		case err != nil:
+			CloseAll(p.Sockets)
+			CloseAll(p.Stored)
+			return Passed{}, err
+		case isStoreName(name):
+			p.Stored = append(p.Stored, s)
+		default:
+			p.Sockets = append(p.Sockets, s)
 		}
-		socks = append(socks, s)
 	}
-	return socks, nil
+	return p, nil
 }
 
 // listenFDs returns how many fds systemd passed to this process: 0 when none.

@@ -124,12 +124,14 @@ func giveDgram(t *testing.T) *os.File   { return rawSocket(t, unix.SOCK_DGRAM) }
 const self = "HELPER_LISTEN_PID=self" // the helper sets LISTEN_PID to its pid
 
 var fromEnvironmentTests = []struct {
-	name      string
-	give      []giver
-	env       []string
-	wantNames []string
-	wantErr   string
-	wantFDs   map[int]string
+	name       string
+	give       []giver
+	env        []string
+	wantNames  []string
+	wantStored []string
+	wantReject []string
+	wantErr    string
+	wantFDs    map[int]string
 }{
 	{
 		name:    "not activated",
@@ -185,6 +187,24 @@ var fromEnvironmentTests = []struct {
 		wantFDs:   map[int]string{3: "cloexec", 4: "inherit"},
 	},
 	{
+		name:       "stored sockets after the socket unit's",
+		give:       []giver{giveListening, giveListening, giveListening, giveListening},
+		env:        []string{self, "LISTEN_FDS=4", "LISTEN_FDNAMES=http:poold-slot-1:poold-listen-0:poold-slot-x"},
+		wantNames:  []string{"http", "poold-slot-x"},
+		wantStored: []string{"poold-slot-1", "poold-listen-0"},
+		wantFDs:    map[int]string{3: "cloexec", 4: "cloexec", 5: "cloexec", 6: "cloexec"},
+	},
+	{
+		// A stored fd that is no longer fit is dropped, not fatal.
+		name:       "stored fd not listening",
+		give:       []giver{giveListening, giveDgram, giveListening},
+		env:        []string{self, "LISTEN_FDS=3", "LISTEN_FDNAMES=http:poold-slot-1:poold-slot-2"},
+		wantNames:  []string{"http"},
+		wantStored: []string{"poold-slot-2"},
+		wantReject: []string{`stored socket 4 "poold-slot-1": not a listening stream socket (SOCK_DGRAM)`},
+		wantFDs:    map[int]string{3: "cloexec", 4: "closed", 5: "cloexec"},
+	},
+	{
 		name:    "malformed LISTEN_PID",
 		give:    []giver{giveListening},
 		env:     []string{"LISTEN_PID=me", "LISTEN_FDS=1"},
@@ -217,6 +237,13 @@ func TestFromEnvironment(t *testing.T) {
 			}
 			if !reflect.DeepEqual(names, tt.wantNames) {
 				t.Errorf("names %q, want %q", names, tt.wantNames)
+			}
+			var stored []string
+			for _, s := range got.Stored {
+				stored = append(stored, s.Name)
+			}
+			if !reflect.DeepEqual(stored, tt.wantStored) || !reflect.DeepEqual(got.Reject, tt.wantReject) {
+				t.Errorf("stored %q, rejected %q; want %q, %q", stored, got.Reject, tt.wantStored, tt.wantReject)
 			}
 			if !reflect.DeepEqual(got.FDs, tt.wantFDs) {
 				t.Errorf("fds %v, want %v", got.FDs, tt.wantFDs)

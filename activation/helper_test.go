@@ -36,6 +36,8 @@ func TestMain(m *testing.M) {
 type helperReport struct {
 	Err     string            `json:",omitempty"`
 	Sockets []socketReport    `json:",omitempty"`
+	Stored  []socketReport    `json:",omitempty"` // Passed.Stored
+	Reject  []string          `json:",omitempty"` // Passed.Rejected
 	FDs     map[int]string    // state of the fds 3.. the helper was given: "closed", "cloexec", "inherit"
 	Env     map[string]string `json:",omitempty"` // LISTEN_* still set after FromEnvironment
 }
@@ -57,17 +59,28 @@ func helperFromEnvironment() error {
 	if os.Getenv("HELPER_LISTEN_PID") == "self" {
 		os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 	}
-	socks, err := FromEnvironment()
+	passed, err := FromEnvironment()
 	var r helperReport
 	if err != nil {
 		r.Err = err.Error()
 	}
-	for _, s := range socks {
-		sr, err := reportSocket(s, os.Getenv("HELPER_ACCEPT") == "1")
+	accept := os.Getenv("HELPER_ACCEPT") == "1"
+	for _, s := range passed.Sockets {
+		sr, err := reportSocket(s, accept)
 		if err != nil {
 			return err
 		}
 		r.Sockets = append(r.Sockets, sr)
+	}
+	for _, s := range passed.Stored {
+		sr, err := reportSocket(s, accept)
+		if err != nil {
+			return err
+		}
+		r.Stored = append(r.Stored, sr)
+	}
+	for _, err := range passed.Rejected {
+		r.Reject = append(r.Reject, err.Error())
 	}
 	nfds, _ := strconv.Atoi(os.Getenv("HELPER_NFDS"))
 	r.FDs = fdStates(nfds)

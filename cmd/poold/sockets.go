@@ -15,10 +15,13 @@ var errNoSockets = errors.New("no listening sockets: start poold from a systemd 
 // openSockets takes systemd's sockets when socket-activated, else binds the
 // --listen addresses.
 func openSockets(cfg config.Config, log *slog.Logger) ([]activation.Socket, error) {
-	socks, err := activation.FromEnvironment()
+	passed, err := activation.FromEnvironment()
 	if err != nil {
 		return nil, err
 	}
+	// Nothing stores sockets yet: keep none.
+	activation.CloseAll(passed.Stored)
+	socks := passed.Sockets
 	if len(socks) > 0 {
 		if len(cfg.Listen) > 0 {
 			log.Warn("socket-activated: ignoring --listen", "sockets", len(socks))
