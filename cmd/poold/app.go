@@ -40,6 +40,7 @@ func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir) fx.Option {
 			newWorkerCgroups,
 			newWorkerOutput,
 			newGroup,
+			newWorkerSpec,
 			newSpawner,
 			newSizing,
 			newSupervisor,
@@ -70,45 +71,48 @@ func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activat
 	return socks, nil
 }
 
+// newWorkerSpec is what the first generation's workers are made from.
+func newWorkerSpec(cfg config.Config) config.WorkerSpec { return cfg.WorkerSpec(ownProcess()) }
+
 // newSpawner makes the spawner, whose workers' notify sockets are bound
-// again whenever the runtime directory is lost and made anew.
-func newSpawner(cfg config.Config, socks []activation.Socket, g *distribute.Group, dir *rundir.Dir, reaper *proc.Reaper,
+// again whenever the runtime directory is lost and made anew. It prepares
+// the first generation's environment now: a preload that cannot be
+// installed stops poold before any worker starts.
+func newSpawner(cfg config.Config, spec config.WorkerSpec, socks []activation.Socket, g *distribute.Group, dir *rundir.Dir, reaper *proc.Reaper,
 	hub *channel.Hub, out *workerlog.Output, cg workerCgroups, log *slog.Logger) (*proc.Spawner, error) {
 	var slotSockets func(int) ([]activation.Socket, error)
 	if cfg.Distribution != distribute.Shared {
 		slotSockets = g.Sockets
 	}
-	spec := cfg.WorkerSpec(ownProcess())
-	env, err := workersEnv(cfg.Name, spec, dir, log)
-	if err != nil {
-		return nil, err
-	}
 	sp, err := proc.NewSpawner(proc.Config{
 		Pool:        cfg.Name,
-		Command:     spec.Command,
 		Sockets:     socks,
 		SlotSockets: slotSockets,
 		RuntimeDir:  dir.Path(),
-		Env:         env,
-		StopTimeout: spec.StopTimeout,
-		Watchdog:    spec.Watchdog,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		Output:      out,
-		Reaper:      reaper,
-		Channels:    hub,
-		Cgroups:     cg.spawner(),
-		Log:         log,
+		PrepareEnv: func(_ int, spec config.WorkerSpec) ([]string, error) {
+			return workersEnv(cfg.Name, spec, dir, log)
+		},
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Output:   out,
+		Reaper:   reaper,
+		Channels: hub,
+		Cgroups:  cg.spawner(),
+		Log:      log,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := sp.Prepare(1, spec); err != nil {
 		return nil, err
 	}
 	return sp, dir.Keep(sp.RebindNotify)
 }
 
-func newSupervisor(cfg config.Config, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {
+func newSupervisor(cfg config.Config, spec config.WorkerSpec, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {
 	opts := supervisorOptions(cfg, size.workers)
 	opts.Memory = cg.memory
+	opts.Spec = spec
 	return supervisor.New(opts, sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
 }
 

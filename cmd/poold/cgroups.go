@@ -27,8 +27,7 @@ func newWorkerCgroups(cfg config.Config, log *slog.Logger) (workerCgroups, error
 	var w *cgroup.Workers
 	if d.Usable {
 		var err error
-		limits := cgroup.WorkerLimits{MemoryHigh: int64(cfg.Health.Memory), MemoryMax: cfg.WorkerMemoryMax}
-		if w, err = cgroup.Setup(d, limits, log); err != nil {
+		if w, err = cgroup.Setup(d, log); err != nil {
 			reason = fmt.Sprintf("cannot set up %s: %v", d.Path, err)
 		}
 	}
@@ -68,8 +67,8 @@ func (c workerCgroups) spawner() proc.Cgroups {
 // procCgroups adapts cgroup.Workers to proc.Cgroups.
 type procCgroups struct{ w *cgroup.Workers }
 
-func (c procCgroups) Create(slot int, id uint64) (proc.Cgroup, error) {
-	cg, err := c.w.Create(slot, id)
+func (c procCgroups) Create(slot int, id uint64, limits proc.MemoryLimits) (proc.Cgroup, error) {
+	cg, err := c.w.Create(slot, id, cgroup.WorkerLimits{MemoryHigh: limits.High, MemoryMax: limits.Max})
 	if err != nil {
 		return nil, err // not a nil *cgroup.Worker in an interface
 	}

@@ -99,7 +99,7 @@ func TestKernelWorkerCgroup(t *testing.T) {
 	poold, _ := startIn(t, int(base.Fd()), "sleep", "1000")
 	controllers, _, _ := readValue(filepath.Join(dir, "cgroup.controllers"))
 	d := Delegation{Usable: true, Dir: dir, Path: cgPath, Controllers: strings.Fields(controllers)}
-	w, err := setup(d, WorkerLimits{}, poold.Process.Pid, realFS{}, "/proc", discard)
+	w, err := setup(d, poold.Process.Pid, realFS{}, "/proc", discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestKernelWorkerCgroup(t *testing.T) {
 		t.Errorf("poold's stand-in is in %s, want %s/supervisor", got, cgPath)
 	}
 
-	c, err := w.Create(2, 7)
+	c, err := w.Create(2, 7, WorkerLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

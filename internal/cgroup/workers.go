@@ -28,8 +28,9 @@ const workerPrefix = "worker-"
 // wanted are the controllers poold enables for its workers, when offered.
 var wanted = []string{"memory", "cpu", "pids"}
 
-// WorkerLimits are written into every worker's cgroup when the memory
-// controller is enabled; 0 leaves the kernel's default, max.
+// WorkerLimits are written into a worker's cgroup when the memory
+// controller is enabled; 0 leaves the kernel's default, max. Each worker
+// gets its generation's, so a reload can change them.
 type WorkerLimits struct {
 	// MemoryHigh is memory.high (--recycle-memory): above it the kernel
 	// reclaims and throttles the worker, and poold recycles it.
@@ -47,7 +48,6 @@ type Workers struct {
 	dir, path string
 	delegated bool
 	enabled   []string // controllers enabled for the children, in wanted's order
-	limits    WorkerLimits
 	proc      string // the /proc that Usage reads workers' cgroups from
 	fs        kernfs
 }
@@ -67,15 +67,15 @@ func (realFS) rmdir(dir string) error { return os.Remove(dir) }
 // Setup moves poold into the supervisor cgroup, removes worker cgroups an
 // earlier poold left in d, and enables the memory, cpu and pids controllers
 // (those d offers) for the workers' cgroups.
-func Setup(d Delegation, limits WorkerLimits, log *slog.Logger) (*Workers, error) {
-	return setup(d, limits, os.Getpid(), realFS{}, "/proc", log)
+func Setup(d Delegation, log *slog.Logger) (*Workers, error) {
+	return setup(d, os.Getpid(), realFS{}, "/proc", log)
 }
 
-func setup(d Delegation, limits WorkerLimits, pid int, kfs kernfs, proc string, log *slog.Logger) (*Workers, error) {
+func setup(d Delegation, pid int, kfs kernfs, proc string, log *slog.Logger) (*Workers, error) {
 	if !d.Usable {
 		return nil, errors.New(d.Reason)
 	}
-	w := &Workers{dir: d.Dir, path: d.Path, delegated: d.Delegated, limits: limits, proc: proc, fs: kfs}
+	w := &Workers{dir: d.Dir, path: d.Path, delegated: d.Delegated, proc: proc, fs: kfs}
 	sup := filepath.Join(d.Dir, SupervisorCgroup)
 	if err := kfs.mkdir(sup); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create cgroup: %w", err)
@@ -152,7 +152,7 @@ func (w *Workers) Path() string { return w.path }
 
 // Create makes the cgroup of worker id of slot, with the memory limits,
 // and opens it for CLONE_INTO_CGROUP.
-func (w *Workers) Create(slot int, id uint64) (*Worker, error) {
+func (w *Workers) Create(slot int, id uint64, limits WorkerLimits) (*Worker, error) {
 	name := fmt.Sprintf("%s%d-%d", workerPrefix, slot, id)
 	dir := filepath.Join(w.dir, name)
 	err := w.fs.mkdir(dir)
@@ -164,8 +164,8 @@ func (w *Workers) Create(slot int, id uint64) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
-	c := &Worker{dir: dir, path: path.Join(w.path, name), fd: -1, memory: w.HasMemory(), memoryMax: w.limits.MemoryMax, fs: w.fs}
-	if err := c.limit(w.limits); err != nil {
+	c := &Worker{dir: dir, path: path.Join(w.path, name), fd: -1, memory: w.HasMemory(), memoryMax: limits.MemoryMax, fs: w.fs}
+	if err := c.limit(limits); err != nil {
 		return nil, errors.Join(err, c.Remove())
 	}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

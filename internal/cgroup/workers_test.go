@@ -81,7 +81,7 @@ func TestSetup(t *testing.T) {
 		if err := os.Mkdir(filepath.Join(d.Dir, ".control"), 0o755); err != nil { // systemd's
 			t.Fatal(err)
 		}
-		w, err := setup(d, WorkerLimits{}, 4242, kfs, "/proc", discard)
+		w, err := setup(d, 4242, kfs, "/proc", discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestSetup(t *testing.T) {
 }
 
 func TestSetupUnusable(t *testing.T) {
-	_, err := setup(Delegation{Reason: "cgroup v1"}, WorkerLimits{}, 1, fakeKernfs{}, "/proc", discard)
+	_, err := setup(Delegation{Reason: "cgroup v1"}, 1, fakeKernfs{}, "/proc", discard)
 	if err == nil || err.Error() != "cgroup v1" {
 		t.Errorf("got %v, want the reason", err)
 	}
@@ -114,11 +114,11 @@ func TestWorkerCgroup(t *testing.T) {
 	kfs := fakeKernfs{memory: true}
 	d := fakeDelegation(t, kfs, "cpu memory pids")
 	proc := t.TempDir()
-	w, err := setup(d, WorkerLimits{MemoryHigh: 200 << 20, MemoryMax: 256 << 20}, 4242, kfs, proc, discard)
+	w, err := setup(d, 4242, kfs, proc, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := w.Create(1, 9)
+	c, err := w.Create(1, 9, WorkerLimits{MemoryHigh: 200 << 20, MemoryMax: 256 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +182,11 @@ func TestWorkerCgroup(t *testing.T) {
 
 func TestCreateWithoutMemory(t *testing.T) {
 	kfs := fakeKernfs{}
-	w, err := setup(fakeDelegation(t, kfs, "pids"), WorkerLimits{MemoryHigh: 1 << 30}, 1, kfs, "/proc", discard)
+	w, err := setup(fakeDelegation(t, kfs, "pids"), 1, kfs, "/proc", discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := w.Create(0, 1)
+	c, err := w.Create(0, 1, WorkerLimits{MemoryHigh: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,14 @@ import (
 // Cgroups gives each worker a cgroup of its own (internal/cgroup's
 // Workers, when systemd delegated poold's cgroup).
 type Cgroups interface {
-	// Create makes the cgroup of worker id of slot.
-	Create(slot int, id uint64) (Cgroup, error)
+	// Create makes the cgroup of worker id of slot, with limits.
+	Create(slot int, id uint64, limits MemoryLimits) (Cgroup, error)
+}
+
+// MemoryLimits are a worker cgroup's memory.high and memory.max, from its
+// generation's spec; 0 for the kernel's default, max.
+type MemoryLimits struct {
+	High, Max int64
 }
 
 // Cgroup is one worker's cgroup: the worker is started straight into it
@@ -34,7 +40,7 @@ func (s *Spawner) start(cmd *exec.Cmd, req supervisor.SpawnRequest) (Cgroup, err
 	if s.cgroups == nil {
 		return nil, s.reaper.start(cmd)
 	}
-	cg, err := s.cgroups.Create(req.Slot, uint64(req.ID))
+	cg, err := s.cgroups.Create(req.Slot, uint64(req.ID), MemoryLimits{High: req.Spec.MemoryHigh, Max: req.Spec.MemoryMax})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}

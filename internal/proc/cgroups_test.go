@@ -79,7 +79,7 @@ func newTestCgroups(t *testing.T) *testCgroups {
 	return nil
 }
 
-func (c *testCgroups) Create(slot int, id uint64) (Cgroup, error) {
+func (c *testCgroups) Create(slot int, id uint64, _ MemoryLimits) (Cgroup, error) {
 	dir := filepath.Join(c.dir, fmt.Sprintf("worker-%d-%d", slot, id))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func TestWorkerCgroupTakesItsTree(t *testing.T) {
 		t.Run(fmt.Sprintf("stay=%v", stay), func(t *testing.T) {
 			cgs := newTestCgroups(t)
 			helper := map[bool]string{false: "escape", true: "escape-stay"}[stay]
-			f := newFixture(t, helper, func(c *Config) { c.Cgroups = cgs })
+			f := newFixture(t, helper, func(c *fixtureConfig) { c.Cgroups = cgs })
 			p := f.spawn(t, 4, 2, false)
 			child, pidfd := escapee(t, f)
 			cg := cgs.only(t)
@@ -233,7 +233,7 @@ func TestWorkerCgroupTakesItsTree(t *testing.T) {
 func TestOOMKillIsReported(t *testing.T) {
 	cgs := newTestCgroups(t)
 	cgs.oom = true
-	f := newFixture(t, "ignore-term", func(c *Config) { c.Cgroups = cgs })
+	f := newFixture(t, "ignore-term", func(c *fixtureConfig) { c.Cgroups = cgs })
 	p := f.spawn(t, 1, 0, false)
 	next[supervisor.Notified](t, f.sink)
 	if err := p.Signal(syscall.SIGKILL); err != nil {
@@ -247,7 +247,7 @@ func TestOOMKillIsReported(t *testing.T) {
 		t.Errorf("status %q does not name the OOM killer", ev.Status)
 	}
 
-	f = newFixture(t, "exit3", func(c *Config) { c.Cgroups = cgs })
+	f = newFixture(t, "exit3", func(c *fixtureConfig) { c.Cgroups = cgs })
 	f.spawn(t, 2, 0, false)
 	if ev := next[supervisor.Exited](t, f.sink); ev.Status != (supervisor.ExitStatus{Code: 3}) {
 		t.Errorf("status %+v, want exit code 3 alone", ev.Status)
@@ -256,11 +256,13 @@ func TestOOMKillIsReported(t *testing.T) {
 
 type failingCgroups struct{}
 
-func (failingCgroups) Create(int, uint64) (Cgroup, error) { return nil, errors.New("no room") }
+func (failingCgroups) Create(int, uint64, MemoryLimits) (Cgroup, error) {
+	return nil, errors.New("no room")
+}
 
 func TestSpawnFailsWithoutItsCgroup(t *testing.T) {
-	f := newFixture(t, "serve", func(c *Config) { c.Cgroups = failingCgroups{} })
-	_, err := f.spawner.Spawn(supervisor.SpawnRequest{ID: 1, Slot: 3}, f.sink)
+	f := newFixture(t, "serve", func(c *fixtureConfig) { c.Cgroups = failingCgroups{} })
+	_, err := f.spawner.Spawn(f.request(1, 3), f.sink)
 	if err == nil || !strings.Contains(err.Error(), "spawn worker 3: cgroup: no room") {
 		t.Fatalf("got %v", err)
 	}

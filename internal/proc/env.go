@@ -4,8 +4,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -26,17 +28,82 @@ func inheritable(env []string) []string {
 	})
 }
 
+// Prepare makes the environment the workers of generation gen, made from
+// spec, start from, as Spawn would at their first spawn: a caller that
+// wants a failure before any worker starts calls it first.
+func (s *Spawner) Prepare(gen int, spec config.WorkerSpec) error {
+	_, err := s.baseEnv(supervisor.SpawnRequest{Generation: gen, Spec: spec})
+	return err
+}
+
+// baseEnv is what the workers of req's generation start from: its spec's
+// environment, prepared once per generation, without poold's own
+// variables.
+func (s *Spawner) baseEnv(req supervisor.SpawnRequest) ([]string, error) {
+	if env, ok := s.envs.get(req.Generation); ok {
+		return env, nil
+	}
+	env := req.Spec.Env
+	if s.prepareEnv != nil {
+		var err error
+		if env, err = s.prepareEnv(req.Generation, req.Spec); err != nil {
+			return nil, err
+		}
+	}
+	env = inheritable(env)
+	if s.output != nil {
+		env = withoutJournalStream(env)
+	}
+	s.envs.put(req.Generation, env)
+	return env, nil
+}
+
+// generationEnvs keeps the prepared environments of the last few
+// generations: those a reload, its rollback and a crash restart spawn.
+type generationEnvs struct {
+	mu      sync.Mutex
+	entries []generationEnv
+}
+
+type generationEnv struct {
+	generation int
+	env        []string
+}
+
+const keptEnvs = 4
+
+func (g *generationEnvs) get(gen int) ([]string, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, e := range g.entries {
+		if e.generation == gen {
+			return e.env, true
+		}
+	}
+	return nil, false
+}
+
+func (g *generationEnvs) put(gen int, env []string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.entries = append(g.entries, generationEnv{gen, env})
+	if len(g.entries) > keptEnvs {
+		g.entries = slices.Delete(g.entries, 0, len(g.entries)-keptEnvs)
+	}
+}
+
 // workerEnv is the worker contract's environment: poold's inheritable
 // environment plus the worker's own variables. LISTEN_PID is added by the
 // trampoline, which knows the PID.
-func (s *Spawner) workerEnv(req supervisor.SpawnRequest, notifySocket string) []string {
-	env := slices.Clip(s.baseEnv) // appending must copy, not share, the base
+func (s *Spawner) workerEnv(req supervisor.SpawnRequest, base []string, notifySocket string) []string {
+	env := slices.Clip(base) // appending must copy, not share, the base
 	slot := strconv.Itoa(req.Slot)
-	if s.watchdog > 0 { // WATCHDOG_PID is set by the trampoline, which knows the PID
-		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(s.watchdog.Microseconds(), 10))
+	spec := req.Spec
+	if spec.Watchdog > 0 { // WATCHDOG_PID is set by the trampoline, which knows the PID
+		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(spec.Watchdog.Microseconds(), 10))
 	}
-	if s.stopTimeout > 0 {
-		env = append(env, "POOLD_STOP_TIMEOUT_MS="+strconv.FormatInt(s.stopTimeout.Milliseconds(), 10))
+	if spec.StopTimeout > 0 {
+		env = append(env, "POOLD_STOP_TIMEOUT_MS="+strconv.FormatInt(spec.StopTimeout.Milliseconds(), 10))
 	}
 	return append(env,
 		"LISTEN_FDS="+strconv.Itoa(len(s.sockets)),

@@ -43,9 +43,9 @@ func TestNotifyCountsOnlyFromTheWorkersTree(t *testing.T) {
 		{"another process", "-", true, []string{"worker"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, "notify-tree", func(c *Config) {
+			f := newFixture(t, "notify-tree", func(c *fixtureConfig) {
 				if tt.childUID != "-" {
-					c.Env = append(c.Env, "NOTIFY_CHILD_UID="+tt.childUID)
+					c.Spec.Env = append(c.Spec.Env, "NOTIFY_CHILD_UID="+tt.childUID)
 				}
 			})
 			p := f.spawn(t, 1, 0, false)

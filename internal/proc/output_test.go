@@ -49,9 +49,9 @@ func (s *lineSink) Line(w workerlog.Worker, st workerlog.Stream, line []byte) er
 func TestWorkerOutputGoesThroughPipes(t *testing.T) {
 	sink := &lineSink{}
 	out := workerlog.NewOutput(sink, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	f := newFixture(t, "chatty", func(c *Config) {
+	f := newFixture(t, "chatty", func(c *fixtureConfig) {
 		c.Output = out
-		c.Env = append(c.Env, "JOURNAL_STREAM=8:1234")
+		c.Spec.Env = append(c.Spec.Env, "JOURNAL_STREAM=8:1234")
 	})
 	p := f.spawn(t, 5, 1, false)
 	if ex := next[supervisor.Exited](t, f.sink); ex.ID != 5 || ex.Status.Code != 0 {

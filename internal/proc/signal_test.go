@@ -73,7 +73,7 @@ func TestSignalReachesEachProcessOnce(t *testing.T) {
 	for _, mode := range []string{"in-group", "moved"} {
 		t.Run(mode, func(t *testing.T) {
 			f := newFixture(t, "none")
-			f.spawner.command = []string{python, "-c", countSignalsPython, mode}
+			f.spec.Command = []string{python, "-c", countSignalsPython, mode}
 			p := f.spawn(t, 1, 0, false)
 			if n := next[supervisor.Notified](t, f.sink); !n.Datagram.Message.Ready {
 				t.Fatalf("first notification %+v, want READY=1", n.Datagram.Message)

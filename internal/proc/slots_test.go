@@ -56,7 +56,7 @@ func TestWorkerGetsItsSlotSockets(t *testing.T) {
 	own := bindHTTP(t)
 	var pool []activation.Socket
 	var asked []int
-	f := newFixture(t, "serve-silent", func(c *Config) {
+	f := newFixture(t, "serve-silent", func(c *fixtureConfig) {
 		pool = c.Sockets
 		c.SlotSockets = func(slot int) ([]activation.Socket, error) {
 			asked = append(asked, slot)
@@ -113,8 +113,8 @@ func TestSlotSocketsMustMatchThePool(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, "serve", func(c *Config) { c.SlotSockets = tt.give })
-			p, err := f.spawner.Spawn(supervisor.SpawnRequest{ID: 1, Slot: 2, Generation: 1}, f.sink)
+			f := newFixture(t, "serve", func(c *fixtureConfig) { c.SlotSockets = tt.give })
+			p, err := f.spawner.Spawn(f.request(1, 2), f.sink)
 			if err == nil {
 				p.Signal(syscall.SIGKILL)
 				t.Fatal("spawned a worker")

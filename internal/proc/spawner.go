@@ -11,19 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/notify"
 	"github.com/poold/poold/internal/supervisor"
 	"github.com/poold/poold/internal/workerlog"
 )
 
-// Config describes the workers a Spawner starts.
+// Config describes the workers a Spawner starts. What each worker is made
+// from (command, environment, stop timeout, watchdog, memory limits) comes
+// with its SpawnRequest, its generation's spec, so that a reload can change
+// it.
 type Config struct {
 	Pool    string
-	Command []string // the worker command and its arguments
 	Sockets []activation.Socket
 	// SlotSockets, when set, gives the sockets of one slot: the same count,
 	// names and order as Sockets (checked at each spawn), each one of its
@@ -35,14 +37,10 @@ type Config struct {
 	// RuntimeDir holds the workers' notify sockets; the caller creates it,
 	// accessible to poold and the workers only.
 	RuntimeDir string
-	// Env is the environment workers start from (poold's own, usually).
-	Env []string
-	// StopTimeout is how long a worker has to exit after SIGTERM, passed
-	// on to it as POOLD_STOP_TIMEOUT_MS; not passed on when 0.
-	StopTimeout time.Duration
-	// Watchdog, when set, is passed on as WATCHDOG_USEC: how often each
-	// worker must send a heartbeat (the supervisor's Health.Watchdog).
-	Watchdog time.Duration
+	// PrepareEnv, when set, turns a generation's spec into the environment
+	// its workers start from (poold adds the Node.js preload); it is called
+	// once per generation. When nil, workers start from the spec's Env.
+	PrepareEnv func(generation int, spec config.WorkerSpec) ([]string, error)
 	// Output, when set, gives each worker a pipe for its stdout and one
 	// for its stderr, and passes their lines on; the workers then do not
 	// get JOURNAL_STREAM, which describes poold's fds 1 and 2, not theirs.
@@ -59,19 +57,21 @@ type Config struct {
 	Log     *slog.Logger
 }
 
+// ErrNoCommand: a spawn request's spec has no command (config refuses
+// such a configuration, so it is a programming error).
+var ErrNoCommand = errors.New("no worker command in the spec")
+
 // Spawner starts workers; it implements supervisor.Spawner.
 type Spawner struct {
 	pool           string
-	command        []string
 	sockets        []activation.Socket
 	files          []*os.File
 	fdNames        string
 	inodes         map[uint64]bool
 	slotSockets    func(slot int) ([]activation.Socket, error)
 	runtimeDir     string
-	baseEnv        []string
-	stopTimeout    time.Duration
-	watchdog       time.Duration
+	prepareEnv     func(int, config.WorkerSpec) ([]string, error)
+	envs           generationEnvs
 	output         *workerlog.Output
 	stdout, stderr *os.File
 	reaper         *Reaper
@@ -84,21 +84,15 @@ type Spawner struct {
 
 // NewSpawner checks the configuration and returns a Spawner.
 func NewSpawner(cfg Config) (*Spawner, error) {
-	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
-		return nil, errors.New("no worker command: give it after --, e.g. poold --listen :3000 -- node server.js")
-	}
 	s := &Spawner{
-		pool: cfg.Pool, command: cfg.Command, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
-		runtimeDir: cfg.RuntimeDir, baseEnv: inheritable(cfg.Env), stopTimeout: cfg.StopTimeout, watchdog: cfg.Watchdog, stdout: cfg.Stdout, stderr: cfg.Stderr,
+		pool: cfg.Pool, sockets: cfg.Sockets, slotSockets: cfg.SlotSockets,
+		runtimeDir: cfg.RuntimeDir, prepareEnv: cfg.PrepareEnv, stdout: cfg.Stdout, stderr: cfg.Stderr,
 		reaper: cfg.Reaper, channels: cfg.Channels, log: cfg.Log, output: cfg.Output,
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
 	s.cgroups = cfg.Cgroups
 	if s.reaper == nil {
 		s.reaper = NewReaper(cfg.Log)
-	}
-	if s.output != nil {
-		s.baseEnv = withoutJournalStream(s.baseEnv)
 	}
 	names := make([]string, len(cfg.Sockets))
 	for i, sock := range cfg.Sockets {
@@ -117,6 +111,13 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 // Spawn starts one worker through the trampoline and the goroutines that
 // report on it.
 func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supervisor.Process, error) {
+	if len(req.Spec.Command) == 0 || req.Spec.Command[0] == "" {
+		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, ErrNoCommand)
+	}
+	base, err := s.baseEnv(req)
+	if err != nil {
+		return nil, fmt.Errorf("spawn worker %d: environment of generation %d: %w", req.Slot, req.Generation, err)
+	}
 	files, inodes, err := s.socketsFor(req.Slot)
 	if err != nil {
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
@@ -131,7 +132,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		pipes.Close()
 		return nil, fmt.Errorf("spawn worker %d: notify socket: %w", req.Slot, err)
 	}
-	env := s.workerEnv(req, sockPath)
+	env := s.workerEnv(req, base, sockPath)
 	var ours, theirs *os.File
 	if s.channels != nil {
 		if ours, theirs, err = socketPair(); err != nil {
@@ -144,7 +145,7 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       append([]string{TrampolineArg0}, s.command...),
+		Args:       append([]string{TrampolineArg0}, req.Spec.Command...),
 		Env:        env,
 		ExtraFiles: files,
 		Stdout:     s.stdout,

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/supervisor"
 	"github.com/poold/poold/internal/testbound"
 )
@@ -50,13 +52,21 @@ func next[T any](t *testing.T, c chanSink) T {
 
 type fixture struct {
 	spawner *Spawner
+	spec    config.WorkerSpec // of the workers spawn starts
 	sockets []activation.Socket
 	sink    chanSink
 }
 
+// fixtureConfig is what a fixture's configure may change: the spawner's
+// Config and the spec its workers are made from.
+type fixtureConfig struct {
+	Config
+	Spec config.WorkerSpec
+}
+
 // newFixture makes a spawner of helper workers for one TCP pool socket,
 // "http"; configure changes its Config before the spawner is made.
-func newFixture(t *testing.T, helper string, configure ...func(*Config)) *fixture {
+func newFixture(t *testing.T, helper string, configure ...func(*fixtureConfig)) *fixture {
 	t.Helper()
 	socks, err := activation.Bind([]activation.ListenSpec{{Name: "http", Network: "tcp", Address: "127.0.0.1:0"}})
 	if err != nil {
@@ -68,26 +78,39 @@ func newFixture(t *testing.T, helper string, configure ...func(*Config)) *fixtur
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cfg := Config{
-		Pool: "test", Command: []string{os.Args[0]}, Sockets: socks, RuntimeDir: dir,
-		Env: append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99",
-			"WEB_CONCURRENCY=8"),
-		StopTimeout: 2500 * time.Millisecond,
-		Stdout:      os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	cfg := fixtureConfig{
+		Config: Config{
+			Pool: "test", Sockets: socks, RuntimeDir: dir,
+			Stdout: os.Stdout, Stderr: os.Stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		},
+		Spec: config.WorkerSpec{
+			Command: []string{os.Args[0]},
+			Env: append(os.Environ(), helperEnv+"="+helper, "NOTIFY_SOCKET=/leak", "WATCHDOG_USEC=5", "POOLD_SLOT=99",
+				"WEB_CONCURRENCY=8"),
+			StopTimeout: 2500 * time.Millisecond,
+		},
 	}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	sp, err := NewSpawner(cfg)
+	sp, err := NewSpawner(cfg.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{spawner: sp, sockets: socks, sink: make(chanSink, 64)}
+	return &fixture{spawner: sp, spec: cfg.Spec, sockets: socks, sink: make(chanSink, 64)}
+}
+
+// request asks for worker id in slot, of generation 2, made from the
+// fixture's spec.
+func (f *fixture) request(id supervisor.WorkerID, slot int) supervisor.SpawnRequest {
+	return supervisor.SpawnRequest{ID: id, Slot: slot, Generation: 2, Spec: f.spec}
 }
 
 func (f *fixture) spawn(t *testing.T, id supervisor.WorkerID, slot int, probe bool) supervisor.Process {
 	t.Helper()
-	p, err := f.spawner.Spawn(supervisor.SpawnRequest{ID: id, Slot: slot, Generation: 2, ProbeListening: probe}, f.sink)
+	req := f.request(id, slot)
+	req.ProbeListening = probe
+	p, err := f.spawner.Spawn(req, f.sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +157,7 @@ func TestWorkerGetsTheContract(t *testing.T) {
 }
 
 func TestWorkerGetsItsWatchdog(t *testing.T) {
-	f := newFixture(t, "serve", func(c *Config) { c.Watchdog = 3 * time.Second })
+	f := newFixture(t, "serve", func(c *fixtureConfig) { c.Spec.Watchdog = 3 * time.Second })
 	p := f.spawn(t, 1, 0, false)
 	next[supervisor.Notified](t, f.sink)
 	got := askWorker(t, f.sockets[0].Addr)
@@ -145,7 +168,7 @@ func TestWorkerGetsItsWatchdog(t *testing.T) {
 
 func TestWorkerTalksOnItsChannel(t *testing.T) {
 	hub := channel.NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	f := newFixture(t, "channel", func(c *Config) { c.Channels = hub })
+	f := newFixture(t, "channel", func(c *fixtureConfig) { c.Channels = hub })
 	f.spawn(t, 4, 0, false)
 	if n := next[supervisor.Notified](t, f.sink); n.ID != 4 || !n.Datagram.Message.Ready {
 		t.Fatalf("notification %+v, want READY=1 from worker 4", n)
@@ -198,7 +221,7 @@ func TestExitStatusIsReported(t *testing.T) {
 
 func TestMissingCommandExits127(t *testing.T) {
 	f := newFixture(t, "serve")
-	f.spawner.command = []string{"/nonexistent/worker"}
+	f.spec.Command = []string{"/nonexistent/worker"}
 	f.spawn(t, 1, 0, false)
 	if ev := next[supervisor.Exited](t, f.sink); ev.Status.Code != exitNotFound {
 		t.Fatalf("exit %v, want 127", ev.Status)
@@ -234,11 +257,50 @@ func TestProbeSeesPollAndSelectServers(t *testing.T) {
 	for name, code := range map[string]string{"poll": servePollPython, "select": serveSelectPython} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, "none")
-			f.spawner.command = []string{python, "-c", code}
+			f.spec.Command = []string{python, "-c", code}
 			f.spawn(t, 1, 0, true)
 			if ev := next[supervisor.Listening](t, f.sink); ev.ID != 1 {
 				t.Fatalf("Listening for worker %d, want 1", ev.ID)
 			}
 		})
+	}
+}
+
+// Each worker is made from its own request's spec: a reload's generation
+// gets its command's environment and settings, the worker before it kept
+// its own.
+func TestEachGenerationGetsItsSpec(t *testing.T) {
+	f := newFixture(t, "serve")
+	first := f.spawn(t, 1, 0, false)
+	next[supervisor.Notified](t, f.sink)
+	if got := askWorker(t, f.sockets[0].Addr); got.Env["APP_VERSION"] != "" || got.Env["POOLD_GENERATION"] != "2" {
+		t.Fatalf("first worker's env %v, want generation 2 without APP_VERSION", got.Env)
+	}
+	first.Signal(syscall.SIGKILL)
+	next[supervisor.Exited](t, f.sink)
+
+	spec := f.spec
+	spec.Env = append(slices.Clip(spec.Env), "APP_VERSION=2")
+	spec.StopTimeout, spec.Watchdog = 7*time.Second, 4*time.Second
+	p, err := f.spawner.Spawn(supervisor.SpawnRequest{ID: 2, Slot: 0, Generation: 3, Spec: spec}, f.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Signal(syscall.SIGKILL) })
+	next[supervisor.Notified](t, f.sink)
+	got := askWorker(t, f.sockets[0].Addr)
+	want := map[string]string{"APP_VERSION": "2", "POOLD_GENERATION": "3", "POOLD_STOP_TIMEOUT_MS": "7000", "WATCHDOG_USEC": "4000000"}
+	for k, v := range want {
+		if got.Env[k] != v {
+			t.Errorf("%s=%q, want %q", k, got.Env[k], v)
+		}
+	}
+}
+
+func TestSpawnWithoutCommandFails(t *testing.T) {
+	f := newFixture(t, "serve")
+	_, err := f.spawner.Spawn(supervisor.SpawnRequest{ID: 1, Slot: 0, Generation: 1}, f.sink)
+	if !errors.Is(err, ErrNoCommand) {
+		t.Fatalf("Spawn = %v, want ErrNoCommand", err)
 	}
 }

@@ -7,7 +7,11 @@
 //
 // A rollout replaces the workers that ran when it started: Reload does every
 // slot with a new generation, RestartWorker one slot with the same one. One
-// rollout runs at a time.
+// rollout runs at a time. Each generation has its worker spec (command,
+// environment, limits), which every worker of it, a crash restart's too, is
+// spawned from; ReloadWith brings a new one, and when such a reload fails,
+// a rollback rollout puts the slots it replaced back on the pool's
+// generation before the reload returns, so that the pool is not left mixed.
 //
 // A reload always ends, and ends systemd's reloading state with READY=1: it
 // succeeds once every slot has a ready worker of its generation, which then

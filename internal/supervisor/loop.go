@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"maps"
 	"syscall"
 	"time"
 )
@@ -51,6 +52,8 @@ func (s *Supervisor) handle(ev message) {
 		s.onScale(ev)
 	case statusRequest:
 		ev.reply <- s.snapshot()
+	case generationsRequest:
+		ev.reply <- maps.Clone(s.generations)
 	default:
 		s.log.Error("supervisor: unknown event", "type", typeName(ev))
 	}
@@ -101,6 +104,7 @@ func (s *Supervisor) onExited(ev Exited) {
 	}
 	s.transition(w, processExited)
 	delete(s.workers, ev.ID)
+	s.forgetGenerations()
 	s.emit(WorkerExited{Worker: s.workerStatus(w), Exit: ev.Status})
 	now := s.clock.Now()
 	// A worker that said STOPPING=1 and exited cleanly by itself left on

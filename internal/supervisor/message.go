@@ -23,14 +23,15 @@ func (Notified) workerEvent()  {}
 func (Reported) workerEvent()  {}
 func (Listening) workerEvent() {}
 
-func (tick) loopMessage()            {}
-func (shutdownRequest) loopMessage() {}
-func (killRequest) loopMessage()     {}
-func (reloadRequest) loopMessage()   {}
-func (restartRequest) loopMessage()  {}
-func (signalRequest) loopMessage()   {}
-func (scaleRequest) loopMessage()    {}
-func (statusRequest) loopMessage()   {}
+func (tick) loopMessage()               {}
+func (shutdownRequest) loopMessage()    {}
+func (killRequest) loopMessage()        {}
+func (reloadRequest) loopMessage()      {}
+func (restartRequest) loopMessage()     {}
+func (signalRequest) loopMessage()      {}
+func (scaleRequest) loopMessage()       {}
+func (statusRequest) loopMessage()      {}
+func (generationsRequest) loopMessage() {}
 
 // loopSink is the Sink the loop hands its spawner: it posts to the loop.
 type loopSink struct{ s *Supervisor }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/mode"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// memory for Health.Memory.
 	Health Health
 	Memory MemoryReader
+	// Spec is what the first generation's workers are made from; a
+	// ReloadWith brings the next one.
+	Spec config.WorkerSpec
 }
 
 // withLoopDefaults fills the knobs no flag sets.

@@ -14,6 +14,12 @@ type ReloadError struct {
 	// OldStopped is set when the slot's old worker had already been stopped
 	// (MaxUnavailable > 0): the slot restarts with backoff, like after a crash.
 	OldStopped bool
+	// A reload that changed the spec rolls the slots it replaced back to
+	// the Previous generation: RolledBack once every one is back,
+	// RollbackFailed says why the rollback stopped too.
+	Previous       int
+	RolledBack     bool
+	RollbackFailed string
 }
 
 func (e *ReloadError) Error() string {
@@ -29,6 +35,12 @@ func (e *ReloadError) Error() string {
 	default:
 		what = fmt.Sprintf("reload to generation %d stopped at slot %d", e.Generation, e.Slot)
 		then = "the old workers keep serving"
+	}
+	switch {
+	case e.RolledBack:
+		then = fmt.Sprintf("rolled back: every worker runs generation %d again", e.Previous)
+	case e.RollbackFailed != "":
+		then = fmt.Sprintf("the rollback to generation %d failed too (%s): workers of generation %d still run", e.Previous, e.RollbackFailed, e.Generation)
 	}
 	return what + ": " + e.Reason + "; " + then
 }
@@ -71,7 +83,13 @@ func (s *Supervisor) finishRollout(err error) {
 	if err != nil {
 		s.abandon(r)
 	}
+	if r.kind == reloadRollout && err != nil && s.rollBack(r, err) {
+		return // the rollback answers
+	}
+	answer := err
 	switch {
+	case r.kind == rollbackRollout:
+		answer = s.endRollback(r, err)
 	case r.kind == reloadRollout:
 		s.endReload(r, err)
 	case r.recycle != "" && err != nil:
@@ -86,7 +104,8 @@ func (s *Supervisor) finishRollout(err error) {
 	default:
 		s.log.Info("restart complete", "slot", r.slot)
 	}
-	r.reply <- rolloutResult{generation: s.generation, err: err}
+	r.reply <- rolloutResult{generation: s.generation, err: answer}
+	s.forgetGenerations()
 	if req := s.pendingReload; req != nil {
 		s.pendingReload = nil
 		s.onReload(*req)

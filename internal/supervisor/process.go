@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/notify"
 )
 
@@ -24,6 +25,9 @@ type SpawnRequest struct {
 	ID         WorkerID
 	Slot       int
 	Generation int
+	// Spec is what the worker is made from: its generation's. The spawner
+	// must not modify it.
+	Spec config.WorkerSpec
 	// ProbeListening asks the spawner to post Listening once the worker
 	// waits for connections on a pool socket.
 	ProbeListening bool

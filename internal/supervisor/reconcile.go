@@ -68,10 +68,12 @@ func (s *Supervisor) occupiedSlots() map[int]bool {
 // spawnWorker starts a worker of the current generation in slot.
 func (s *Supervisor) spawnWorker(slot int) (*worker, error) {
 	s.lastID++
+	gen := s.spawnGeneration()
 	req := SpawnRequest{
 		ID:             s.lastID,
 		Slot:           slot,
-		Generation:     s.spawnGeneration(),
+		Generation:     gen,
+		Spec:           s.specOf(gen),
 		ProbeListening: s.opts.Ready.AcceptsListening(),
 	}
 	proc, err := s.spawner.Spawn(req, loopSink{s})

@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/poold/poold/internal/config"
 )
 
-type reloadRequest struct{ reply chan rolloutResult }
+type reloadRequest struct {
+	spec  *config.WorkerSpec // nil: the pool's own again
+	reply chan rolloutResult
+}
 
 // Reload replaces every worker with one of a new generation, and starts one
 // at once in every slot that has no running worker (a slot waiting out a
@@ -28,8 +33,24 @@ type reloadRequest struct{ reply chan rolloutResult }
 // next reload does not reuse). If ctx ends first it returns 0 and
 // ctx.Err(), and the reload goes on. It returns ErrBusy while another
 // reload or a RestartWorker runs.
+//
+// The new generation's workers are made from the pool's spec; ReloadWith
+// brings a new one.
 func (s *Supervisor) Reload(ctx context.Context) (generation int, err error) {
-	req := reloadRequest{reply: make(chan rolloutResult, 1)}
+	return s.reload(ctx, reloadRequest{reply: make(chan rolloutResult, 1)})
+}
+
+// ReloadWith is Reload to a generation made from spec. When spec differs
+// from the pool's, a failed reload does not leave the pool mixed: the
+// slots already replaced are rolled back, slot by slot and readiness-gated
+// like the reload, to the pool's generation, and only then does it return
+// its *ReloadError (RolledBack set, or RollbackFailed saying why the
+// rollback stopped too).
+func (s *Supervisor) ReloadWith(ctx context.Context, spec config.WorkerSpec) (generation int, err error) {
+	return s.reload(ctx, reloadRequest{spec: &spec, reply: make(chan rolloutResult, 1)})
+}
+
+func (s *Supervisor) reload(ctx context.Context, req reloadRequest) (int, error) {
 	res, err := ask(ctx, s, req, req.reply)
 	if err != nil {
 		return 0, err
@@ -48,12 +69,18 @@ func (s *Supervisor) onReload(req reloadRequest) {
 		return
 	}
 	s.lastGeneration++
+	spec := s.specOf(s.generation)
+	if req.spec != nil {
+		spec = *req.spec
+	}
+	g := s.addGeneration(s.lastGeneration, spec, s.generation)
 	s.forgetBackoffs()
 	r := s.newRollout(reloadRollout, -1, req.reply)
+	r.specChanged = !g.Changes.Empty()
 	r.fillEmptySlots(s)
 	s.rollout = r
 	s.log.Info("reload started", "generation", r.generation, "workers", s.target,
-		"max_unavailable", r.width, "empty_slots", len(r.steps))
+		"max_unavailable", r.width, "empty_slots", len(r.steps), "changes", g.Changes.String())
 	s.emit(ReloadStarted{Generation: r.generation})
 	if !s.toldReady {
 		return // systemd is still starting the service: READY=1 comes with the pool's
@@ -76,6 +103,9 @@ func (s *Supervisor) endReload(r *rollout, err error) {
 		s.log.Info("reload complete", "generation", r.generation, "replaced", r.replaced)
 	case errors.As(err, &rerr):
 		s.reloadFailed = fmt.Sprintf("last reload failed at slot %d: %s", rerr.Slot, rerr.Reason)
+		if rerr.RolledBack {
+			s.reloadFailed += fmt.Sprintf("; rolled back to generation %d", rerr.Previous)
+		}
 		fallthrough
 	default:
 		s.counters.ReloadsFailed++

@@ -13,6 +13,9 @@ type rolloutKind int
 const (
 	reloadRollout  rolloutKind = iota + 1 // Reload: every slot, a new generation
 	restartRollout                        // RestartWorker: one slot, same generation
+	// rollbackRollout: after a reload that changed the spec failed, the
+	// slots it replaced go back to the pool's generation.
+	rollbackRollout
 )
 
 // rollout replaces the workers that ran in its slots when it started. With
@@ -36,6 +39,12 @@ type rollout struct {
 	// toldSystemd: RELOADING=1 was sent, and READY=1 must end the reload.
 	toldSystemd bool
 	reply       chan rolloutResult
+	// specChanged: a reload whose spec differs from the pool's, rolled
+	// back when it fails.
+	specChanged bool
+	// failed and cause: a rollback's failed reload and why it failed.
+	failed *rollout
+	cause  *ReloadError
 }
 
 // step is the replacement of one slot.
@@ -91,8 +100,11 @@ func (r *rollout) describe() string {
 	if r.recycle != "" {
 		return fmt.Sprintf("a recycle of slot %d (%s) is in progress", r.slot, r.recycle)
 	}
-	if r.kind == restartRollout {
+	switch r.kind {
+	case restartRollout:
 		return fmt.Sprintf("a restart of slot %d is in progress", r.slot)
+	case rollbackRollout:
+		return fmt.Sprintf("a rollback to generation %d after a failed reload is in progress", r.generation)
 	}
 	return fmt.Sprintf("a reload to generation %d is in progress", r.generation)
 }
@@ -138,7 +150,7 @@ func (s *Supervisor) advanceRollout() {
 func (s *Supervisor) dropGone(r *rollout) {
 	r.todo = slices.DeleteFunc(r.todo, func(w *worker) bool {
 		gone := s.workers[w.id] != w || !running(w) || w.slot >= s.target
-		if gone && r.kind == reloadRollout && w.slot < s.target {
+		if gone && r.kind != restartRollout && w.slot < s.target {
 			r.steps = append(r.steps, &step{slot: w.slot})
 		}
 		return gone
@@ -210,8 +222,11 @@ func (r *rollout) stopReason() string {
 	if r.recycle != "" {
 		return "recycled: " + r.recycle
 	}
-	if r.kind == restartRollout {
+	switch r.kind {
+	case restartRollout:
 		return "restart requested"
+	case rollbackRollout:
+		return fmt.Sprintf("rolled back to generation %d", r.generation)
 	}
 	return fmt.Sprintf("replaced by generation %d", r.generation)
 }

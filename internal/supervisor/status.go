@@ -25,8 +25,11 @@ type Status struct {
 	Starting       int
 	Stopping       int
 	Generation     int
-	Summary        string // the line sent to systemd as STATUS=
-	Workers        []WorkerStatus
+	// Generations are the live generations, oldest first, with what
+	// changed in each.
+	Generations []GenerationStatus
+	Summary     string // the line sent to systemd as STATUS=
+	Workers     []WorkerStatus
 	// Slots are the slots without a ready worker whose last worker failed.
 	Slots    []SlotStatus
 	Counters Counters
@@ -63,6 +66,7 @@ func (s *Supervisor) snapshot() Status {
 	st.Counters = s.counters.clone()
 	st.ReloadPending = s.pendingReload != nil
 	st.Slots = s.failingSlots()
+	st.Generations = s.generationStatuses()
 	for _, w := range s.workers {
 		st.Workers = append(st.Workers, s.workerStatus(w))
 	}
@@ -129,6 +133,8 @@ func (s *Supervisor) summary(st Status) string {
 	}
 	if r := s.rollout; r != nil && r.kind == reloadRollout {
 		fmt.Fprintf(&b, "; reloading to generation %d (%d replaced)", r.generation, r.replaced)
+	} else if r != nil && r.kind == rollbackRollout {
+		fmt.Fprintf(&b, "; rolling back to generation %d (%d replaced)", r.generation, r.replaced)
 	} else if r != nil {
 		fmt.Fprintf(&b, "; restarting slot %d", r.slot)
 	}

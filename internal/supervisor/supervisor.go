@@ -53,18 +53,21 @@ type Supervisor struct {
 	// succeeded. lastGeneration is the last one a reload took, failed or
 	// not: numbers are not reused.
 	generation, lastGeneration int
-	shuttingDown               bool
-	rollout                    *rollout
-	reloadFailed               string // why the last reload failed; empty once one succeeds
-	toldReady                  bool   // READY=1 sent since the start
-	lastSummary                string
-	published                  Status        // the snapshot publish last announced
-	steer                      func(Status)  // see Steer; set before Run
-	steered                    Status        // the snapshot steer last had
-	emitted                    []unpublished // this iteration's events, for publish
-	counters                   Counters
-	nextHealth                 time.Time // when checkHealth runs next; zero when off
-	nextRecycle                time.Time // no recycle before: one failed
+	// generations holds the spec of every live generation (see
+	// forgetGenerations).
+	generations  map[int]Generation
+	shuttingDown bool
+	rollout      *rollout
+	reloadFailed string // why the last reload failed; empty once one succeeds
+	toldReady    bool   // READY=1 sent since the start
+	lastSummary  string
+	published    Status        // the snapshot publish last announced
+	steer        func(Status)  // see Steer; set before Run
+	steered      Status        // the snapshot steer last had
+	emitted      []unpublished // this iteration's events, for publish
+	counters     Counters
+	nextHealth   time.Time // when checkHealth runs next; zero when off
+	nextRecycle  time.Time // no recycle before: one failed
 	// pendingReload waits for a recycle to finish: a reload is not refused
 	// for what the pool did on its own.
 	pendingReload *reloadRequest
@@ -93,6 +96,7 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		minReady:   opts.MinReady,
 		workers:    make(map[WorkerID]*worker),
 		generation: 1, lastGeneration: 1,
+		generations: map[int]Generation{1: {Spec: opts.Spec}},
 	}, nil
 }
 
