@@ -63,6 +63,8 @@ func TestChangingCallsAreAudited(t *testing.T) {
 	}
 	_, err = pool.Reload(ctx)
 	mustOK(err)
+	_, err = pool.Upgrade(ctx)
+	mustOK(err)
 	want := []string{
 		"accepted scale [workers=3] uid=1000 pid=4242",
 		"accepted signal [slot=-1 signal=SIGUSR2] uid=1000 pid=4242",
@@ -70,6 +72,7 @@ func TestChangingCallsAreAudited(t *testing.T) {
 		"accepted restart worker [slot=7] uid=1000 pid=4242",
 		"failed restart worker [slot=7] uid=1000 pid=4242 err=invalid argument: slot 7: want 0..1",
 		"accepted reload [] uid=1000 pid=4242",
+		"accepted upgrade [] uid=1000 pid=4242",
 	}
 	if got := audit.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

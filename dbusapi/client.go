@@ -159,6 +159,15 @@ func (p *Pool) PushConfig(ctx context.Context) (workers uint32, err error) {
 	return workers, p.wrap("push config", err)
 }
 
+// Upgrade has poold replace itself in place with the binary on disk and
+// returns the version it started. The call returns before the new poold is
+// ready, and may fail with no reply when the exec ends the old poold's
+// connection first: read LastUpgrade once the pool is back on the bus.
+func (p *Pool) Upgrade(ctx context.Context) (toVersion string, err error) {
+	err = p.call(ctx, "Upgrade", uint64(0)).Store(&toVersion)
+	return toVersion, p.wrap("upgrade", err)
+}
+
 // AllSlots addresses every worker in SignalWorkers.
 const AllSlots int32 = -1
 

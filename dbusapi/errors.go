@@ -16,6 +16,7 @@ var (
 	ErrShuttingDown    = errors.New("pool is shutting down")
 	ErrNoSuchWorker    = errors.New("no such worker")
 	ErrReloadFailed    = errors.New("reload failed")
+	ErrUpgradeFailed   = errors.New("upgrade failed")
 )
 
 var errorNames = map[error]string{
@@ -25,6 +26,7 @@ var errorNames = map[error]string{
 	ErrShuttingDown:    ErrorShuttingDown,
 	ErrNoSuchWorker:    ErrorNoSuchWorker,
 	ErrReloadFailed:    ErrorReloadFailed,
+	ErrUpgradeFailed:   ErrorUpgradeFailed,
 }
 
 // Error is a named D-Bus error received by the client.

@@ -79,6 +79,10 @@ const managerXML = introspectHeader + `<node>
    <arg type="t" name="flags" direction="in"/>
    <arg type="u" name="workers" direction="out"/>
   </method>
+  <method name="Upgrade">
+   <arg type="t" name="flags" direction="in"/>
+   <arg type="s" name="to_version" direction="out"/>
+  </method>
   <signal name="WorkerNew">
    <arg type="t" name="id"/>
    <arg type="o" name="path"/>
@@ -108,6 +112,8 @@ const managerXML = introspectHeader + `<node>
   <property name="FailingSlots" type="a(ubusast)" access="read"/>
   <property name="BinaryReplaced" type="b" access="read"` + volatileProp + `
   <property name="ReplacementVersion" type="s" access="read"` + volatileProp + `
+  <property name="LastUpgrade" type="(sstts)" access="read"` + volatileProp + `
+  <property name="UpgradeOnInstall" type="b" access="read"` + constProp + `
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

@@ -79,6 +79,21 @@ func (m *manager) PushConfig(sender dbus.Sender, flags uint64) (uint32, *dbus.Er
 	})
 }
 
+// Upgrade returns once the new poold is started, not when it is ready: the
+// exec ends this poold's connection, so the reply could not come after.
+func (m *manager) Upgrade(sender dbus.Sender, flags uint64) (string, *dbus.Error) {
+	var to string
+	err := m.change(sender, "upgrade", flagArgs(flags), true, func(ctx context.Context) error {
+		if flags != 0 {
+			return fmt.Errorf("%w: unknown Upgrade flags %#x", ErrInvalidArgument, flags)
+		}
+		var err error
+		to, err = m.s.pool.Upgrade(ctx)
+		return err
+	})
+	return to, err
+}
+
 // flagArgs is the audit record's "flags=0x2", or "" for none.
 func flagArgs(flags uint64) string {
 	if flags == 0 {

@@ -35,6 +35,7 @@ const (
 	ErrorShuttingDown     = errorPrefix + "ShuttingDown"
 	ErrorNoSuchWorker     = errorPrefix + "NoSuchWorker"
 	ErrorReloadFailed     = errorPrefix + "ReloadFailed"
+	ErrorUpgradeFailed    = errorPrefix + "UpgradeFailed"
 	ErrorInternal         = errorPrefix + "Internal"
 	propertiesInterface   = "org.freedesktop.DBus.Properties"
 	introspectableIface   = "org.freedesktop.DBus.Introspectable"

@@ -28,6 +28,12 @@ type Backend interface {
 	// PushConfig reads the worker configuration again and sends it to every
 	// worker listening on its stream channel, without restarting any.
 	PushConfig(ctx context.Context) (workers int, err error)
+	// Upgrade checks the poold binary on disk and starts replacing the
+	// running poold with it in place (same PID, sockets and workers); it
+	// returns the version it starts, or why it cannot (an error matching
+	// ErrBusy or ErrUpgradeFailed). The pool's LastUpgrade says how it
+	// ended.
+	Upgrade(ctx context.Context) (toVersion string, err error)
 	// Changes is the feed of what happens to the pool. It is made before
 	// the pool runs and read by one server.
 	Changes() Changes

@@ -113,6 +113,8 @@ func (f *fakeBackend) Broadcast(_ context.Context, data []byte) (int, error) {
 
 func (f *fakeBackend) PushConfig(context.Context) (int, error) { return 2, f.record("push config") }
 
+func (f *fakeBackend) Upgrade(context.Context) (string, error) { return "1.3.0", f.record("upgrade") }
+
 func (f *fakeBackend) Changes() dbusapi.Changes { return f.changes }
 
 // Usage gives figures derived from the PID, so that a test sees which
@@ -260,8 +262,11 @@ func TestChangingCallsReachTheBackend(t *testing.T) {
 	if n, err := pool.PushConfig(ctx); err != nil || n != 2 {
 		t.Errorf("PushConfig() = %d, %v; want 2", n, err)
 	}
+	if v, err := pool.Upgrade(ctx); err != nil || v != "1.3.0" {
+		t.Errorf("Upgrade() = %q, %v; want 1.3.0", v, err)
+	}
 	want := []string{"scale 0 true", "reload", "restart 1", fmt.Sprintf("signal -1 %d", syscall.SIGUSR2),
-		`broadcast {"type":"invalidate"}`, "push config"}
+		`broadcast {"type":"invalidate"}`, "push config", "upgrade"}
 	if got := fake.recorded(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("backend calls = %q, want %q", got, want)
 	}
@@ -288,8 +293,13 @@ func TestErrorsKeepTheirNameAndMessage(t *testing.T) {
 	if errors.As(err, &de) || err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("RestartWorker with an unnamed error: %v, want an Internal error with its message", err)
 	}
-	if got := len(fake.recorded()); got != 2 {
-		t.Errorf("backend saw %d calls, want 2 (bad arguments stop at the server)", got)
+	fake.failNext(dbusapi.WithKind(dbusapi.ErrUpgradeFailed, errors.New("/usr/bin/poold --version: exit status 1; reinstall poold")))
+	_, err = pool.Upgrade(context.Background())
+	if !errors.Is(err, dbusapi.ErrUpgradeFailed) || !strings.Contains(err.Error(), "reinstall poold") {
+		t.Errorf("Upgrade with a broken binary: %v, want UpgradeFailed with the backend's message", err)
+	}
+	if got := len(fake.recorded()); got != 3 {
+		t.Errorf("backend saw %d calls, want 3 (bad arguments stop at the server)", got)
 	}
 }
 
@@ -312,6 +322,8 @@ func TestChangingCallsNeedTheAuthorizer(t *testing.T) {
 	_, err = pool.Broadcast(ctx, "1")
 	errs = append(errs, err)
 	_, err = pool.PushConfig(ctx)
+	errs = append(errs, err)
+	_, err = pool.Upgrade(ctx)
 	errs = append(errs, err)
 	for i, err := range errs {
 		if !errors.Is(err, dbusapi.ErrNotPermitted) {

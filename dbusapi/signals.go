@@ -14,6 +14,9 @@ var unsignalled = []string{
 	"MetricsUSec", "LoopDelayP99USec", "LoopDelayMaxUSec", "HeapUsedBytes", "HeapTotalBytes",
 	"RequestsTotal", "ActiveRequests", "MessagesDropped",
 	"BinaryReplaced", "ReplacementVersion", // poold looks only when asked
+	// An upgrade ends in another poold (the bus name gets a new owner),
+	// a refused one changes nothing else: clients read it when they need it.
+	"LastUpgrade",
 }
 
 // follow turns the pool's changes into signals until the server stops.

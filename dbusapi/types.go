@@ -34,6 +34,27 @@ type PoolInfo struct {
 	// none or it cannot tell. A restart runs the new one.
 	BinaryReplaced     bool
 	ReplacementVersion string
+	// LastUpgrade is the latest in-place upgrade of poold (Upgrade,
+	// SIGUSR2); its Outcome is "" when there was none since the pool
+	// started.
+	LastUpgrade UpgradeInfo
+	// UpgradeOnInstall is the pool's upgrade-on-install setting: whether
+	// a package upgrade of poold upgrades it in place
+	// (poolctl upgrade --all --on-install).
+	UpgradeOnInstall bool
+}
+
+// UpgradeInfo is one in-place upgrade of poold, a D-Bus struct (sstts):
+// append new fields at the end. Its JSON keys are poolctl's.
+type UpgradeInfo struct {
+	From string `json:"from"` // the version that ran before
+	// To is the version it started, or that it could not start.
+	To           string `json:"to"`
+	StartedUSec  uint64 `json:"started_usec"`  // µs since the epoch
+	DurationUSec uint64 `json:"duration_usec"` // until the new poold was ready
+	// Outcome is "upgraded", "fell back: REASON" (the new poold failed and
+	// the old one runs on, nothing lost) or "refused: REASON".
+	Outcome string `json:"outcome"`
 }
 
 // SlotInfo is one failing slot, a D-Bus struct (ubusast): append new

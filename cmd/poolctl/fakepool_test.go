@@ -30,6 +30,10 @@ type fakePool struct {
 	fail    map[string]*dbus.Error // method name → the error it returns
 	hold    chan struct{}          // when set, Reload waits on it after slot 0
 	signals [][2]int32             // SignalWorkers calls
+	// upgradeTo is the outcome of the next Upgrade, "upgraded" or "fell
+	// back: REASON"; upgrades counts them.
+	upgradeTo string
+	upgrades  uint64
 }
 
 func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
@@ -43,8 +47,8 @@ func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
 		Name: name, Version: "test", State: "running", TargetWorkers: uint32(workers), MaxWorkers: 8,
 		ReadyWorkers: uint32(workers), Generation: 1, Listen: []string{"http=127.0.0.1:3000"},
 		Command: []string{"node", "server.js"}, MainPID: 4242, Bus: "session",
-		Distribution: "shared",
-	}}
+		Distribution: "shared", UpgradeOnInstall: true,
+	}, upgradeTo: "upgraded"}
 	for slot := range workers {
 		f.workers = append(f.workers, f.newWorker(uint32(slot), "ready", 1))
 	}
@@ -161,6 +165,29 @@ func (f *fakePool) emit(path dbus.ObjectPath, name string, args ...any) {
 	}
 }
 
+// Upgrade answers at once, then plays poold's exec: the pool leaves the bus
+// and comes back with the new version (the old one when it fell back) and
+// the upgrade's record, its workers kept.
+func (f *fakePool) Upgrade(flags uint64) (string, *dbus.Error) {
+	if err := f.failure("Upgrade"); err != nil {
+		return "", err
+	}
+	go func() {
+		name := dbusapi.BusName(f.info.Name)
+		f.conn.ReleaseName(name) //nolint:errcheck // the test sees it when poolctl does not find the pool again
+		f.mu.Lock()
+		f.upgrades++
+		up := dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, DurationUSec: 180_000, Outcome: f.upgradeTo}
+		if up.Outcome == "upgraded" {
+			f.info.Version = up.To
+		}
+		f.info.LastUpgrade = up
+		f.mu.Unlock()
+		f.conn.RequestName(name, dbus.NameFlagDoNotQueue) //nolint:errcheck // as above
+	}()
+	return "1.3.0", nil
+}
+
 func (f *fakePool) SignalWorkers(slot, signal int32) *dbus.Error {
 	if err := f.failure("SignalWorkers"); err != nil {
 		return err
@@ -193,7 +220,7 @@ func (p fakeProps) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 func TestAgainstFakePool(t *testing.T) {
 	addr := startBus(t)
 	express := serveFakePool(t, addr, "express", 2)
-	serveFakePool(t, addr, "my-app", 1)
+	myApp := serveFakePool(t, addr, "my-app", 1)
 	getenv := env("DBUS_SESSION_BUS_ADDRESS", addr)
 	pc := func(args ...string) result { return poolctl(t, getenv, args...) }
 	expect := func(t *testing.T, r result, code int, stdout, stderr string) {
@@ -311,6 +338,39 @@ my-app   session  running  1/1      1           4242
 		r = pc("__complete", "reload", "ex")
 		if want := "express\n:4\n"; !strings.HasPrefix(r.stdout, want) {
 			t.Errorf("prefix: %q, want %q...", r.stdout, want)
+		}
+	})
+	t.Run("upgrade", func(t *testing.T) {
+		express.mu.Lock()
+		express.upgradeTo = "fell back: the new poold exited with status 2 before it was ready"
+		express.mu.Unlock()
+		expect(t, pc("upgrade", "express"), 1, "", "poolctl: express: upgrade to poold 1.3.0 fell back to test: "+
+			"the new poold exited with status 2 before it was ready; 2 workers kept\n")
+		express.mu.Lock()
+		express.upgradeTo = "upgraded"
+		express.mu.Unlock()
+		expect(t, pc("upgrade", "express"), 0, "express: upgraded poold test → 1.3.0 in 180ms, 2 workers kept\n", "")
+		express.mu.Lock()
+		express.fail = map[string]*dbus.Error{"Upgrade": dbus.NewError(dbusapi.ErrorUpgradeFailed,
+			[]any{"/usr/bin/poold --version: exit status 127; reinstall poold"})}
+		express.mu.Unlock()
+		expect(t, pc("upgrade", "express"), 1, "", "poolctl: express: /usr/bin/poold --version: exit status 127; reinstall poold\n")
+		express.mu.Lock()
+		express.fail = map[string]*dbus.Error{}
+		express.mu.Unlock()
+		expect(t, pc("upgrade", "express", "my-app"), 2, "", "poolctl: upgrade needs a pool name, or --all, got 2 arguments (see 'poolctl upgrade --help')\n")
+		expect(t, pc("upgrade", "--all", "express"), 2, "", "poolctl: upgrade needs no pool name with --all, got 1 argument (see 'poolctl upgrade --help')\n")
+	})
+	t.Run("upgrade --all --on-install", func(t *testing.T) {
+		myApp.mu.Lock()
+		myApp.info.UpgradeOnInstall = false
+		myApp.mu.Unlock()
+		expect(t, pc("upgrade", "--all", "--on-install"), 0, "express: upgraded poold 1.3.0 → 1.3.0 in 180ms, 2 workers kept\n"+
+			"my-app: skipped: upgrade-on-install = false in its config file; restart it to run the new poold\n", "")
+		r := pc("upgrade", "--all", "--json")
+		if r.code != 0 || !strings.Contains(r.stdout, `"name": "my-app",
+    "bus": "session",`) || strings.Count(r.stdout, `"result": "upgraded"`) != 2 || !strings.Contains(r.stdout, `"workers_kept": 2`) {
+			t.Errorf("code %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
 	})
 	t.Run("verbose", func(t *testing.T) {

@@ -124,6 +124,29 @@ func TestWriteStatusBinaryReplaced(t *testing.T) {
 	}
 }
 
+// The last upgrade shows when and how it went.
+func TestWriteStatusLastUpgrade(t *testing.T) {
+	started := uint64(testNow.Add(-5*time.Minute - 2*time.Second).UnixMicro())
+	for _, tt := range []struct {
+		give dbusapi.UpgradeInfo
+		want string
+	}{
+		{dbusapi.UpgradeInfo{From: "0.2.0", To: "0.3.0", StartedUSec: started, DurationUSec: 180_400, Outcome: "upgraded"},
+			"   Main PID: 1200 (poold 0.3.0)\n    Upgrade: 0.2.0 → 0.3.0 5m02s ago, upgraded in 180ms\n"},
+		{dbusapi.UpgradeInfo{From: "0.3.0", To: "0.4.0", StartedUSec: started, Outcome: "fell back: exit status 2"},
+			"    Upgrade: 0.3.0 → 0.4.0 5m02s ago, fell back: exit status 2\n"},
+		{dbusapi.UpgradeInfo{}, "   Main PID: 1200 (poold 0.3.0)\n     Status:"},
+	} {
+		st := testStatus()
+		st.Pool.LastUpgrade = tt.give
+		var b bytes.Buffer
+		writeStatus(&b, st, view{now: testNow})
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("upgrade %+v:\n%s\nwant it to hold\n%s", tt.give, b.String(), tt.want)
+		}
+	}
+}
+
 func TestWriteStatusColor(t *testing.T) {
 	for state, code := range map[string]string{"running": "32", "reloading": "33", "degraded": "31"} {
 		st := testStatus()

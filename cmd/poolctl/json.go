@@ -62,7 +62,22 @@ type (
 		FailingSlots   []dbusapi.SlotInfo `json:"failing_slots"`
 		BinaryReplaced bool               `json:"binary_replaced"`
 		// ReplacementVersion is the version a restart would run.
-		ReplacementVersion string `json:"replacement_version"`
+		ReplacementVersion string              `json:"replacement_version"`
+		LastUpgrade        dbusapi.UpgradeInfo `json:"last_upgrade"`
+		UpgradeOnInstall   bool                `json:"upgrade_on_install"`
+	}
+	// jsonUpgrade is one pool's line of poolctl upgrade --json.
+	jsonUpgrade struct {
+		Name          string `json:"name"`
+		Bus           string `json:"bus"`
+		BusAddress    string `json:"bus_address"`
+		Result        string `json:"result"`
+		From          string `json:"from"`
+		To            string `json:"to"`
+		DurationUSec  int64  `json:"duration_usec"`
+		WorkersBefore int    `json:"workers_before"`
+		WorkersKept   int    `json:"workers_kept"`
+		Reason        string `json:"reason"`
 	}
 	jsonWorker struct {
 		ID                uint64          `json:"id"`
@@ -104,6 +119,12 @@ func toJSONPool(r poolStatus) jsonPoolOnBus {
 		j.Units = toJSONUnits(r.Units.service)
 	}
 	return j
+}
+
+func (r upgradeResult) json() jsonUpgrade {
+	return jsonUpgrade{Name: r.Pool, Bus: r.Bus.Kind.String(), BusAddress: r.Bus.Address, Result: r.Result,
+		From: r.From, To: r.To, DurationUSec: r.Duration.Microseconds(),
+		WorkersBefore: r.WorkersBefore, WorkersKept: r.WorkersKept, Reason: r.Reason}
 }
 
 func toJSONUnits(s dbusapi.SystemdService) *jsonUnits {

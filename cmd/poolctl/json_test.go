@@ -32,14 +32,18 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("top level: %s", b.String())
 	}
 	pool := got[0]["pool"].(map[string]any)
-	wantPool := []string{"binary_replaced", "bus", "bus_address", "command", "distribution", "failing_slots", "generation", "listen", "main_pid", "max_workers",
+	wantPool := []string{"binary_replaced", "bus", "bus_address", "command", "distribution", "failing_slots", "generation", "last_upgrade", "listen", "main_pid", "max_workers",
 		"name", "ready_mode", "ready_workers", "replacement_version", "starting_workers", "state", "status_text", "stopping_workers",
-		"target_workers", "version", "worker_cgroups", "workers_reason"}
+		"target_workers", "upgrade_on_install", "version", "worker_cgroups", "workers_reason"}
 	if !reflect.DeepEqual(keys(pool), wantPool) {
 		t.Errorf("pool keys %v\nwant %v", keys(pool), wantPool)
 	}
 	if pool["name"] != "express" || pool["main_pid"] != 1200.0 || pool["distribution"] != "sticky" || pool["bus_address"] != "unix:path=/run/dbus/system_bus_socket,guid=0123abcd" {
 		t.Errorf("pool values: %v", pool)
+	}
+	up, _ := pool["last_upgrade"].(map[string]any)
+	if want := []string{"duration_usec", "from", "outcome", "started_usec", "to"}; !reflect.DeepEqual(keys(up), want) {
+		t.Errorf("last_upgrade keys %v, want %v", keys(up), want)
 	}
 	workers := got[0]["workers"].([]any)
 	w := workers[0].(map[string]any)

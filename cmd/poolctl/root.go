@@ -13,7 +13,8 @@ import (
 
 const rootLong = `poolctl controls the poold worker pools running on this host: it lists them,
 shows their workers (once, or live with top), changes their worker count,
-rolls them over to a new generation of workers and signals their workers.
+rolls them over to a new generation of workers, signals their workers and
+upgrades their poold in place after a package upgrade.
 poolctl init writes the configuration of a pool that systemd runs.
 
 poolctl finds pools on the system bus (pools run by systemd), on the session
@@ -58,7 +59,7 @@ func (a *app) newRoot() *cobra.Command {
 	pf.BoolVar(&a.verbose, "verbose", false, "say which buses were skipped and why")
 	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, 0 for never (default: 30s for list, status and each read of top, never for changes)")
 	root.AddCommand(a.listCmd(), a.statusCmd(), a.topCmd(), a.scaleCmd(), a.reloadCmd(),
-		a.restartCmd(), a.signalCmd(), a.broadcastCmd(), a.logsCmd(), a.initCmd(), a.generateCmd())
+		a.upgradeCmd(), a.restartCmd(), a.signalCmd(), a.broadcastCmd(), a.logsCmd(), a.initCmd(), a.generateCmd())
 	root.InitDefaultCompletionCmd()
 	if ps, _, err := root.Find([]string{"completion", "powershell"}); err == nil && ps.Name() == "powershell" {
 		ps.Hidden = true // poolctl is for Linux

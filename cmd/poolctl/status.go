@@ -24,7 +24,8 @@ count, its sockets and how their connections reach the workers (poold's
 --distribution: shared, balanced or sticky), command, main PID and status
 text (and a Binary: line when a package upgrade replaced poold's file: the
 pool runs the old code until it restarts, and the line names the version a
-restart runs), each slot without a ready worker whose last worker failed
+restart runs; an Upgrade: line after poolctl upgrade, with the versions,
+when and how it went), each slot without a ready worker whose last worker failed
 (whether it is crash-looping, its failures in a row, when its next worker
 starts, how the last one ended and its last lines on stderr, after "> "),
 then a table of its workers with their slot, PID, state, generation,
@@ -164,6 +165,9 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 	if p.BinaryReplaced {
 		field(w, "Binary", replacedLine(p))
 	}
+	if p.LastUpgrade.Outcome != "" {
+		field(w, "Upgrade", upgradeLine(p.LastUpgrade, v.now))
+	}
 	if p.StatusText != "" {
 		field(w, "Status", `"`+p.StatusText+`"`)
 	}
@@ -179,6 +183,16 @@ func replacedLine(p dbusapi.PoolInfo) string {
 		return "replaced or removed on disk; restart to run the binary now at poold's path"
 	}
 	return "replaced on disk, restart or upgrade to run version " + p.ReplacementVersion
+}
+
+// upgradeLine is the last in-place upgrade: "1.2.0 → 1.3.0 5m02s ago,
+// upgraded in 180ms", or how it ended otherwise ("fell back: REASON").
+func upgradeLine(up dbusapi.UpgradeInfo, now time.Time) string {
+	s := fmt.Sprintf("%s → %s %s, %s", orDash(up.From), orDash(up.To), age(up.StartedUSec, now), up.Outcome)
+	if up.Outcome == upgraded {
+		s += " in " + (time.Duration(up.DurationUSec) * time.Microsecond).Round(time.Millisecond).String()
+	}
+	return s
 }
 
 // labelWidth right-aligns labels as systemctl status does.

@@ -49,6 +49,7 @@ func TestSystemBusPolicy(t *testing.T) {
 	changes := [][]string{
 		{mgr + ".Scale", "int32:3", "uint64:0"},
 		{mgr + ".Reload", "uint64:0"},
+		{mgr + ".Upgrade", "uint64:0"},
 		{props + ".Set", "string:" + mgr, "string:Workers", "variant:uint32:3"},
 	}
 	for _, tt := range []struct {

@@ -64,6 +64,12 @@ type Config struct {
 	// empty for the default (rundir.Base).
 	RuntimeDir string
 
+	// UpgradeOnInstall is --upgrade-on-install: whether a package upgrade
+	// of poold upgrades this pool in place (poolctl upgrade --all
+	// --on-install, run by the package scripts). poold itself only shows
+	// it, on D-Bus.
+	UpgradeOnInstall bool
+
 	// MaxUnavailable is how many workers a reload may stop at once, each
 	// before its replacement starts; 0 starts each new worker beside the old
 	// one. Below the worker count.
