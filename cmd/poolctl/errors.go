@@ -44,7 +44,7 @@ func hint(err error) string {
 	case errors.Is(err, dbusapi.ErrNotPermitted):
 		return " (changing a pool needs root or membership in the poold group)"
 	case errors.Is(err, dbusapi.ErrBusy):
-		return " (a reload or restart is in progress; try again when it ends)"
+		return " (a reload, restart or upgrade is in progress; try again when it ends)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return " (gave up waiting; a change may still complete in the pool)"
 	case errors.Is(err, context.Canceled):

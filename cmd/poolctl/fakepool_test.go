@@ -319,7 +319,7 @@ my-app   session  running  1/1      1           4242
 			"poolctl: express: reload failed: slot 1: worker 1012 exited with status 1 before it was ready\n")
 		fail("Scale", dbusapi.ErrorBusy, "a reload is running")
 		expect(t, pc("scale", "express", "3"), 1, "",
-			"poolctl: express: a reload is running (a reload or restart is in progress; try again when it ends)\n")
+			"poolctl: express: a reload is running (a reload, restart or upgrade is in progress; try again when it ends)\n")
 		fail("SignalWorkers", dbusapi.ErrorNotPermitted, "uid 1000 may not change express")
 		expect(t, pc("signal", "express", "HUP"), 1, "",
 			"poolctl: express: uid 1000 may not change express (changing a pool needs root or membership in the poold group)\n")

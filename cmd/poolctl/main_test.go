@@ -85,7 +85,7 @@ func TestReportHints(t *testing.T) {
 		{&dbusapi.Error{Name: dbusapi.ErrorNotPermitted, Message: "uid 1000 may not scale express"},
 			"poolctl: uid 1000 may not scale express (changing a pool needs root or membership in the poold group)\n"},
 		{poolError("express", &dbusapi.Error{Name: dbusapi.ErrorBusy, Message: "a reload is running"}),
-			"poolctl: express: a reload is running (a reload or restart is in progress; try again when it ends)\n"},
+			"poolctl: express: a reload is running (a reload, restart or upgrade is in progress; try again when it ends)\n"},
 		{poolError("express", &dbusapi.Error{Name: dbusapi.ErrorReloadFailed, Message: "reload failed: slot 2: worker 812 exited with status 1 before ready"}),
 			"poolctl: express: reload failed: slot 2: worker 812 exited with status 1 before ready\n"},
 		{errors.Join(errors.New("one"), errors.New("two\nlines")), "poolctl: one\npoolctl: two lines\n"},

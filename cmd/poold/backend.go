@@ -28,6 +28,8 @@ type backend struct {
 	static  dbusapi.PoolInfo
 	events  *supervisor.Subscription // the server's, made before the loop runs
 	binary  *selfBinary
+	// upgrades is poold's own upgrader; nil in tests that do not upgrade.
+	upgrades *upgrader
 }
 
 func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, socks []activation.Socket, hub *channel.Hub, wc workerConfig, cg workerCgroups) *backend {
@@ -36,15 +38,16 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
 	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, events: sup.Events(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
-		Name:          cfg.Name,
-		Version:       version,
-		WorkersReason: size.reason,
-		ReadyMode:     cfg.Ready.String(),
-		Listen:        listen,
-		Command:       cfg.Command,
-		MainPID:       uint32(os.Getpid()),
-		Distribution:  cfg.Distribution.String(),
-		WorkerCgroups: cg.summary,
+		Name:             cfg.Name,
+		Version:          version,
+		WorkersReason:    size.reason,
+		ReadyMode:        cfg.Ready.String(),
+		Listen:           listen,
+		Command:          cfg.Command,
+		MainPID:          uint32(os.Getpid()),
+		Distribution:     cfg.Distribution.String(),
+		WorkerCgroups:    cg.summary,
+		UpgradeOnInstall: cfg.UpgradeOnInstall,
 	}}
 }
 
@@ -55,6 +58,9 @@ func (b *backend) Status(ctx context.Context) (dbusapi.Status, error) {
 	}
 	api := b.apiStatus(st)
 	api.Pool.BinaryReplaced, api.Pool.ReplacementVersion = b.binary.replaced(ctx)
+	if b.upgrades != nil {
+		api.Pool.LastUpgrade = upgradeInfo(b.upgrades.Last())
+	}
 	return api, nil
 }
 
@@ -158,6 +164,36 @@ func (b *backend) RestartWorker(ctx context.Context, slot int) error {
 
 func (b *backend) SignalWorkers(ctx context.Context, slot int, sig syscall.Signal) error {
 	return apiError(b.sup.Signal(ctx, slot, sig))
+}
+
+// Upgrade starts replacing poold in place; the caller reads LastUpgrade from
+// the poold that runs afterwards.
+func (b *backend) Upgrade(ctx context.Context) (string, error) {
+	if b.upgrades == nil {
+		return "", dbusapi.WithKind(dbusapi.ErrUpgradeFailed, errors.New("this poold cannot upgrade in place: restart it to run the new binary"))
+	}
+	to, err := b.upgrades.Start(ctx)
+	return to, upgradeError(err)
+}
+
+// upgradeError names why an upgrade did not start: busy while another
+// upgrade or a reload runs, else failed, with the upgrader's reason.
+func upgradeError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errUpgradeRunning):
+		return dbusapi.WithKind(dbusapi.ErrBusy, err)
+	}
+	if named := apiError(err); named != err {
+		return named
+	}
+	return dbusapi.WithKind(dbusapi.ErrUpgradeFailed, err)
+}
+
+func upgradeInfo(r upgradeRecord) dbusapi.UpgradeInfo {
+	return dbusapi.UpgradeInfo{From: r.From, To: r.To, StartedUSec: usec(r.Started),
+		DurationUSec: uint64(max(r.Duration, 0).Microseconds()), Outcome: r.Outcome}
 }
 
 func (b *backend) Changes() dbusapi.Changes { return changeFeed{b} }

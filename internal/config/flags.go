@@ -71,7 +71,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
 	fs.StringVar(&bus, "bus", mode.BusAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
-	fs.Var(switchFlag{&c.UpgradeOnInstall}, "upgrade-on-install", "true: when a package upgrade installs a new poold, its scripts upgrade this pool in place (poolctl upgrade --all --on-install): same PID, sockets and workers; false: the pool keeps its poold until it is restarted (default true)")
+	fs.Var(switchFlag{&c.UpgradeOnInstall}, "upgrade-on-install", "true: when a package upgrade installs a new poold, its scripts upgrade this pool in place (poolctl upgrade --all --on-install): same PID, sockets and workers; false: the pool keeps its poold until it is restarted")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&workerLogs, "worker-logs", mode.LogsAuto.String(), "where the workers' stdout and stderr go: journal (an entry per line, with POOLD_POOL, POOLD_SLOT, POOLD_PID... fields), prefix (poold's stdout and stderr, each line after [POOL SLOT PID]), inherit (poold's stdout and stderr, written by the workers themselves) or auto (journal when poold's stderr is the journal, else prefix)")

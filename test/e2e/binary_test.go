@@ -17,11 +17,7 @@ import (
 // version a restart would run, and so does the D-Bus property.
 func TestStatusSaysTheBinaryWasReplaced(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "poold")
-	if out, err := exec.Command("cp", pooldBin, bin).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
+	dir, bin := copyOfPoold(t)
 	name := uniqueName(t)
 	p := start(t, spec{bin: bin, args: []string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "1"}, helper: "serve"})
 	p.waitReady()
@@ -64,6 +60,18 @@ func TestStatusSaysTheBinaryWasReplaced(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != `s "9.9.9-e2e"` {
 		t.Errorf("busctl get-property ReplacementVersion: %v: %s", err, out)
 	}
+}
+
+// copyOfPoold copies poold into a directory of the test's, for a test that
+// replaces the file as a package upgrade does.
+func copyOfPoold(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "poold")
+	if out, err := exec.Command("cp", pooldBin, bin).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	return dir, bin
 }
 
 // replacementStatus is what poolctl status --json says of poold's binary.
