@@ -36,10 +36,19 @@ type Passed struct {
 	// the caller takes back those it still wants and removes the rest from
 	// the store (RemoveFDs), or systemd keeps them listening for nobody.
 	Stored []Socket
-	// Rejected says why a stored fd that is not a listening socket was
-	// closed, one error each; systemd still holds it until RemoveFDs.
-	Rejected []error
+	// Rejected are the stored fds that are not listening sockets: closed,
+	// and still in systemd's store until RemoveFDs.
+	Rejected []*StoredError
 }
+
+// StoredError is a stored fd that poold does not take back, and why.
+type StoredError struct {
+	Name string // its fd store name
+	Err  error
+}
+
+func (e *StoredError) Error() string { return fmt.Sprintf("stored fd %q: %v", e.Name, e.Err) }
+func (e *StoredError) Unwrap() error { return e.Err }
 
 // FromEnvironment takes the sockets systemd passed, as sd_listen_fds(3)
 // defines them: LISTEN_PID must equal our pid, LISTEN_FDS counts the fds
@@ -76,7 +85,7 @@ func FromEnvironment() (Passed, error) {
 		switch {
 		case err != nil && isStoreName(name):
 			unix.Close(fd)
-			p.Rejected = append(p.Rejected, fmt.Errorf("stored %w", err))
+			p.Rejected = append(p.Rejected, &StoredError{Name: name, Err: err})
 		case err != nil:
 			CloseAll(p.Sockets)
 			CloseAll(p.Stored)

@@ -201,7 +201,7 @@ var fromEnvironmentTests = []struct {
 		env:        []string{self, "LISTEN_FDS=3", "LISTEN_FDNAMES=http:poold-slot-1:poold-slot-2"},
 		wantNames:  []string{"http"},
 		wantStored: []string{"poold-slot-2"},
-		wantReject: []string{`stored socket 4 "poold-slot-1": not a listening stream socket (SOCK_DGRAM)`},
+		wantReject: []string{`stored fd "poold-slot-1": socket 4 "poold-slot-1": not a listening stream socket (SOCK_DGRAM)`},
 		wantFDs:    map[int]string{3: "cloexec", 4: "closed", 5: "cloexec"},
 	},
 	{

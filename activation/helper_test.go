@@ -80,6 +80,9 @@ func helperFromEnvironment() error {
 		r.Stored = append(r.Stored, sr)
 	}
 	for _, err := range passed.Rejected {
+		if err.Name == "" {
+			return errors.New("rejected fd without a name")
+		}
 		r.Reject = append(r.Reject, err.Error())
 	}
 	nfds, _ := strconv.Atoi(os.Getenv("HELPER_NFDS"))

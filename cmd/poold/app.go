@@ -62,13 +62,24 @@ func fxLogger(log *slog.Logger, level slog.Level) fxevent.Logger {
 	return &fxevent.SlogLogger{Logger: log}
 }
 
-func newSockets(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) ([]activation.Socket, error) {
-	socks, err := openSockets(cfg, log)
+// poolSockets are the sockets the pool serves on, and the distribution
+// slots' sockets a previous poold kept in systemd's fd store.
+type poolSockets struct {
+	fx.Out
+	Sockets   []activation.Socket
+	SlotsKept keptSlots
+}
+
+// keptSlots are sockets named activation.SlotStoreName, for the group.
+type keptSlots []activation.Socket
+
+func newSockets(lc fx.Lifecycle, cfg config.Config, n *activation.Notifier, log *slog.Logger) (poolSockets, error) {
+	socks, kept, err := openSockets(cfg, n, log)
 	if err != nil {
-		return nil, err
+		return poolSockets{}, err
 	}
 	lc.Append(fx.StopHook(func() error { return activation.CloseAll(socks) }))
-	return socks, nil
+	return poolSockets{Sockets: socks, SlotsKept: kept}, nil
 }
 
 // newWorkerSpec is what the first generation's workers are made from.

@@ -12,10 +12,12 @@ import (
 	"github.com/poold/poold/internal/supervisor"
 )
 
-// newGroup prepares the per-slot sockets of --distribution. It stops after
-// the supervisor (it was made before it), once no worker uses them.
-func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, log *slog.Logger) (*distribute.Group, error) {
-	g, err := distribute.NewGroup(cfg.Distribution, socks, log)
+// newGroup prepares the per-slot sockets of --distribution, keeping them
+// in systemd's fd store and taking back those a previous poold kept. It
+// stops after the supervisor (it was made before it), once no worker uses
+// them.
+func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, kept keptSlots, n *activation.Notifier, log *slog.Logger) (*distribute.Group, error) {
+	g, err := distribute.NewGroup(cfg.Distribution, socks, log, distribute.Keep{Store: n, Stored: kept})
 	if err != nil {
 		return nil, err
 	}

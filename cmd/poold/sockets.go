@@ -13,35 +13,55 @@ import (
 var errNoSockets = errors.New("no listening sockets: start poold from a systemd .socket unit (LISTEN_FDS) or give --listen ADDR, e.g. --listen 127.0.0.1:3000")
 
 // openSockets takes systemd's sockets when socket-activated, else binds the
-// --listen addresses.
-func openSockets(cfg config.Config, log *slog.Logger) ([]activation.Socket, error) {
+// --listen addresses, or takes back those a previous poold of the unit
+// bound and kept in systemd's fd store. It also returns the distribution
+// slots' sockets found in the store, for the group to take back.
+func openSockets(cfg config.Config, n *activation.Notifier, log *slog.Logger) (socks, slotsKept []activation.Socket, err error) {
 	passed, err := activation.FromEnvironment()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// Nothing stores sockets yet: keep none.
-	activation.CloseAll(passed.Stored)
-	socks := passed.Sockets
-	if len(socks) > 0 {
+	fds := fdStore{n: n, log: log}
+	fds.forget(passed.Rejected)
+	listenKept, slotsKept := splitStored(passed.Stored)
+	if len(passed.Sockets) > 0 {
 		if len(cfg.Listen) > 0 {
-			log.Warn("socket-activated: ignoring --listen", "sockets", len(socks))
+			log.Warn("socket-activated: ignoring --listen", "sockets", len(passed.Sockets))
 		}
-		logSockets(log, "sockets from systemd", socks)
-		return socks, nil
+		fds.drop(listenKept, "socket-activated: the socket unit's sockets serve")
+		logSockets(log, "sockets from systemd", passed.Sockets)
+		return passed.Sockets, slotsKept, nil
 	}
 	if len(cfg.Listen) == 0 {
-		return nil, errNoSockets
+		activation.CloseAll(slotsKept)
+		activation.CloseAll(listenKept)
+		return nil, nil, errNoSockets
 	}
-	var opts []activation.BindOption
-	if cfg.Distribution != distribute.Shared {
-		opts = append(opts, activation.SharePort)
-	}
-	socks, err = activation.Bind(cfg.Listen, opts...)
+	socks, err = fds.bindListen(cfg.Listen, listenKept, bindOptions(cfg))
 	if err != nil {
-		return nil, err
+		activation.CloseAll(slotsKept)
+		return nil, nil, err
 	}
-	logSockets(log, "sockets bound", socks)
-	return socks, nil
+	return socks, slotsKept, nil
+}
+
+func bindOptions(cfg config.Config) []activation.BindOption {
+	if cfg.Distribution != distribute.Shared {
+		return []activation.BindOption{activation.SharePort}
+	}
+	return nil
+}
+
+// splitStored tells the stored --listen sockets from the slots'.
+func splitStored(stored []activation.Socket) (listen, slots []activation.Socket) {
+	for _, s := range stored {
+		if _, ok := activation.ParseListenStoreName(s.Name); ok {
+			listen = append(listen, s)
+		} else {
+			slots = append(slots, s)
+		}
+	}
+	return listen, slots
 }
 
 func logSockets(log *slog.Logger, msg string, socks []activation.Socket) {

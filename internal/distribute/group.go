@@ -28,6 +28,8 @@ type Group struct {
 	// sockets do; unix sockets stay shared by every slot.
 	spread []bool
 
+	store Store // keeps each slot's replicas across a restart of poold; nil: nowhere
+
 	mu        sync.Mutex
 	slots     [][]activation.Socket // slots[0] is base
 	everReady []bool                // sticky: slots that have had a ready worker
@@ -43,12 +45,14 @@ type View struct {
 }
 
 // NewGroup prepares the pool sockets for mode. In the shared mode it does
-// nothing. Otherwise every TCP socket must have SO_REUSEPORT; the program
-// is attached at once, sending every connection to slot 0 until a worker is
-// ready.
-func NewGroup(mode Mode, base []activation.Socket, log *slog.Logger) (*Group, error) {
-	g := &Group{mode: mode, log: log, base: base, spread: make([]bool, len(base)), slots: [][]activation.Socket{base}}
+// nothing but drop what keep holds. Otherwise every TCP socket must have
+// SO_REUSEPORT; the program is attached at once, sending every connection
+// to slot 0 until a worker is ready. The slots' sockets a previous poold
+// kept are taken back (see Keep), each new slot's are put in keep.Store.
+func NewGroup(mode Mode, base []activation.Socket, log *slog.Logger, keep Keep) (*Group, error) {
+	g := &Group{mode: mode, log: log, base: base, spread: make([]bool, len(base)), slots: [][]activation.Socket{base}, store: keep.Store}
 	if mode == Shared {
+		g.drop(keep.Stored, "the distribution is shared")
 		return g, nil
 	}
 	for i, s := range base {
@@ -58,15 +62,20 @@ func NewGroup(mode Mode, base []activation.Socket, log *slog.Logger) (*Group, er
 		}
 		on, err := activation.ReusePort(s)
 		if err != nil {
+			g.drop(keep.Stored, "the pool cannot start")
 			return nil, err
 		}
 		if !on {
+			g.drop(keep.Stored, "the pool cannot start")
 			return nil, fmt.Errorf("socket %q (%s) has no SO_REUSEPORT, which --distribution %s needs: set ReusePort=yes in its .socket unit, or use --distribution shared",
 				s.Name, s.Addr, mode)
 		}
 		g.spread[i] = true
 	}
-	if err := g.Update(View{}); err != nil {
+	g.takeBack(keep.Stored)
+	// Only the program: the slots taken back stay until the pool's first
+	// view says which it has.
+	if err := g.steer(View{}); err != nil {
 		return nil, err
 	}
 	warnWithoutMigration(log)
@@ -107,6 +116,7 @@ func (g *Group) Sockets(slot int) ([]activation.Socket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sockets of slot %d: %w", len(g.slots), err)
 		}
+		g.keep(len(g.slots), socks)
 		g.slots = append(g.slots, socks)
 	}
 	return g.slots[slot], nil
@@ -142,19 +152,28 @@ func (g *Group) Update(v View) error {
 	if g.closed {
 		return nil
 	}
+	if err := g.steer(v); err != nil {
+		return err
+	}
+	g.closeUnused(v)
+	return nil
+}
+
+// steer attaches the program for v, unless it is attached already.
+func (g *Group) steer(v View) error {
 	sel := g.selector(v)
 	prog, err := sel.program()
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(prog, g.attached) {
-		if err := g.attach(prog); err != nil {
-			return err
-		}
-		g.attached = prog
-		g.logAttached(sel)
+	if slices.Equal(prog, g.attached) {
+		return nil
 	}
-	g.closeUnused(v)
+	if err := g.attach(prog); err != nil {
+		return err
+	}
+	g.attached = prog
+	g.logAttached(sel)
 	return nil
 }
 
@@ -238,6 +257,7 @@ func (g *Group) attach(prog []bpf.RawInstruction) error {
 // that socket i of each group stays slot i's.
 func (g *Group) closeUnused(v View) {
 	for last := len(g.slots) - 1; last >= max(v.Target, 1) && !at(v.Occupied, last); last-- {
+		g.unkeep(last)
 		g.closeSpread(g.slots[last])
 		g.slots = g.slots[:last]
 		g.log.Debug("distribution: closed the sockets of a removed slot", "slot", last)
@@ -255,7 +275,9 @@ func (g *Group) closeSpread(socks []activation.Socket) {
 	}
 }
 
-// Close closes every replica; the pool sockets themselves stay open.
+// Close closes every replica; the pool sockets themselves stay open, and
+// so do the copies in the store: systemd closes them when the unit stops,
+// and a poold it starts again (Restart=always) takes them back.
 func (g *Group) Close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()

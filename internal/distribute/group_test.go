@@ -27,7 +27,7 @@ func bindShared(t *testing.T, addr string, opts ...activation.BindOption) []acti
 
 func newGroup(t *testing.T, mode Mode, slots int) (*Group, [][]activation.Socket) {
 	t.Helper()
-	g, err := NewGroup(mode, bindShared(t, "127.0.0.1:0", activation.SharePort), quiet)
+	g, err := NewGroup(mode, bindShared(t, "127.0.0.1:0", activation.SharePort), quiet, Keep{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestRemovedSlotSocketsCloseAndComeBack(t *testing.T) {
 }
 
 func TestSpreadNeedsReusePort(t *testing.T) {
-	_, err := NewGroup(Balanced, bindShared(t, "127.0.0.1:0"), quiet)
+	_, err := NewGroup(Balanced, bindShared(t, "127.0.0.1:0"), quiet, Keep{})
 	if err == nil || !strings.Contains(err.Error(), "ReusePort=yes") {
 		t.Errorf("NewGroup on a socket without SO_REUSEPORT: %v; want advice on ReusePort=yes", err)
 	}
@@ -205,7 +205,7 @@ func TestUnixSocketsStayShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer activation.CloseAll(socks)
-	g, err := NewGroup(Sticky, socks, quiet)
+	g, err := NewGroup(Sticky, socks, quiet, Keep{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestIPv6DualStackSticks(t *testing.T) {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	t.Cleanup(func() { activation.CloseAll(socks) })
-	g, err := NewGroup(Sticky, socks, quiet)
+	g, err := NewGroup(Sticky, socks, quiet, Keep{})
 	if err != nil {
 		t.Fatal(err)
 	}
