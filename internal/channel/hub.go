@@ -129,7 +129,7 @@ func (h *Hub) deliver(line []byte, except uint64) int {
 
 // read handles a worker's lines until its channel closes.
 func (h *Hub) read(cn *conn, ev Events) {
-	defer cn.shutdown()
+	defer close(cn.read)
 	r := cn.reader()
 	limit := newBucket(time.Now())
 	for {
@@ -138,7 +138,12 @@ func (h *Hub) read(cn *conn, ev Events) {
 			h.refuse(cn, lineDropped, err.Error())
 			continue
 		}
+		if err != nil && cn.frozen.Load() {
+			cn.pending = line
+			return
+		}
 		if err != nil {
+			cn.shutdown()
 			return // closed: the worker exited, closed it, or Detach did
 		}
 		in, err := decode(line)

@@ -40,7 +40,7 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case err != nil:
-			return nil, err // a last line without newline is not a line
+			return line, err // a last line without newline is not a line: the start of one, kept by a freeze
 		case tooLong:
 			return nil, errLineTooLong
 		}

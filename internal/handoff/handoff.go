@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -139,4 +140,18 @@ func Reclaim(fd int) error {
 		return fmt.Errorf("handoff: fd %d: %w", fd, os.NewSyscallError("fcntl", err))
 	}
 	return nil
+}
+
+// FD is the fd under c (a net.Conn or an *os.File), for naming it in the
+// state; c still owns it. It fails once c is closed.
+func FD(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
 }

@@ -26,6 +26,8 @@ type workerNotify struct {
 	log     *slog.Logger
 	refused *atomic.Uint64 // the pool's count
 
+	readers sync.WaitGroup // one per socket being read
+
 	mu      sync.Mutex
 	socks   []*notify.Socket // the last one is bound at path
 	proc    *process         // set once the worker runs: then each socket has a reader
@@ -37,7 +39,7 @@ type workerNotify struct {
 func (w *workerNotify) rebind() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed || w.socks[len(w.socks)-1].Bound() {
+	if w.closed || len(w.socks) > 0 && w.socks[len(w.socks)-1].Bound() {
 		return nil
 	}
 	ns, err := notify.Listen(w.path)
@@ -64,11 +66,13 @@ func (w *workerNotify) start(p *process) {
 // read starts the reader of ns; w.mu is held.
 func (w *workerNotify) read(ns *notify.Socket) {
 	ns.Accept(w.accept)
+	w.readers.Add(1)
 	go func() {
+		defer w.readers.Done()
 		for {
 			d, err := ns.Receive()
 			if err != nil {
-				return // closed when the worker is reaped
+				return // closed when the worker is reaped, paused by freeze
 			}
 			if !d.Refused {
 				d.Raw = nil // unused by the loop: a flood must not queue 4 KiB a datagram
@@ -108,6 +112,29 @@ func (w *workerNotify) close() {
 	}
 }
 
+// freeze stops the readers without closing a socket and returns the fd
+// of the one bound at path, for the next poold; the others, which a
+// rebind left behind, are closed: nothing sends to them any more.
+func (w *workerNotify) freeze() (int, error) {
+	w.mu.Lock()
+	for _, ns := range w.socks {
+		_ = ns.Pause() // fails only on a closed socket, whose reader ended
+	}
+	w.mu.Unlock()
+	w.readers.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.socks) == 0 { // adopted without one
+		return -1, nil
+	}
+	last := w.socks[len(w.socks)-1]
+	for _, ns := range w.socks[:len(w.socks)-1] {
+		ns.Close()
+	}
+	w.socks = w.socks[len(w.socks)-1:]
+	return last.FD()
+}
+
 // notifySockets are the sockets of the workers that run or are starting.
 type notifySockets struct {
 	refused atomic.Uint64
@@ -129,6 +156,23 @@ func (n *notifySockets) listen(req supervisor.SpawnRequest, path string, sink su
 		n.live = map[supervisor.WorkerID]*workerNotify{}
 	}
 	n.live[req.ID] = w
+	return w, nil
+}
+
+// adopt takes over the notify socket of a worker handed over by an
+// upgrade, bound at path; its reader starts with start.
+func (n *notifySockets) adopt(id supervisor.WorkerID, slot, fd int, path string, sink supervisor.Sink, log *slog.Logger) (*workerNotify, error) {
+	ns, err := notify.Adopt(fd, path)
+	if err != nil {
+		return nil, err
+	}
+	w := &workerNotify{id: id, slot: slot, path: path, sink: sink, log: log, refused: &n.refused, socks: []*notify.Socket{ns}}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.live == nil {
+		n.live = map[supervisor.WorkerID]*workerNotify{}
+	}
+	n.live[id] = w
 	return w, nil
 }
 

@@ -22,7 +22,7 @@ const probeInterval = 25 * time.Millisecond
 
 // probeListening posts Listening once the worker, or a process it started,
 // waits for connections on one of the pool's sockets.
-func probeListening(p *process, inodes map[uint64]bool, id supervisor.WorkerID, sink supervisor.Sink) {
+func probeListening(p *process, inodes map[uint64]bool, id supervisor.WorkerID, sink supervisor.Sink, frozen <-chan struct{}) {
 	t := time.NewTicker(probeInterval)
 	defer t.Stop()
 	for {
@@ -32,6 +32,8 @@ func probeListening(p *process, inodes map[uint64]bool, id supervisor.WorkerID, 
 		}
 		select {
 		case <-p.exited:
+			return
+		case <-frozen: // the next poold probes it
 			return
 		case <-t.C:
 		}

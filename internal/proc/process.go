@@ -3,7 +3,6 @@ package proc
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 
@@ -12,10 +11,12 @@ import (
 	"github.com/poold/poold/internal/supervisor"
 )
 
-// process is a started worker; it implements supervisor.Process.
+// process is a started or adopted worker; it implements
+// supervisor.Process. It is known by its pidfd, which an upgrade hands
+// over: a poold that adopts it after exec has no os.Process for it.
 type process struct {
-	cmd    *exec.Cmd
 	pid    int
+	pidfd  int // closed once reaped; handed over, never closed, by Freeze
 	slot   int
 	cgroup Cgroup          // nil without per-worker cgroups
 	inodes map[uint64]bool // the pool sockets it was given
@@ -56,9 +57,11 @@ func (p *process) signalGroup(sig syscall.Signal) error {
 		return os.NewSyscallError("getpgid", err)
 	}
 	if pgid != p.pid {
-		err = p.cmd.Process.Signal(sig)
-		if errors.Is(err, os.ErrProcessDone) {
+		err = unix.PidfdSendSignal(p.pidfd, sig, nil, 0)
+		if errors.Is(err, unix.ESRCH) {
 			err = nil // exited since: the group kill does the rest
+		} else if err != nil {
+			err = os.NewSyscallError("pidfd_send_signal", err)
 		}
 	}
 	if gerr := unix.Kill(-p.pid, sig); gerr != nil && !errors.Is(gerr, unix.ESRCH) && err == nil {
@@ -67,17 +70,29 @@ func (p *process) signalGroup(sig syscall.Signal) error {
 	return err
 }
 
-// waitAndReap waits for the leader to exit without reaping it, kills what is
-// left of its process group while the PGID is still pinned by the zombie
-// leader, and of its cgroup, then reaps it.
-func (p *process) waitAndReap() supervisor.ExitStatus {
-	var info unix.Siginfo
+// waitExit waits until the leader exits, without reaping it, or until
+// freeze is readable (an upgrade stops the waits: the next poold waits
+// for its workers). It reports whether the leader exited; when freeze
+// comes too, the leader is left to the next poold, a zombie that it reaps.
+func (p *process) waitExit(freeze int) bool {
+	fds := []unix.PollFd{{Fd: int32(p.pidfd), Events: unix.POLLIN}, {Fd: int32(freeze), Events: unix.POLLIN}}
 	for {
-		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if !errors.Is(err, unix.EINTR) {
-			break
+		_, err := unix.Poll(fds, -1)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case fds[1].Revents != 0:
+			return false
+		case fds[0].Revents != 0 || err != nil:
+			return true
 		}
 	}
+}
+
+// reap kills what is left of the exited leader's process group while the
+// PGID is still pinned by the zombie leader, and of its cgroup, then reaps
+// it and closes its pidfd.
+func (p *process) reap() supervisor.ExitStatus {
 	p.mu.Lock()
 	_ = unix.Kill(-p.pid, syscall.SIGKILL) // ESRCH when the leader was alone
 	if p.cgroup != nil {
@@ -85,17 +100,26 @@ func (p *process) waitAndReap() supervisor.ExitStatus {
 	}
 	p.reaped = true
 	p.mu.Unlock()
-	_ = p.cmd.Wait() // a non-zero exit is an error here; the state says it all
-	return exitStatus(p.cmd.ProcessState)
-}
-
-func exitStatus(ps *os.ProcessState) supervisor.ExitStatus {
-	if ps == nil { // reaped by someone else: nothing is known
+	// The zombie pins the PID, and only this goroutine reaps it: waiting
+	// for it by PID cannot take another process's status.
+	var ws unix.WaitStatus
+	var err error
+	for {
+		_, err = unix.Wait4(p.pid, &ws, 0, nil)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	unix.Close(p.pidfd)
+	if err != nil { // reaped by someone else: nothing is known
 		return supervisor.ExitStatus{Code: -1}
 	}
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
+	return exitStatus(ws)
+}
+
+func exitStatus(ws unix.WaitStatus) supervisor.ExitStatus {
+	if ws.Signaled() {
 		return supervisor.ExitStatus{Signal: ws.Signal()}
 	}
-	return supervisor.ExitStatus{Code: ps.ExitCode()}
+	return supervisor.ExitStatus{Code: ws.ExitStatus()}
 }

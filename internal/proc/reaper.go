@@ -42,6 +42,14 @@ func (r *Reaper) start(cmd *exec.Cmd) error {
 	return nil
 }
 
+// adopt records a worker handed over by an upgrade: the orphan reaper
+// must leave it to its own wait.
+func (r *Reaper) adopt(pid int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.managed[pid] = true
+}
+
 func (r *Reaper) forget(pid int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -79,6 +79,7 @@ type Spawner struct {
 	cgroups        Cgroups
 	notify         notifySockets
 	live           liveWorkers
+	running        runningWorkers
 	log            *slog.Logger
 }
 
@@ -91,6 +92,9 @@ func NewSpawner(cfg Config) (*Spawner, error) {
 		inodes: make(map[uint64]bool, len(cfg.Sockets)),
 	}
 	s.cgroups = cfg.Cgroups
+	if err := s.running.init(); err != nil {
+		return nil, err
+	}
 	if s.reaper == nil {
 		s.reaper = NewReaper(cfg.Log)
 	}
@@ -157,6 +161,8 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 	if pipes != nil {
 		cmd.Stdout, cmd.Stderr = pipes.Stdout(), pipes.Stderr()
 	}
+	pidfd := -1 // the worker is known by it, here and after an upgrade
+	cmd.SysProcAttr.PidFD = &pidfd
 	s.live.add(uint64(req.ID)) // before the fork: an orphan sweep must spare it
 	cg, err := s.start(cmd, req)
 	if theirs != nil {
@@ -171,20 +177,29 @@ func (s *Spawner) Spawn(req supervisor.SpawnRequest, sink supervisor.Sink) (supe
 		}
 		return nil, fmt.Errorf("spawn worker %d: %w", req.Slot, err)
 	}
-	pipes.Start(workerlog.Worker{Pool: s.pool, Slot: req.Slot, Generation: req.Generation, ID: uint64(req.ID), PID: cmd.Process.Pid})
-	p := &process{cmd: cmd, pid: cmd.Process.Pid, slot: req.Slot, cgroup: cg, inodes: inodes, exited: make(chan struct{})}
+	pid := cmd.Process.Pid
+	_ = cmd.Process.Release() // its pidfd is a dup of ours: nothing waits through it
+	pipes.Start(workerlog.Worker{Pool: s.pool, Slot: req.Slot, Generation: req.Generation, ID: uint64(req.ID), PID: pid})
+	p := &process{pid: pid, pidfd: pidfd, slot: req.Slot, cgroup: cg, inodes: inodes, exited: make(chan struct{})}
 	if ours != nil {
 		peer := channel.Peer{ID: uint64(req.ID), Slot: req.Slot, PID: p.pid}
 		if err := s.channels.Attach(peer, ours, sinkEvents{sink}); err != nil {
 			s.log.Warn("worker runs without its stream channel", "slot", req.Slot, "pid", p.pid, "err", err)
 		}
 	}
-	ns.start(p)
-	go s.wait(p, ns, pipes, req.ID, sink)
-	if req.ProbeListening {
-		go probeListening(p, inodes, req.ID, sink)
-	}
+	s.watch(&runningWorker{id: req.ID, generation: req.Generation, p: p, ns: ns, pipes: pipes}, req.ProbeListening, sink)
 	return p, nil
+}
+
+// watch starts reading what a started or adopted worker sends, and
+// waiting for its exit.
+func (s *Spawner) watch(w *runningWorker, probe bool, sink supervisor.Sink) {
+	s.running.add(w)
+	w.ns.start(w.p)
+	go s.wait(w, sink)
+	if probe {
+		go probeListening(w.p, w.p.inodes, w.id, sink, s.running.frozen)
+	}
 }
 
 // socketsFor is what a worker of slot gets as fds 3.., and the inodes the
@@ -230,8 +245,14 @@ func (s *Spawner) RebindNotify() error {
 // other than the worker or one it started sent them.
 func (s *Spawner) NotifyRefused() uint64 { return s.notify.refused.Load() }
 
-func (s *Spawner) wait(p *process, ns *workerNotify, pipes *workerlog.Pipes, id supervisor.WorkerID, sink supervisor.Sink) {
-	status := p.waitAndReap()
+func (s *Spawner) wait(w *runningWorker, sink supervisor.Sink) {
+	defer s.running.waiters.Done()
+	p, ns, pipes, id := w.p, w.ns, w.pipes, w.id
+	if !p.waitExit(s.running.freeze) {
+		return // frozen for an upgrade: the next poold waits for it
+	}
+	status := p.reap()
+	s.running.remove(id)
 	s.reaper.forget(p.pid)
 	s.live.remove(uint64(id))
 	if p.cgroup == nil { // a cgroup's kill reached them all

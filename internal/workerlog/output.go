@@ -42,6 +42,10 @@ type Pipes struct {
 	r, w [2]*os.File // by Stream - 1
 	left atomic.Int32
 	done chan struct{} // closed once both readers ended
+	// frozen is set by Freeze: readers end at once, leaving the pipes open
+	// for the next poold; readers counts them.
+	frozen  atomic.Bool
+	readers sync.WaitGroup
 	tail tail          // the last lines on stderr
 }
 
@@ -100,12 +104,18 @@ func (p *Pipes) Start(w Worker) {
 	}
 	p.w[0].Close()
 	p.w[1].Close()
+	p.read(w)
+}
+
+// read starts the readers of both streams.
+func (p *Pipes) read(w Worker) {
 	p.left.Store(2)
 	o := p.o
 	o.mu.Lock()
 	for i, r := range p.r {
 		o.open[r] = true
 		o.readers.Add(1)
+		p.readers.Add(1)
 		go o.read(p, w, Stream(i+1), r)
 	}
 	o.mu.Unlock()
@@ -142,12 +152,19 @@ func (p *Pipes) Tail() []string {
 
 func (o *Output) read(p *Pipes, w Worker, s Stream, r *os.File) {
 	defer o.readers.Done()
+	defer p.readers.Done()
 	err := splitLines(r, MaxLine, func(line []byte) {
 		if s == Stderr {
 			p.tail.add(line)
 		}
 		o.emit(w, s, line)
 	})
+	if p.frozen.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		o.mu.Lock()
+		delete(o.open, r)
+		o.mu.Unlock()
+		return // the pipe is the next poold's
+	}
 	if err != nil && !errors.Is(err, os.ErrClosed) {
 		o.log.Warn("read worker output", "slot", w.Slot, "pid", w.PID, "stream", s.String(), "err", err)
 	}

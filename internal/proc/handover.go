@@ -1,0 +1,118 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/internal/channel"
+	"github.com/poold/poold/internal/supervisor"
+	"github.com/poold/poold/internal/workerlog"
+)
+
+// Handed is a running worker as an upgrade in place hands it over: what
+// the next poold needs to adopt it (Adopt), fds open across the exec.
+type Handed struct {
+	ID         uint64
+	Slot       int
+	Generation int
+	PID        int
+	PidFD      int
+	Notify     string // its NOTIFY_SOCKET
+	NotifyFD   int
+	Channel    *channel.Handed `json:",omitempty"`
+	// Stdout and Stderr are the read ends of its output pipes; -1 without
+	// them (--worker-logs inherit) or once that stream ended.
+	Stdout, Stderr int
+}
+
+// FDs are the fds that must survive the exec.
+func (h Handed) FDs() []int {
+	fds := []int{h.PidFD}
+	if h.Channel != nil {
+		fds = append(fds, h.Channel.FD)
+	}
+	for _, fd := range []int{h.NotifyFD, h.Stdout, h.Stderr} {
+		if fd >= 0 {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}
+
+// ErrCgroupsHandover refuses an upgrade of a pool whose workers run in
+// cgroups of their own, which this poold cannot hand over yet.
+var ErrCgroupsHandover = errors.New("workers in cgroups of their own (--worker-cgroups) cannot be handed over in place yet: restart the service instead")
+
+// Freeze stops, for an upgrade in place, everything the spawner runs
+// for its workers: the waits for their exits (a worker that exited is
+// reaped and reported first), the readers of their notify sockets,
+// channels and output, without closing an fd. It returns the workers
+// still running. The spawner must not start or adopt a worker after it:
+// the supervisor's loop is frozen first.
+func (s *Spawner) Freeze() ([]Handed, error) {
+	if s.cgroups != nil {
+		return nil, ErrCgroupsHandover
+	}
+	workers := s.running.stop()
+	var channels map[uint64]channel.Handed
+	if s.channels != nil {
+		var err error
+		if channels, err = s.channels.Freeze(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Handed, 0, len(workers))
+	for _, w := range workers {
+		nfd, err := w.ns.freeze()
+		if err != nil {
+			return nil, fmt.Errorf("worker %d: notify socket: %w", w.p.slot, err)
+		}
+		h := Handed{ID: uint64(w.id), Slot: w.p.slot, Generation: w.generation, PID: w.p.pid, PidFD: w.p.pidfd,
+			Notify: w.ns.path, NotifyFD: nfd}
+		if ch, ok := channels[uint64(w.id)]; ok {
+			h.Channel = &ch
+		}
+		h.Stdout, h.Stderr = w.pipes.Freeze()
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// Adopt takes over a worker handed over by the poold before an upgrade
+// (Freeze): it reads what the worker sends and waits for its exit as for
+// a worker it started, and owns the fds of h. probe asks for the
+// listening probe, for a worker not yet ready.
+func (s *Spawner) Adopt(h Handed, probe bool, sink supervisor.Sink) (supervisor.Process, error) {
+	id := supervisor.WorkerID(h.ID)
+	_, inodes, err := s.socketsFor(h.Slot)
+	if err != nil {
+		return nil, fmt.Errorf("adopt worker %d: %w", h.Slot, err)
+	}
+	// The pidfd tells whether it still is the worker: a PID alone could
+	// have been reused, not a pidfd.
+	if err := unix.PidfdSendSignal(h.PidFD, 0, nil, 0); err != nil && !errors.Is(err, unix.EPERM) {
+		// Exited: it is a zombie for this poold to reap, which the wait does.
+		if !errors.Is(err, unix.ESRCH) {
+			return nil, fmt.Errorf("adopt worker %d (pid %d): %w", h.Slot, h.PID, err)
+		}
+	}
+	p := &process{pid: h.PID, pidfd: h.PidFD, slot: h.Slot, inodes: inodes, exited: make(chan struct{})}
+	s.reaper.adopt(h.PID)
+	s.live.add(h.ID)
+	ns, err := s.notify.adopt(id, h.Slot, h.NotifyFD, h.Notify, sink, s.log)
+	if err != nil {
+		s.log.Warn("adopted worker has no notify socket: its READY=1 and heartbeats are lost", "slot", h.Slot, "pid", h.PID, "err", err)
+		ns = &workerNotify{id: id, slot: h.Slot, path: h.Notify, sink: sink, log: s.log, refused: &s.notify.refused}
+	}
+	pipes := s.output.Adopt(h.Stdout, h.Stderr, workerlog.Worker{Pool: s.pool, Slot: h.Slot, Generation: h.Generation, ID: h.ID, PID: h.PID})
+	if h.Channel != nil && s.channels != nil {
+		peer := channel.Peer{ID: h.ID, Slot: h.Slot, PID: h.PID}
+		if err := s.channels.Adopt(peer, *h.Channel, sinkEvents{sink}); err != nil {
+			s.log.Warn("adopted worker runs without its stream channel", "slot", h.Slot, "pid", h.PID, "err", err)
+		}
+	}
+	s.watch(&runningWorker{id: id, generation: h.Generation, p: p, ns: ns, pipes: pipes}, probe, sink)
+	return p, nil
+}
