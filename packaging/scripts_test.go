@@ -25,7 +25,7 @@ var (
 // and exits with its code (getent: 2, no such group).
 var stubCodes = map[string]int{
 	"systemd-sysusers": 0, "getent": 2, "addgroup": 0, "groupadd": 0,
-	"systemctl": 0, "deb-systemd-invoke": 0, "dbus-send": 0, "busctl": 0, "rm": 0,
+	"systemctl": 0, "deb-systemd-invoke": 0, "dbus-send": 0, "busctl": 0, "rm": 0, "poolctl": 0,
 }
 
 const (
@@ -37,6 +37,9 @@ const (
 	// poold.py's bytecode, written when a root worker imported it.
 	rmDebBytecode = "rm -f /usr/lib/python3/dist-packages/__pycache__/poold.*.pyc"
 	rmBytecode    = "rm -rf /usr/share/poold/python/__pycache__"
+	// On an upgrade, the running pools take the new poold in place.
+	upgradePools = "poolctl upgrade --all --on-install --timeout 1m"
+	keptOld      = "poold: some running pools kept their old poold (see above); restart them to run the new one\n"
 )
 
 func TestMaintainerScripts(t *testing.T) {
@@ -50,12 +53,15 @@ func TestMaintainerScripts(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		script  string // under packaging/
-		arg     string
+		arg     string // or args
+		args    []string
 		world   world
 		without []string       // stubs missing
 		codes   map[string]int // stubs' exit codes changed
 		want    []string       // calls, in order
 		fail    bool
+		output  string // the script says, among the rest
+
 	}{
 		{name: "postinst configure", script: "deb/postinst", arg: "configure", world: booted,
 			want: []string{sysusers, daemonReload, dbusReload}},
@@ -81,6 +87,13 @@ func TestMaintainerScripts(t *testing.T) {
 		{name: "postinst group creation failing", script: "deb/postinst", arg: "configure", world: booted,
 			codes: map[string]int{"systemd-sysusers": 1},
 			want:  []string{sysusers}, fail: true},
+		{name: "postinst upgrade", script: "deb/postinst", args: []string{"configure", "0.9.0"}, world: booted,
+			want: []string{sysusers, daemonReload, dbusReload, upgradePools}},
+		{name: "postinst upgrade with pools that could not upgrade", script: "deb/postinst", args: []string{"configure", "0.9.0"}, world: booted,
+			codes: map[string]int{"poolctl": 1}, output: keptOld,
+			want: []string{sysusers, daemonReload, dbusReload, upgradePools}},
+		{name: "postinst upgrade in a chroot", script: "deb/postinst", args: []string{"configure", "0.9.0"}, world: chroot,
+			want: []string{sysusers}},
 		{name: "postinst abort-upgrade", script: "deb/postinst", arg: "abort-upgrade", world: booted},
 		{name: "postinst unknown", script: "deb/postinst", arg: "bogus", world: booted, fail: true},
 
@@ -105,6 +118,11 @@ func TestMaintainerScripts(t *testing.T) {
 			want: []string{sysusers, daemonReload, dbusReload}},
 		{name: "%post upgrade in a chroot", script: "rpm/post.sh", arg: "2", world: chroot,
 			want: []string{sysusers}},
+		{name: "%post upgrade", script: "rpm/post.sh", arg: "2", world: booted,
+			want: []string{sysusers, daemonReload, dbusReload, upgradePools}},
+		{name: "%post upgrade with pools that could not upgrade", script: "rpm/post.sh", arg: "2", world: booted,
+			codes: map[string]int{"poolctl": 1}, output: keptOld,
+			want: []string{sysusers, daemonReload, dbusReload, upgradePools}},
 		{name: "%post without sysusers", script: "rpm/post.sh", arg: "1", world: chroot,
 			without: []string{"systemd-sysusers"},
 			want:    []string{getent, "groupadd -r poold"}},
@@ -137,9 +155,16 @@ func TestMaintainerScripts(t *testing.T) {
 			for name, code := range tc.codes {
 				codes[name] = code
 			}
-			calls, out, err := runScript(t, filepath.Join(repoRoot(t), "packaging", tc.script), tc.arg, tc.world, codes)
+			args := tc.args
+			if args == nil {
+				args = []string{tc.arg}
+			}
+			calls, out, err := runScript(t, filepath.Join(repoRoot(t), "packaging", tc.script), args, tc.world, codes)
 			if tc.fail != (err != nil) {
 				t.Errorf("%s %s: error %v, want failure %v; output:\n%s", tc.script, tc.arg, err, tc.fail, out)
+			}
+			if !strings.Contains(out, tc.output) {
+				t.Errorf("%s %q said\n%s\nwant it to hold\n%s", tc.script, args, out, tc.output)
 			}
 			if !slices.Equal(calls, tc.want) {
 				t.Errorf("%s %s called\n  %q\nwant\n  %q\noutput:\n%s", tc.script, tc.arg, calls, tc.want, out)
@@ -150,7 +175,7 @@ func TestMaintainerScripts(t *testing.T) {
 
 // runScript runs a maintainer script under /bin/sh with only the stubs on
 // its PATH, in a mount namespace whose /run holds what the world has.
-func runScript(t *testing.T, script, arg string, w world, codes map[string]int) (calls []string, out string, err error) {
+func runScript(t *testing.T, script string, args []string, w world, codes map[string]int) (calls []string, out string, err error) {
 	t.Helper()
 	dir := t.TempDir()
 	stubs := filepath.Join(dir, "bin")
@@ -190,8 +215,8 @@ if [ -n "$WORLD_BUS" ]; then
 fi
 exec env -i PATH="$STUBS" STUB_LOG="$STUB_LOG" /bin/sh "$@"`
 	log := filepath.Join(dir, "calls")
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private",
-		"/bin/sh", "-c", inNamespace, "sh", script, arg)
+	argv := append([]string{"--mount", "--propagation", "private", "/bin/sh", "-c", inNamespace, "sh", script}, args...)
+	cmd := exec.Command("unshare", argv...)
 	cmd.Env = append(os.Environ(), "STUBS="+stubs, "STUB_LOG="+log, "BUS="+bus,
 		"WORLD_SYSTEMD="+flag(w.systemd), "WORLD_BUS="+flag(w.bus), "WORLD_POOLS="+flag(w.pools))
 	b, err := cmd.CombinedOutput()

@@ -1,6 +1,6 @@
 // Command poolctl is the operator's command line for poold pools: list,
-// status, scale, reload, restart and signal, over D-Bus, on this host or on
-// another one over SSH.
+// status, scale, reload, restart, signal and upgrade, over D-Bus, on this
+// host or on another one over SSH.
 package main
 
 import (

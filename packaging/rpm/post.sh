@@ -2,7 +2,10 @@
 # poold group and makes systemd and the system bus see the new unit
 # templates and bus policy. It enables and starts nothing: each pool is the
 # admin's to enable (poolctl init NAME, then systemctl enable --now
-# NAME.socket). Running pools keep their poold until they are restarted.
+# NAME.socket). On an upgrade, running pools replace their poold with the
+# new one in place (same PID, sockets and workers), unless their config
+# says upgrade-on-install = false: those keep their poold until they are
+# restarted.
 
 create_group() {
 	# The group of /usr/lib/sysusers.d/poold.conf; its members may change
@@ -31,10 +34,21 @@ reload_dbus() {
 	fi
 }
 
+upgrade_pools() {
+	# Never fails the upgrade: a pool that could not be upgraded runs on
+	# as it was, and poolctl said why.
+	[ -d /run/systemd/system ] || return 0
+	poolctl upgrade --all --on-install --timeout 1m ||
+		echo "poold: some running pools kept their old poold (see above); restart them to run the new one" >&2
+}
+
 set -e
 create_group
 if [ -d /run/systemd/system ]; then
 	systemctl --system daemon-reload >/dev/null || :
 fi
 reload_dbus
+if [ "$1" -ge 2 ]; then
+	upgrade_pools
+fi
 exit 0
