@@ -53,8 +53,8 @@ func TestInitWritesTheFiles(t *testing.T) {
 	service := files["etc/systemd/system/myapp.service"]
 	for _, want := range []string{
 		"\nRequires=myapp.socket\n", "\nAfter=myapp.socket network.target\n",
-		"\nExecStart=/usr/bin/poold --config /etc/poold/myapp.conf --name myapp\n",
-		"\nExecReload=/usr/bin/poolctl reload myapp\n", "\nEnvironmentFile=-/etc/poold/myapp.env\n",
+		"\nExecStart=/usr/bin/poold --config /etc/poold/myapp.conf --env-file -/etc/poold/myapp.env --name myapp\n",
+		"\nExecReload=/usr/bin/poolctl reload myapp\n",
 		"\nRuntimeDirectory=poold/%N\n", "\nAlso=myapp.socket\n",
 	} {
 		if !strings.Contains(service, want) {

@@ -56,6 +56,12 @@ type Config struct {
 	// Network "" for nowhere, the default.
 	MetricsListen listenspec.Spec
 
+	// EnvFiles are the --env-file files, and Env their variables, read
+	// with the configuration (a later file winning): the workers get them
+	// on top of poold's own environment.
+	EnvFiles []EnvFile
+	Env      []string
+
 	// WorkerConfig is a JSON file sent to the workers on their stream
 	// channels, read at start and at every reload; empty for none.
 	WorkerConfig string

@@ -22,6 +22,9 @@ const (
 	commandKey = "command"
 )
 
+// repeatable are the keys a config file may set on several lines.
+var repeatable = map[string]bool{"listen": true, "env-file": true}
+
 // notInFile are the flags a config file cannot set.
 var notInFile = map[string]bool{configFlag: true, "version": true}
 
@@ -117,7 +120,7 @@ func applyFile(fs *flag.FlagSet, src sources, entries []entry, listen *listFlag,
 			errs = append(errs, at(err))
 			continue
 		}
-		if first, dup := seen[e.key]; dup && e.key != "listen" {
+		if first, dup := seen[e.key]; dup && !repeatable[e.key] {
 			errs = append(errs, at(fmt.Errorf("%s is already set on line %d", e.key, first)))
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,7 +29,12 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 // data, started as "poold --config file" with an empty environment.
 func CheckFile(file string, data []byte) error {
 	_, err := parse([]string{"--" + configFlag, file}, func(string) string { return "" }, io.Discard,
-		func(string) ([]byte, error) { return data, nil })
+		func(path string) ([]byte, error) {
+			if path != file {
+				return nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist) // an env file it names
+			}
+			return data, nil
+		})
 	return err
 }
 
@@ -37,6 +44,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.SetOutput(io.Discard) // errors are reported once, by the caller
 	fs.Usage = func() {}
 	var listen listFlag
+	var envFiles envFileFlag
 	var recycleMemory, workerMemoryMax, workerCgroups string
 	var workers, memory, ready, level, bus, distribution, nodePreload, nodeDrain, metricsListen, configFile string
 	var workerLogs string
@@ -68,6 +76,7 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	fs.Uint64Var(&c.Health.Requests, "recycle-requests", 0, "recycle a worker after it reports `N` requests handled, plus up to 10% jitter (default: off)")
 	fs.DurationVar(&c.Health.Age, "recycle-age", 0, "recycle a worker once it has run this long, plus up to 10% jitter (default: 0, off)")
 	fs.StringVar(&c.RuntimeDir, "runtime-dir", "", "keep the runtime directory (the workers' notify sockets, a private bus) in `DIR`, which must be poold's user's and writable by no one else; created if missing (default: $POOLD_RUNTIME_BASE, else systemd's RuntimeDirectory=, /run/poold for root, $XDG_RUNTIME_DIR/poold, $TMPDIR/poold-UID)")
+	fs.Var(&envFiles, "env-file", "read the workers' environment from `[-]FILE` (KEY=VALUE lines, systemd's EnvironmentFile= rules) on top of poold's own, the file winning; at start and at every reload; -FILE: a missing file is fine (repeatable, a later file winning)")
 	fs.StringVar(&c.WorkerConfig, "worker-config", "", "JSON `FILE` sent to every worker on its stream channel at start; read again and pushed to the running workers at every reload")
 	fs.StringVar(&bus, "bus", mode.BusAuto, "D-Bus for the control plane (poolctl): auto, system, session, private (a dbus-daemon of poold's own) or none")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics on GET /metrics at `ADDR`: HOST:PORT, [IPV6]:PORT, :PORT or unix:/PATH (default: off)")
@@ -98,6 +107,14 @@ func parse(args []string, getenv func(string) string, usage io.Writer, readFile 
 	}
 	c.Listen = listen.specs
 	errs = append(errs, listen.errs...)
+	c.EnvFiles = envFiles.files
+	errs = append(errs, envFiles.errs...)
+	if !c.Version {
+		var eerrs []error
+		c.Env, eerrs = readEnvFiles(c.EnvFiles, readFile)
+		errs = append(errs, eerrs...)
+		getenv = lookupFirst(c.Env, getenv) // poold's own settings in the env file count, as when systemd read it
+	}
 	var err error
 	if c.Workers, err = ParseWorkerCount(workers, getenv); err != nil {
 		errs = append(errs, src.wrap("workers", err))
@@ -270,6 +287,40 @@ func flagOrEnv(flag, flagValue, env string, getenv func(string) string) (from, v
 		return "--" + flag, flagValue
 	}
 	return env, getenv(env)
+}
+
+// lookupFirst looks a variable up in env, then through getenv.
+func lookupFirst(env []string, getenv func(string) string) func(string) string {
+	return func(key string) string {
+		for _, kv := range slices.Backward(env) {
+			if v, ok := strings.CutPrefix(kv, key+"="); ok {
+				return v
+			}
+		}
+		return getenv(key)
+	}
+}
+
+// envFileFlag collects repeated --env-file values.
+type envFileFlag struct {
+	files []EnvFile
+	errs  []error
+	at    func(error) error // places an error on the config file's line being read
+}
+
+func (f *envFileFlag) String() string { return "" }
+
+func (f *envFileFlag) Set(s string) error {
+	ef, err := ParseEnvFileArg(s)
+	if err != nil {
+		if f.at != nil {
+			err = f.at(err)
+		}
+		f.errs = append(f.errs, err)
+		return nil
+	}
+	f.files = append(f.files, ef)
+	return nil
 }
 
 // listFlag collects repeated --listen values.

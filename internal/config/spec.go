@@ -14,10 +14,9 @@ import (
 // made, no socket bound, nothing logged.
 type WorkerSpec struct {
 	Command []string // the program and its arguments
-	// Env is the environment workers start from, KEY=VALUE: poold's own,
-	// which systemd filled from the pool's EnvironmentFile= (NAME.env).
-	// The spawner adds the pool's variables and drops poold's own
-	// protocol ones.
+	// Env is the environment workers start from, KEY=VALUE: poold's own
+	// with the --env-file variables (NAME.env) over it. The spawner adds
+	// the pool's variables and drops poold's own protocol ones.
 	Env []string
 	Dir string // the working directory: poold's
 	UID int    // the user and group workers run as: poold's
@@ -47,7 +46,7 @@ type Process struct {
 func (c Config) WorkerSpec(p Process) WorkerSpec {
 	return WorkerSpec{
 		Command:      slices.Clone(c.Command),
-		Env:          slices.Clone(p.Environ),
+		Env:          MergeEnv(p.Environ, c.Env),
 		Dir:          p.Dir,
 		UID:          p.UID,
 		GID:          p.GID,

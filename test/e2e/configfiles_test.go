@@ -40,7 +40,7 @@ func badFiles(t *testing.T) []badFile {
 	}
 }
 
-// poold started with a --config or --worker-config it must not read exits
+// poold started with a --config, --env-file or --worker-config it must not read exits
 // at once with an error naming the file and what it is, before it binds a
 // socket or makes its runtime directory.
 func TestBadConfigFileStopsPooldBeforeItBindsAnything(t *testing.T) {
@@ -49,7 +49,8 @@ func TestBadConfigFileStopsPooldBeforeItBindsAnything(t *testing.T) {
 		name     string
 		wantCode int
 		wantErr  string
-	}{{"--config", 2, "poold: --config: "}, {"--worker-config", 1, `poold cannot start err="worker config: `}} {
+	}{{"--config", 2, "poold: --config: "}, {"--env-file", 2, "poold: --env-file: "},
+		{"--worker-config", 1, `poold cannot start err="worker config: `}} {
 		for _, f := range badFiles(t) {
 			t.Run(flag.name[2:]+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
