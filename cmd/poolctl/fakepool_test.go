@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -34,6 +36,10 @@ type fakePool struct {
 	// back: REASON"; upgrades counts them.
 	upgradeTo string
 	upgrades  uint64
+	// execs: Upgrade does as poold's exec does, ending its connection
+	// before it can reply and serving the pool on a new one, on addr.
+	execs bool
+	addr  string
 }
 
 func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
@@ -43,7 +49,7 @@ func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f := &fakePool{conn: conn, fail: map[string]*dbus.Error{}, info: dbusapi.PoolInfo{
+	f := &fakePool{conn: conn, addr: addr, fail: map[string]*dbus.Error{}, info: dbusapi.PoolInfo{
 		Name: name, Version: "test", State: "running", TargetWorkers: uint32(workers), MaxWorkers: 8,
 		ReadyWorkers: uint32(workers), Generation: 1, Listen: []string{"http=127.0.0.1:3000"},
 		Command: []string{"node", "server.js"}, MainPID: 4242, Bus: "session",
@@ -52,17 +58,25 @@ func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
 	for slot := range workers {
 		f.workers = append(f.workers, f.newWorker(uint32(slot), "ready", 1))
 	}
-	if err := conn.Export(f, dbusapi.ManagerPath, dbusapi.ManagerInterface); err != nil {
+	if err := f.serveOn(conn); err != nil {
 		t.Fatal(err)
-	}
-	if err := conn.Export(fakeProps{f}, dbusapi.ManagerPath, "org.freedesktop.DBus.Properties"); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := conn.RequestName(dbusapi.BusName(name), dbus.NameFlagDoNotQueue)
-	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("request name: %v %v", reply, err)
 	}
 	return f
+}
+
+// serveOn exports the pool on conn and takes its name.
+func (f *fakePool) serveOn(conn *dbus.Conn) error {
+	if err := conn.Export(f, dbusapi.ManagerPath, dbusapi.ManagerInterface); err != nil {
+		return err
+	}
+	if err := conn.Export(fakeProps{f}, dbusapi.ManagerPath, "org.freedesktop.DBus.Properties"); err != nil {
+		return err
+	}
+	reply, err := conn.RequestName(dbusapi.BusName(f.info.Name), dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		return fmt.Errorf("request name: %v %v", reply, err)
+	}
+	return nil
 }
 
 func (f *fakePool) newWorker(slot uint32, state string, gen uint32) dbusapi.WorkerInfo {
@@ -172,6 +186,12 @@ func (f *fakePool) Upgrade(flags uint64) (string, *dbus.Error) {
 	if err := f.failure("Upgrade"); err != nil {
 		return "", err
 	}
+	f.mu.Lock()
+	execs := f.execs
+	f.mu.Unlock()
+	if execs {
+		return f.exec()
+	}
 	go func() {
 		name := dbusapi.BusName(f.info.Name)
 		f.conn.ReleaseName(name) //nolint:errcheck // the test sees it when poolctl does not find the pool again
@@ -186,6 +206,23 @@ func (f *fakePool) Upgrade(flags uint64) (string, *dbus.Error) {
 		f.conn.RequestName(name, dbus.NameFlagDoNotQueue) //nolint:errcheck // as above
 	}()
 	return "1.3.0", nil
+}
+
+// exec ends the pool's connection with this call unanswered, as poold's
+// exec does, and serves the pool upgraded on a new connection.
+func (f *fakePool) exec() (string, *dbus.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conn.Close()
+	f.upgrades++
+	f.info.LastUpgrade = dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, DurationUSec: 95_000, Outcome: "upgraded"}
+	f.info.Version = "1.3.0"
+	conn, err := dbus.Connect(f.addr)
+	if err == nil {
+		f.conn = conn
+		go f.serveOn(conn) //nolint:errcheck // poolctl would not find the pool: the test fails
+	}
+	return "", dbus.MakeFailedError(errors.New("no reply can go out on a closed connection"))
 }
 
 func (f *fakePool) SignalWorkers(slot, signal int32) *dbus.Error {
