@@ -36,7 +36,7 @@ func TestSystemBusPolicyLetsOthersReadOnly(t *testing.T) {
 	if read.code != 0 || !strings.Contains(read.stdout, "3/3 workers ready") {
 		t.Errorf("status as nobody: %v; want the pool, 3/3 ready", read)
 	}
-	for _, args := range [][]string{{"scale", name, "1"}, {"reload", name}, {"restart", name, "0"}, {"signal", name, "TERM"}} {
+	for _, args := range [][]string{{"scale", name, "1"}, {"reload", name}, {"restart", name, "0"}, {"signal", name, "TERM"}, {"upgrade", name}} {
 		r := poolctl(t, "nobody", env, args...)
 		if r.code != 1 || !strings.Contains(r.stderr, "not permitted") {
 			t.Errorf("poolctl %s as nobody: %v; want exit 1, not permitted", strings.Join(args, " "), r)
@@ -51,7 +51,8 @@ func TestSystemBusPolicyLetsOthersReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("busctl introspect: %v", err)
 	}
-	for _, want := range []string{`<arg type="i" name="workers" direction="in"/>`, `<method name="Reload">`, `<arg type="u" name="generation" direction="out"/>`} {
+	for _, want := range []string{`<arg type="i" name="workers" direction="in"/>`, `<method name="Reload">`, `<arg type="u" name="generation" direction="out"/>`,
+		`<method name="Upgrade">`, `<arg type="s" name="to_version" direction="out"/>`, `<property name="LastUpgrade" type="(sstts)" access="read">`} {
 		if !strings.Contains(string(xml), want) {
 			t.Errorf("busctl introspect lacks %s", want)
 		}
@@ -69,6 +70,11 @@ func TestPooldRefusesChangesWithoutABusPolicy(t *testing.T) {
 		t.Errorf("scale as nobody on an open bus: %v; want poold's own refusal naming uid 65534", r)
 	}
 	p.waitSeen(`WRN d-bus call refused .*\bop=scale\b`, bound)
+	r = poolctl(t, "nobody", env, "upgrade", name)
+	if r.code != 1 || !strings.Contains(r.stderr, "not permitted") || !strings.Contains(r.stderr, "uid 65534") {
+		t.Errorf("upgrade as nobody on an open bus: %v; want poold's own refusal naming uid 65534", r)
+	}
+	p.waitSeen(`WRN d-bus call refused .*\bop=upgrade\b`, bound)
 	if st := statusOf(t, env, name); st.Pool.TargetWorkers != 1 {
 		t.Errorf("the refused scale changed the target to %d", st.Pool.TargetWorkers)
 	}
