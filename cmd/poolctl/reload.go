@@ -18,8 +18,16 @@ func (a *app) reloadCmd() *cobra.Command {
 		Short: "Roll a pool over to a new generation of workers",
 		Long: `Start a new generation of workers in pool NAME, slot by slot: each new worker
 starts beside the old one of its slot, which drains and stops once the new one
-is ready, so that the pool keeps serving. Configuration changes take effect
-with the new generation.
+is ready, so that the pool keeps serving.
+
+The pool reads its configuration again first (its command line, --config,
+--env-file): the new generation runs the command and environment they say
+now, and a changed worker count scales the pool once the reload succeeded.
+A bad file, or a change of a setting that needs a restart (the sockets, the
+distribution, the bus...), fails the reload with the file and line or the
+setting named, and changes nothing. When a new command or environment
+cannot start, the slots already replaced are rolled back to the old one
+before the reload fails, so the pool does not stay mixed.
 
 poolctl prints each slot as its new worker becomes ready and returns once
 every slot runs the new generation, or exits 1 with the pool's reason when

@@ -44,6 +44,7 @@ func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir) fx.Option {
 			newSpawner,
 			newSizing,
 			newSupervisor,
+			newReloader,
 			newUpgrader,
 		),
 		// The worker config first: a bad file stops poold before it binds

@@ -23,6 +23,7 @@ type backend struct {
 	sup     *supervisor.Supervisor
 	hub     *channel.Hub
 	config  workerConfig
+	reload  *reloader
 	size    sizing
 	cgroups workerCgroups
 	static  dbusapi.PoolInfo
@@ -135,7 +136,7 @@ func (b *backend) Scale(ctx context.Context, workers int, allowZero bool) error 
 }
 
 func (b *backend) Reload(ctx context.Context) (int, error) {
-	gen, err := b.config.reload(ctx, b.sup)
+	gen, err := b.reload.reload(ctx)
 	return gen, apiError(err)
 }
 

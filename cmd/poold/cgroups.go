@@ -56,6 +56,10 @@ func orNone(list []string) string {
 	return strings.Join(list, " ")
 }
 
+// hasMemory reports whether the workers' cgroups have the memory
+// controller, which --worker-memory-max needs.
+func (c workerCgroups) hasMemory() bool { return c.workers != nil && c.workers.HasMemory() }
+
 // spawner is what the spawner gets: nil without per-worker cgroups.
 func (c workerCgroups) spawner() proc.Cgroups {
 	if c.workers == nil {

@@ -49,9 +49,9 @@ type controlPlane struct {
 // reached leaves the pool running without a control plane; another pool of
 // the same name on the bus stops start-up.
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
-	socks []activation.Socket, hub *channel.Hub, wc workerConfig, dir *rundir.Dir, cg workerCgroups, up *upgrader, log *slog.Logger) {
+	socks []activation.Socket, hub *channel.Hub, wc workerConfig, rl *reloader, dir *rundir.Dir, cg workerCgroups, up *upgrader, log *slog.Logger) {
 	backend := newBackend(cfg, sup, size, socks, hub, wc, cg)
-	backend.upgrades = up
+	backend.upgrades, backend.reload = up, rl
 	var cp *controlPlane
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

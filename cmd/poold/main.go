@@ -90,9 +90,9 @@ func run(args []string) int {
 // to the caller, also when the pool cannot start.
 func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan os.Signal) int {
 	var sup *supervisor.Supervisor
-	var wc workerConfig
+	var rl *reloader
 	var up *upgrader
-	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &wc, &up))
+	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &rl, &up))
 	if err := app.Err(); err != nil {
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
@@ -103,7 +103,7 @@ func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan 
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
-	c := controller{log: log, sup: sup, config: wc, upgrader: up, lost: dir.Lost()}
+	c := controller{log: log, sup: sup, reloader: rl, upgrader: up, lost: dir.Lost()}
 	code := 0
 	if err := c.serve(signals); err != nil {
 		code = exitFailure

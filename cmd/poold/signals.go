@@ -26,7 +26,7 @@ func catchSIGPIPE() {
 type controller struct {
 	log      *slog.Logger
 	sup      *supervisor.Supervisor
-	config   workerConfig
+	reloader *reloader
 	upgrader *upgrader
 	lost     <-chan error // the runtime directory was lost for good
 }
@@ -62,7 +62,7 @@ func (c controller) serve(signals <-chan os.Signal) error {
 
 func (c controller) reload() {
 	c.log.Info("SIGHUP: rolling reload")
-	if _, err := c.config.reload(context.Background(), c.sup); err != nil {
+	if _, err := c.reloader.reload(context.Background()); err != nil {
 		c.log.Error("reload", "err", err)
 	}
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 
-	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/config"
-	"github.com/poold/poold/internal/supervisor"
 )
 
 // workerConfig pushes --worker-config to the workers' channels.
@@ -46,13 +43,4 @@ func (wc workerConfig) push() (int, error) {
 	n := wc.hub.SetConfig(data)
 	wc.log.Info("worker config pushed", "file", wc.path, "bytes", len(data), "workers", n)
 	return n, nil
-}
-
-// reload pushes the worker configuration, then rolls the workers; a bad
-// configuration file refuses the reload and leaves the pool as it was.
-func (wc workerConfig) reload(ctx context.Context, sup *supervisor.Supervisor) (int, error) {
-	if _, err := wc.push(); err != nil {
-		return 0, dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
-	}
-	return sup.Reload(ctx)
 }

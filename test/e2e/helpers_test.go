@@ -52,6 +52,13 @@ var helpers = map[string]func() int{
 	"health-serve": func() int { return serve(serveOptions{drain: true, health: true}) },
 	// worker-serve serves with poold's worker package (goworker_test.go).
 	"worker-serve": workerServe,
+	// serve-slot0 is serve in slot 0 and exits 3 at once in any other.
+	"serve-slot0": func() int {
+		if os.Getenv("POOLD_SLOT") != "0" {
+			return 3
+		}
+		return serve(serveOptions{})
+	},
 	// plain-serve serves with net/http and dies at SIGTERM.
 	"plain-serve": plainServe,
 }
@@ -90,6 +97,10 @@ type answer struct {
 	Generation   string `json:"generation"` // $POOLD_GENERATION; the helpers' only
 	ListenPID    string `json:"listen_pid"`
 	NotifySocket string `json:"notify_socket"`
+	// AppVersion is $APP_VERSION and Args the worker's arguments: what a
+	// reload to a new spec changes (the helpers' only).
+	AppVersion string   `json:"app_version"`
+	Args       []string `json:"args"`
 }
 
 type serveOptions struct {
@@ -109,6 +120,7 @@ func serve(o serveOptions) int {
 	me := answer{
 		PID: os.Getpid(), Slot: os.Getenv("POOLD_SLOT"), Generation: os.Getenv("POOLD_GENERATION"),
 		ListenPID: os.Getenv("LISTEN_PID"), NotifySocket: os.Getenv("NOTIFY_SOCKET"),
+		AppVersion: os.Getenv("APP_VERSION"), Args: os.Args[1:],
 	}
 	ls, err := activation.Listeners() // unsets LISTEN_*
 	if err != nil || len(ls) == 0 || ls[0] == nil {

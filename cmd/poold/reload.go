@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/cgroup"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// reloader carries out a reload (SIGHUP, D-Bus Reload, poolctl reload,
+// systemctl reload): it reads poold's configuration again, as at start
+// (its arguments, the config file, the env files), refuses what a reload
+// cannot change, pushes the worker config, rolls out a generation made
+// from the new worker spec and, once that succeeded, scales the pool when
+// the worker count changed. A reload that is refused changes nothing.
+type reloader struct {
+	args []string // poold's, without the program name
+	unit string   // poold's systemd service, for the restart it names; "" outside systemd
+	wc   workerConfig
+	sup  *supervisor.Supervisor
+	cg   workerCgroups
+	log  *slog.Logger
+
+	mu      sync.Mutex    // one reload at a time; guards current
+	current config.Config // what the pool runs: the start's, then the last reload's that succeeded
+}
+
+func newReloader(cfg config.Config, wc workerConfig, sup *supervisor.Supervisor, cg workerCgroups, log *slog.Logger) *reloader {
+	return &reloader{args: os.Args[1:], unit: systemdUnit(), current: cfg, wc: wc, sup: sup, cg: cg, log: log}
+}
+
+// errReloadRunning: another reload is reading the configuration.
+var errReloadRunning = errors.New("another reload is in progress")
+
+// reload reads the configuration again and rolls the workers to it,
+// returning the pool's generation.
+func (r *reloader) reload(ctx context.Context) (int, error) {
+	if !r.mu.TryLock() {
+		return 0, dbusapi.WithKind(dbusapi.ErrBusy, errReloadRunning)
+	}
+	defer r.mu.Unlock()
+	next, err := r.read()
+	if err != nil {
+		return 0, dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
+	}
+	if _, err := r.wc.push(); err != nil {
+		return 0, dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
+	}
+	gen, err := r.sup.ReloadWith(ctx, next.WorkerSpec(ownProcess()))
+	if err != nil {
+		return gen, err
+	}
+	if err := r.scale(ctx, next); err != nil {
+		return gen, fmt.Errorf("reloaded to generation %d, but %w", gen, err)
+	}
+	r.current = next
+	return gen, nil
+}
+
+// read parses the configuration again and checks that a reload can apply
+// it: the error names the file and line of a bad one, or the settings
+// that need a restart.
+func (r *reloader) read() (config.Config, error) {
+	next, err := config.Parse(r.args, os.Getenv, io.Discard)
+	if err != nil {
+		return next, fmt.Errorf("reload refused, nothing changed: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if next.Name == "" {
+		next.Name = r.current.Name // derived at start, from the unit or the command
+	}
+	if changed := config.NeedRestart(r.current, next); len(changed) > 0 {
+		return next, fmt.Errorf("reload refused, nothing changed: %s; %s", joinChanges(changed), r.restartHint(len(changed)))
+	}
+	if err := proc.CheckCommand(next.Command[0], os.Getenv("PATH")); err != nil {
+		return next, fmt.Errorf("reload refused, nothing changed: %w", err)
+	}
+	if next.WorkerMemoryMax > 0 && !r.cg.hasMemory() {
+		return next, fmt.Errorf("reload refused, nothing changed: worker-memory-max needs per-worker cgroups with the memory controller, which this poold does not have (%s)", r.cg.summary)
+	}
+	return next, nil
+}
+
+func joinChanges(changed []config.Changed) string {
+	parts := make([]string, len(changed))
+	for i, c := range changed {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// restartHint says what applies the settings a reload refused.
+func (r *reloader) restartHint(n int) string {
+	verb := "it needs"
+	if n > 1 {
+		verb = "they need"
+	}
+	if r.unit != "" {
+		return fmt.Sprintf("%s systemctl restart %s", verb, r.unit)
+	}
+	return verb + " a restart of poold"
+}
+
+// scale moves the pool to next's worker count when the configuration's
+// count changed; a count set by poolctl scale since stays otherwise.
+func (r *reloader) scale(ctx context.Context, next config.Config) error {
+	was, now := r.current.Workers, next.Workers
+	if was.Auto == now.Auto && was.N == now.N {
+		return nil
+	}
+	n := now.N
+	if now.Auto {
+		limits, err := cgroup.Read()
+		if err != nil {
+			r.log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
+		}
+		n, _ = resolveWorkers(next, limits, runtime.NumCPU())
+	}
+	if err := r.sup.Scale(ctx, n, supervisor.RefuseZero); err != nil {
+		return fmt.Errorf("the scale to %d workers failed: %w", n, err)
+	}
+	r.log.Info("reload scaled the pool", "workers", n, "from", now.From)
+	return nil
+}

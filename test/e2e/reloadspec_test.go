@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// specPool is a pool whose configuration lives in a config file and an
+// env file, as under systemd: a reload reads both again.
+type specPool struct {
+	t                *testing.T
+	name, conf, env  string
+	p                *pool
+	url              string
+	workers, version int // what the files say now
+	helper           string
+	extra            []string // more lines of the config file
+}
+
+// startSpecPool starts workers of the serve helper (chosen in the env
+// file) with APP_VERSION=1 and the argument v1.
+func startSpecPool(t *testing.T, workers int) *specPool {
+	t.Helper()
+	dir := t.TempDir()
+	s := &specPool{t: t, name: uniqueName(t), conf: filepath.Join(dir, "pool.conf"), env: filepath.Join(dir, "pool.env"),
+		workers: workers, version: 1, helper: "serve"}
+	s.write()
+	s.p = start(t, spec{args: []string{"--name", s.name, "--config", s.conf, "--env-file", "-" + s.env, "--bus", "private"}})
+	s.url = "http://" + s.p.addr() + "/"
+	s.p.waitReady()
+	return s
+}
+
+// write writes the config file and the env file as s says.
+func (s *specPool) write() {
+	s.t.Helper()
+	conf := []string{"listen = 127.0.0.1:0", "workers = " + itoa(s.workers), "ready-timeout = 10s",
+		fmt.Sprintf("command = %s v%d", self, s.version)}
+	writeFile(s.t, s.conf, strings.Join(append(conf, s.extra...), "\n")+"\n")
+	writeFile(s.t, s.env, fmt.Sprintf("# the workers' environment\n%s=%s\nAPP_VERSION=%d\n", helperEnv, s.helper, s.version))
+}
+
+func (s *specPool) reload() ctlResult { return poolctl(s.t, "", nil, "reload", s.name) }
+
+// check asks every worker, and fails unless each runs version v in
+// generation gen.
+func (s *specPool) check(n, v, gen int) map[int]answer {
+	s.t.Helper()
+	got := answersFrom(s.t, s.url, n)
+	for pid, a := range got {
+		if a.AppVersion != itoa(v) || !slices.Equal(a.Args, []string{fmt.Sprintf("v%d", v)}) || a.Generation != itoa(gen) {
+			s.t.Errorf("worker %d: APP_VERSION=%q args %q generation %q; want %d, [v%d], %d", pid, a.AppVersion, a.Args, a.Generation, v, v, gen)
+		}
+	}
+	return got
+}
+
+// A reload after a change of the command and the env file rolls every
+// worker to the new ones, and status says what changed, without values.
+func TestReloadRollsANewCommandAndEnvironment(t *testing.T) {
+	t.Parallel()
+	s := startSpecPool(t, 2)
+	old := s.check(2, 1, 1)
+	s.version = 2
+	s.write()
+	if r := s.reload(); r.code != 0 {
+		t.Fatalf("poolctl reload: %v", r)
+	}
+	for pid := range s.check(2, 2, 2) {
+		if _, ok := old[pid]; ok {
+			t.Errorf("worker %d of generation 1 still answers", pid)
+		}
+	}
+	st := statusOf(t, nil, s.name)
+	if st.Pool.Generation != 2 {
+		t.Errorf("status generation %d, want 2", st.Pool.Generation)
+	}
+	for _, w := range st.Workers {
+		if w.Generation != 2 {
+			t.Errorf("worker %+v, want generation 2", w)
+		}
+	}
+}
+
+// A reload the configuration cannot make (a bad file, a setting that needs
+// a restart) fails, saying why, and changes nothing: the same workers
+// serve on.
+func TestBadReloadChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := startSpecPool(t, 2)
+	before := statusOf(t, nil, s.name).workerPIDs()
+	tests := []struct {
+		name  string
+		extra []string
+		env   string // replaces the env file when set; "/dev/zero": by a symbolic link to it
+		want  string
+	}{
+		{"bad env file line", nil, "APP_VERSION=2\nthis is not an assignment\n", s.env + `:2: want KEY=VALUE, found "this is not an assignment"`},
+		{"bad env file key", nil, "APP-VERSION=2\n", s.env + `:1: "APP-VERSION" is not a valid variable name`},
+		{"env file is /dev/zero", nil, "/dev/zero", "is a character device, not a regular file"},
+		{"unknown key", []string{"stop-timout = 5s"}, "", s.conf + `:5: unknown key "stop-timout": did you mean stop-timeout?`},
+		{"listen", []string{"listen = 127.0.0.1:1"}, "", "listen changed from listen=127.0.0.1:0 to listen=127.0.0.1:0 listen=127.0.0.1:1"},
+		{"distribution", []string{"distribution = balanced"}, "", "distribution changed from shared to balanced; it needs a restart of poold"},
+	}
+	for _, tt := range tests {
+		s.version, s.extra = 2, tt.extra
+		os.Remove(s.env) // a file, not the link to /dev/zero, for write
+		s.write()
+		switch tt.env {
+		case "":
+		case "/dev/zero":
+			if err := os.Remove(s.env); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/dev/zero", s.env); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			writeFile(t, s.env, tt.env)
+		}
+		r := s.reload()
+		if r.code != 1 || !strings.Contains(r.stderr, "reload refused, nothing changed") || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: poolctl reload: %v; want exit 1 saying %q", tt.name, r, tt.want)
+		}
+		st := statusOf(t, nil, s.name)
+		if got := st.workerPIDs(); !maps2Equal(got, before) || st.Pool.Generation != 1 {
+			t.Errorf("%s: workers %v of generation %d after the refused reload, want %v of 1", tt.name, got, st.Pool.Generation, before)
+		}
+	}
+	s.version, s.extra = 1, nil
+	os.Remove(s.env)
+	s.write() // as the pool runs: the reload succeeds
+	if r := s.reload(); r.code != 0 {
+		t.Fatalf("poolctl reload of the files the pool started with: %v", r)
+	}
+	s.check(2, 1, 2)
+}
+
+// A reload whose new workers cannot start (here in slot 1) rolls the
+// slots it replaced back: every worker runs the old command and
+// environment again.
+func TestFailedReloadRollsBackToTheOldSpec(t *testing.T) {
+	t.Parallel()
+	s := startSpecPool(t, 2)
+	s.version, s.helper = 2, "serve-slot0"
+	s.write()
+	r := s.reload()
+	if r.code != 1 || !strings.Contains(r.stderr, "stopped at slot 1") || !strings.Contains(r.stderr, "rolled back: every worker runs generation 1 again") {
+		t.Errorf("poolctl reload: %v; want exit 1, stopped at slot 1, rolled back", r)
+	}
+	s.p.waitLog(`INF rollback complete .*\bgeneration=1\b`, bound)
+	s.check(2, 1, 1)
+	for _, w := range statusOf(t, nil, s.name).Workers {
+		if w.Generation != 1 && w.State != "stopping" {
+			t.Errorf("worker %+v after the rollback, want generation 1", w)
+		}
+	}
+}
+
+// A changed workers = is a scale, after the workers were rolled.
+func TestReloadScalesToANewWorkerCount(t *testing.T) {
+	t.Parallel()
+	s := startSpecPool(t, 2)
+	s.workers, s.version = 3, 2
+	s.write()
+	if r := s.reload(); r.code != 0 {
+		t.Fatalf("poolctl reload: %v", r)
+	}
+	s.p.waitLog(`INF reload scaled the pool .*\bworkers=3\b`, bound)
+	st := statusOf(t, nil, s.name)
+	if st.Pool.TargetWorkers != 3 {
+		t.Errorf("target %d after the reload, want 3", st.Pool.TargetWorkers)
+	}
+	s.check(3, 2, 2)
+}
+
+func maps2Equal(a, b map[int]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
