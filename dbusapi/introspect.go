@@ -104,7 +104,7 @@ const managerXML = introspectHeader + `<node>
   <property name="WorkersReason" type="s" access="read"/>
   <property name="ReadyMode" type="s" access="read"` + constProp + `
   <property name="Listen" type="as" access="read"` + constProp + `
-  <property name="Command" type="as" access="read"` + constProp + `
+  <property name="Command" type="as" access="read"/>
   <property name="MainPID" type="u" access="read"` + constProp + `
   <property name="Bus" type="s" access="read"` + constProp + `
   <property name="Distribution" type="s" access="read"` + constProp + `
@@ -114,6 +114,7 @@ const managerXML = introspectHeader + `<node>
   <property name="ReplacementVersion" type="s" access="read"` + volatileProp + `
   <property name="LastUpgrade" type="(sstts)" access="read"` + volatileProp + `
   <property name="UpgradeOnInstall" type="b" access="read"` + constProp + `
+  <property name="Generations" type="a(uuuasasasasasasas)" access="read"/>
  </interface>` + standardInterfaces + `
  <node name="worker"/>
 </node>

@@ -42,6 +42,44 @@ type PoolInfo struct {
 	// a package upgrade of poold upgrades it in place
 	// (poolctl upgrade --all --on-install).
 	UpgradeOnInstall bool
+	// Generations are the pool's live generations, oldest first: the
+	// pool's, one a reload or its rollback starts, those workers still
+	// run. Command above is the pool's generation's.
+	Generations []GenerationInfo
+}
+
+// GenerationInfo is one live generation of the pool's workers and what
+// changed from the generation it was built from, a D-Bus struct
+// (uuuasasasasasasas): append new fields at the end. The environment is
+// shown by its keys only, never their values. Its JSON keys are poolctl's.
+type GenerationInfo struct {
+	Generation uint32 `json:"generation"`
+	// From is the generation it was built from, the pool's when the
+	// reload began; 0 for the first.
+	From    uint32   `json:"from"`
+	Workers uint32   `json:"workers"` // its running workers
+	Command []string `json:"command"`
+	// CommandFrom and CommandTo are the command before and after, both
+	// empty when it did not change.
+	CommandFrom []string `json:"command_from"`
+	CommandTo   []string `json:"command_to"`
+	EnvAdded    []string `json:"env_added"` // keys, sorted
+	EnvRemoved  []string `json:"env_removed"`
+	EnvChanged  []string `json:"env_changed"`
+	// Other names each other setting that changed with its values, e.g.
+	// "node-drain true → false".
+	Other []string `json:"other"`
+}
+
+// WithEmptyLists is g with an empty list for each nil one: D-Bus has no
+// null array, and JSON readers want [].
+func (g GenerationInfo) WithEmptyLists() GenerationInfo {
+	for _, l := range []*[]string{&g.Command, &g.CommandFrom, &g.CommandTo, &g.EnvAdded, &g.EnvRemoved, &g.EnvChanged, &g.Other} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return g
 }
 
 // UpgradeInfo is one in-place upgrade of poold, a D-Bus struct (sstts):

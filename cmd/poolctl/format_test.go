@@ -67,6 +67,12 @@ func testStatus() poolStatus {
 				Listen:  []string{"http=127.0.0.1:3000", "admin=/run/express/admin.sock"},
 				Command: []string{"node", "server.js", "--title", "my app"}, MainPID: 1200, Bus: "system",
 				Distribution: "sticky", WorkerCgroups: "per worker (delegated: memory, cpu, pids)",
+				Generations: []dbusapi.GenerationInfo{
+					{Generation: 2, From: 1, Workers: 2, Command: []string{"node", "server.js", "--title", "my app"}},
+					{Generation: 3, From: 2, Workers: 1, Command: []string{"node", "server2.js"},
+						CommandFrom: []string{"node", "server.js", "--title", "my app"}, CommandTo: []string{"node", "server2.js"},
+						EnvAdded: []string{"REDIS_URL"}, EnvChanged: []string{"DB_URL", "PORT"}, Other: []string{"node-drain true → false"}},
+				},
 			},
 			Workers: []dbusapi.WorkerInfo{
 				{ID: 1, Slot: 0, PID: 1201, State: "ready", Generation: 2, StartedUSec: usec(26*time.Hour + 3*time.Minute),
@@ -94,6 +100,8 @@ func TestWriteStatus(t *testing.T) {
 Connections: sticky
     Cgroups: per worker (delegated: memory, cpu, pids)
     Command: node server.js --title 'my app'
+Generations: 2 (from 1, 2 workers): no change
+             3 (from 2, 1 worker, the pool's): command node server.js --title 'my app' → node server2.js; env +REDIS_URL ~DB_URL ~PORT; node-drain true → false
    Main PID: 1200 (poold 0.3.0)
      Status: "reloading: 1/2 slots"
         Bus: system (unix:path=/run/dbus/system_bus_socket)

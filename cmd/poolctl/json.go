@@ -65,6 +65,8 @@ type (
 		ReplacementVersion string              `json:"replacement_version"`
 		LastUpgrade        dbusapi.UpgradeInfo `json:"last_upgrade"`
 		UpgradeOnInstall   bool                `json:"upgrade_on_install"`
+		// Generations carries its JSON keys, as FailingSlots.
+		Generations []dbusapi.GenerationInfo `json:"generations"`
 	}
 	// jsonUpgrade is one pool's line of poolctl upgrade --json.
 	jsonUpgrade struct {
@@ -109,6 +111,11 @@ func toJSONPool(r poolStatus) jsonPoolOnBus {
 	j := jsonPoolOnBus{jsonPool: jsonPool(r.Pool), BusAddress: r.Bus.Address}
 	j.Listen = nonNil(j.Listen)
 	j.Command = nonNil(j.Command)
+	gens := make([]dbusapi.GenerationInfo, len(j.Generations))
+	for i, g := range j.Generations {
+		gens[i] = g.WithEmptyLists()
+	}
+	j.Generations = gens
 	if j.FailingSlots == nil {
 		j.FailingSlots = []dbusapi.SlotInfo{}
 	}

@@ -32,7 +32,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("top level: %s", b.String())
 	}
 	pool := got[0]["pool"].(map[string]any)
-	wantPool := []string{"binary_replaced", "bus", "bus_address", "command", "distribution", "failing_slots", "generation", "last_upgrade", "listen", "main_pid", "max_workers",
+	wantPool := []string{"binary_replaced", "bus", "bus_address", "command", "distribution", "failing_slots", "generation", "generations", "last_upgrade", "listen", "main_pid", "max_workers",
 		"name", "ready_mode", "ready_workers", "replacement_version", "starting_workers", "state", "status_text", "stopping_workers",
 		"target_workers", "upgrade_on_install", "version", "worker_cgroups", "workers_reason"}
 	if !reflect.DeepEqual(keys(pool), wantPool) {
@@ -44,6 +44,17 @@ func TestStatusJSON(t *testing.T) {
 	up, _ := pool["last_upgrade"].(map[string]any)
 	if want := []string{"duration_usec", "from", "outcome", "started_usec", "to"}; !reflect.DeepEqual(keys(up), want) {
 		t.Errorf("last_upgrade keys %v, want %v", keys(up), want)
+	}
+	gens, _ := pool["generations"].([]any)
+	if len(gens) != 2 {
+		t.Fatalf("generations %v, want 2", pool["generations"])
+	}
+	g := gens[1].(map[string]any)
+	if want := []string{"command", "command_from", "command_to", "env_added", "env_changed", "env_removed", "from", "generation", "other", "workers"}; !reflect.DeepEqual(keys(g), want) {
+		t.Errorf("generation keys %v, want %v", keys(g), want)
+	}
+	if g["env_removed"] == nil || g["generation"] != 3.0 {
+		t.Errorf("generation 3: %v; want its lists [] rather than null", g)
 	}
 	workers := got[0]["workers"].([]any)
 	w := workers[0].(map[string]any)

@@ -161,6 +161,9 @@ func writeStatus(w io.Writer, r poolStatus, v view) error {
 	if len(p.Command) > 0 {
 		field(w, "Command", shellJoin(p.Command))
 	}
+	if lines := generationLines(p); len(lines) > 0 {
+		field(w, "Generations", lines...)
+	}
 	field(w, "Main PID", fmt.Sprintf("%d (poold %s)", p.MainPID, orDash(p.Version)))
 	if p.BinaryReplaced {
 		field(w, "Binary", replacedLine(p))

@@ -81,6 +81,12 @@ func (b *backend) apiStatus(st supervisor.Status) dbusapi.Status {
 	pool.StoppingWorkers = uint32(st.Stopping)
 	pool.Generation = uint32(st.Generation)
 	pool.FailingSlots = failingSlots(st.Slots)
+	pool.Generations = generations(st.Generations)
+	for _, g := range st.Generations {
+		if g.Generation == st.Generation {
+			pool.Command = g.Command
+		}
+	}
 	workers := make([]dbusapi.WorkerInfo, 0, len(st.Workers))
 	for _, w := range st.Workers {
 		workers = append(workers, b.workerInfo(w))
@@ -241,6 +247,20 @@ func apiError(err error) error {
 		return dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
 	}
 	return err
+}
+
+// generations are the live generations as the bus shows them; arrays are
+// never nil, as D-Bus has no null one.
+func generations(gens []supervisor.GenerationStatus) []dbusapi.GenerationInfo {
+	out := make([]dbusapi.GenerationInfo, 0, len(gens))
+	for _, g := range gens {
+		c := g.Changes
+		info := dbusapi.GenerationInfo{Generation: uint32(g.Generation), From: uint32(g.From), Workers: uint32(g.Workers),
+			Command: g.Command, CommandFrom: c.CommandFrom, CommandTo: c.CommandTo,
+			EnvAdded: c.EnvAdded, EnvRemoved: c.EnvRemoved, EnvChanged: c.EnvChanged, Other: c.Other}
+		out = append(out, info.WithEmptyLists())
+	}
+	return out
 }
 
 func failingSlots(slots []supervisor.SlotStatus) []dbusapi.SlotInfo {
