@@ -74,6 +74,13 @@ type ctlStatus struct {
 		Generation    int    `json:"generation"`
 		Bus           string `json:"bus"`
 		MainPID       int    `json:"main_pid"`
+		Generations   []struct {
+			Generation int      `json:"generation"`
+			From       int      `json:"from"`
+			CommandTo  []string `json:"command_to"`
+			EnvAdded   []string `json:"env_added"`
+			EnvChanged []string `json:"env_changed"`
+		} `json:"generations"`
 	} `json:"pool"`
 	Workers []struct {
 		Slot       int    `json:"slot"`

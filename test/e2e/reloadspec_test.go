@@ -79,6 +79,15 @@ func TestReloadRollsANewCommandAndEnvironment(t *testing.T) {
 	if st.Pool.Generation != 2 {
 		t.Errorf("status generation %d, want 2", st.Pool.Generation)
 	}
+	g := st.Pool.Generations[len(st.Pool.Generations)-1]
+	if g.Generation != 2 || g.From != 1 || !slices.Equal(g.CommandTo, []string{self, "v2"}) ||
+		!slices.Equal(g.EnvChanged, []string{"APP_VERSION"}) || len(g.EnvAdded) != 0 {
+		t.Errorf("generation 2 in status: %+v; want from 1, command to v2, env ~APP_VERSION", g)
+	}
+	text := mustPoolctl(t, nil, "status", s.name)
+	if !strings.Contains(text, "env ~APP_VERSION") || strings.Contains(text, "APP_VERSION=") {
+		t.Errorf("poolctl status does not show the changed key, or shows its value:\n%s", text)
+	}
 	for _, w := range st.Workers {
 		if w.Generation != 2 {
 			t.Errorf("worker %+v, want generation 2", w)
