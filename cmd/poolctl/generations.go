@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/poold/poold/dbusapi"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/plural"
 )
 
@@ -33,29 +33,12 @@ func generationLines(p dbusapi.PoolInfo) []string {
 
 // changesOf is what changed in g, keys only for the environment.
 func changesOf(g dbusapi.GenerationInfo) string {
-	var parts []string
+	c := config.SpecChange{EnvAdded: g.EnvAdded, EnvRemoved: g.EnvRemoved, EnvChanged: g.EnvChanged, Other: g.Other}
 	if len(g.CommandTo) > 0 {
-		parts = append(parts, fmt.Sprintf("command %s → %s", shellJoin(g.CommandFrom), shellJoin(g.CommandTo)))
+		c.CommandFrom, c.CommandTo = g.CommandFrom, g.CommandTo
 	}
-	var env []string
-	for _, k := range g.EnvAdded {
-		env = append(env, "+"+k)
+	if c.Empty() && g.From == 0 {
+		return "as started"
 	}
-	for _, k := range g.EnvRemoved {
-		env = append(env, "-"+k)
-	}
-	for _, k := range g.EnvChanged {
-		env = append(env, "~"+k)
-	}
-	if len(env) > 0 {
-		parts = append(parts, "env "+strings.Join(env, " "))
-	}
-	parts = append(parts, g.Other...)
-	if len(parts) == 0 {
-		if g.From == 0 {
-			return "as started"
-		}
-		return "no change"
-	}
-	return strings.Join(parts, "; ")
+	return c.String()
 }

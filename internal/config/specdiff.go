@@ -38,7 +38,7 @@ func (c SpecChange) String() string {
 	}
 	var parts []string
 	if c.CommandTo != nil {
-		parts = append(parts, fmt.Sprintf("command %s → %s", strings.Join(c.CommandFrom, " "), strings.Join(c.CommandTo, " ")))
+		parts = append(parts, fmt.Sprintf("command %s → %s", QuoteWords(c.CommandFrom), QuoteWords(c.CommandTo)))
 	}
 	var env []string
 	for _, k := range c.EnvAdded {
