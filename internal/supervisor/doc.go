@@ -43,6 +43,10 @@
 //     its start);
 //   - systemd's watchdog is pinged from the loop itself, so a stalled loop
 //     stops the pings and systemd restarts the service;
+//   - Freeze hands the pool's state over (an upgrade in place) only at a
+//     quiescent point: no rollout runs, and every event posted before the
+//     spawner stopped posting has been applied; from the freeze on, the
+//     loop starts, stops and recycles nothing until Resume;
 //   - every Subscription gets an event after every loop iteration that
 //     changed what Status returns, and never because of a Status request;
 //     the loop never waits for a subscriber (see Subscription).

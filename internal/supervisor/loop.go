@@ -50,6 +50,10 @@ func (s *Supervisor) handle(ev message) {
 		s.onSignal(ev)
 	case scaleRequest:
 		s.onScale(ev)
+	case freezeRequest:
+		s.onFreeze(ev)
+	case quiesced:
+		s.onQuiesced(ev)
 	case statusRequest:
 		ev.reply <- s.snapshot()
 	case generationsRequest:
@@ -71,7 +75,7 @@ func (s *Supervisor) onTick() {
 		}
 		s.nextPing = now.Add(s.notifier.WatchdogInterval())
 	}
-	if !s.nextHealth.IsZero() && !now.Before(s.nextHealth) {
+	if !s.nextHealth.IsZero() && !now.Before(s.nextHealth) && s.freezing == nil {
 		s.checkHealth(now)
 		s.nextHealth = now.Add(s.opts.Health.Every)
 	}

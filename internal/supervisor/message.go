@@ -30,6 +30,8 @@ func (reloadRequest) loopMessage()      {}
 func (restartRequest) loopMessage()     {}
 func (signalRequest) loopMessage()      {}
 func (scaleRequest) loopMessage()       {}
+func (freezeRequest) loopMessage()      {}
+func (quiesced) loopMessage()           {}
 func (statusRequest) loopMessage()      {}
 func (generationsRequest) loopMessage() {}
 

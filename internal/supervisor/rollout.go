@@ -92,6 +92,8 @@ func (s *Supervisor) refuseRollout() error {
 		return ErrShuttingDown
 	case s.rollout != nil:
 		return fmt.Errorf("%w: %s", ErrBusy, s.rollout.describe())
+	case s.freezing != nil:
+		return errUpgrading
 	}
 	return nil
 }

@@ -31,6 +31,10 @@ func (s *Supervisor) Scale(ctx context.Context, n int, zero ScaleZero) error {
 }
 
 func (s *Supervisor) onScale(req scaleRequest) {
+	if s.freezing != nil {
+		req.reply <- errUpgrading
+		return
+	}
 	req.reply <- s.scale(req.n, req.zero)
 }
 

@@ -71,9 +71,14 @@ type Supervisor struct {
 	// pendingReload waits for a recycle to finish: a reload is not refused
 	// for what the pool did on its own.
 	pendingReload *reloadRequest
-	nextPing      time.Time
-	timerAt       time.Time
-	stopTimer     func() bool
+	// freezing is set while a Freeze waits for its quiesce, parked once
+	// the loop handed its state over; resume ends parked.
+	freezing  *freezing
+	parked    bool
+	resume    chan struct{}
+	nextPing  time.Time
+	timerAt   time.Time
+	stopTimer func() bool
 }
 
 // New checks the options' invariants and returns a supervisor that has not
@@ -91,6 +96,7 @@ func New(opts Options, spawner Spawner, notifier Notifier, log *slog.Logger, clo
 		clock:      clock,
 		warnings:   logging.NewLimiter(logging.WarnBurst, logging.WarnEvery, clock),
 		events:     make(chan message, 256),
+		resume:     make(chan struct{}),
 		done:       make(chan struct{}),
 		target:     opts.Workers,
 		minReady:   opts.MinReady,
@@ -123,7 +129,13 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.log.Info("pool starting", "workers", s.target, "ready", s.opts.Ready.String())
 	cancelled := ctx.Done()
 	for {
-		s.reconcile()
+		if s.parked && !s.park(cancelled) {
+			cancelled = nil
+			s.beginShutdown("context cancelled")
+		}
+		if s.freezing == nil {
+			s.reconcile()
+		}
 		s.steerFollowers()
 		s.report()
 		s.publish()
