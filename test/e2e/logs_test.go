@@ -118,6 +118,16 @@ func (s *logStream) killWorkers(pids []int) {
 	}
 }
 
+// killLive SIGKILLs the tracked workers still running, through their
+// pidfds, and keeps tracking them.
+func (s *logStream) killLive() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fd := range s.pidfds {
+		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	}
+}
+
 // workersLeft waits up to within for every tracked worker to exit, and
 // returns those still running then.
 func (s *logStream) workersLeft(within time.Duration) []int {
