@@ -82,9 +82,11 @@ func (a *app) upgradeOne(ctx context.Context, name string, u upgradeRun) error {
 // upgradeAll upgrades the pools on every bus, one after the other, each
 // within --timeout.
 func (a *app) upgradeAll(ctx context.Context, u upgradeRun) error {
-	b := a.connect(ctx)
+	listCtx, cancel := context.WithTimeout(ctx, readTimeout) // a bus that hangs must not hang an upgrade
+	defer cancel()
+	b := a.connect(listCtx)
 	defer b.close()
-	pools := a.pools(ctx, b)
+	pools := a.pools(listCtx, b)
 	if len(pools) == 0 && u.out != outputJSON {
 		_, err := fmt.Fprintf(a.stdout, "No pools found (%s).\n", b.where())
 		return err
