@@ -8,6 +8,7 @@ import (
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/plural"
+	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/supervisor"
 )
 
@@ -47,10 +48,12 @@ func supervisorOptions(c config.Config, workers int) supervisor.Options {
 	}
 }
 
-// ownProcess is what the workers' spec takes from poold's process. A
-// working directory that cannot be read stays "": workers inherit it all
-// the same.
+// ownProcess is what the workers' spec takes from poold's process: its
+// environment without systemd's protocol variables, which poold unsets
+// once it has taken its sockets, so that a reload's spec does not differ
+// by them. A working directory that cannot be read stays "": workers
+// inherit it all the same.
 func ownProcess() config.Process {
 	dir, _ := os.Getwd()
-	return config.Process{Environ: os.Environ(), Dir: dir, UID: os.Getuid(), GID: os.Getgid()}
+	return config.Process{Environ: proc.Inheritable(os.Environ()), Dir: dir, UID: os.Getuid(), GID: os.Getgid()}
 }

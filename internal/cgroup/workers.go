@@ -48,7 +48,7 @@ type Workers struct {
 	dir, path string
 	delegated bool
 	enabled   []string // controllers enabled for the children, in wanted's order
-	proc      string // the /proc that Usage reads workers' cgroups from
+	proc      string   // the /proc that Usage reads workers' cgroups from
 	fs        kernfs
 }
 

@@ -36,7 +36,9 @@ type Changed struct {
 	From, To string
 }
 
-func (c Changed) String() string { return fmt.Sprintf("%s changed from %s to %s", c.Setting, c.From, c.To) }
+func (c Changed) String() string {
+	return fmt.Sprintf("%s changed from %s to %s", c.Setting, c.From, c.To)
+}
 
 // NeedRestart lists the settings that differ from old to new and that a
 // reload cannot apply, in Config's order: a reload that would need them

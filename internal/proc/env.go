@@ -18,9 +18,10 @@ var pooldOnly = []string{
 	"MAINPID", "MANAGERPID", "SYSTEMD_EXEC_PID", "MONOTONIC_USEC", "NODE_APP_INSTANCE", "WEB_CONCURRENCY",
 }
 
-// inheritable is poold's environment without what is poold's alone; the
-// worker's own variables are added per worker by workerEnv.
-func inheritable(env []string) []string {
+// Inheritable is poold's environment without what is poold's alone: what
+// a worker may start from. The worker's own variables are added per worker
+// by workerEnv.
+func Inheritable(env []string) []string {
 	out := activation.StripEnv(env)
 	return slices.DeleteFunc(out, func(kv string) bool {
 		key, _, _ := strings.Cut(kv, "=")
@@ -50,7 +51,7 @@ func (s *Spawner) baseEnv(req supervisor.SpawnRequest) ([]string, error) {
 			return nil, err
 		}
 	}
-	env = inheritable(env)
+	env = Inheritable(env)
 	if s.output != nil {
 		env = withoutJournalStream(env)
 	}

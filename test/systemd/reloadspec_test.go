@@ -53,7 +53,7 @@ func TestSystemctlReloadReadsConfAndEnvAgain(t *testing.T) {
 	}
 
 	c.must("sed", "-i", "s|^command = .*|command = node /srv/spec/server.js two|", "/etc/poold/"+name+".conf")
-	c.must("sh", "-c", "printf 'APP_VERSION=\"2\" # quoted, as systemd reads it\\n' > /etc/poold/"+name+".env")
+	c.must("sh", "-c", "printf '# quoted, as systemd reads it\\nAPP_VERSION=\"2\"\\n' > /etc/poold/"+name+".env")
 	c.must("timeout", "120", "systemctl", "reload", unit)
 	st := statusOf[specStatus](c, name)
 	for range 10 { // every worker answers the new command and environment
