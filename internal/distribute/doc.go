@@ -16,4 +16,8 @@
 //     slot gets connections once it can answer them;
 //   - in sticky mode a slot keeps its addresses while it exists: the hash
 //     depends only on the client address and the number of slots.
+//   - under systemd, slot i's sockets are in the fd store, named
+//     activation.SlotStoreName(i), while the slot exists: a poold started
+//     again after a crash takes back slots 1, 2... in order (Keep), so
+//     socket i stays slot i's, and drops the rest before it opens any.
 package distribute

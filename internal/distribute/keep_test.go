@@ -7,10 +7,6 @@ import (
 	"maps"
 	"net"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,116 +14,31 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/fdstoretest"
 	"github.com/poold/poold/internal/testbound"
 )
 
-// fakeSystemd plays systemd's side of the fd store on a real notify
-// socket: FDSTORE=1 keeps the fds passed under FDNAME, FDSTOREREMOVE=1
-// closes them, BARRIER=1 closes the pipe once the messages before it are
-// handled.
-type fakeSystemd struct {
-	mu    sync.Mutex
-	store map[string][]*os.File
-}
-
-// newFakeSystemd points NOTIFY_SOCKET at a fake systemd and returns it
+// newFakeSystemd points NOTIFY_SOCKET at a fake fd store and returns it
 // with the notifier poold would make.
-func newFakeSystemd(t *testing.T) (*fakeSystemd, *activation.Notifier) {
+func newFakeSystemd(t *testing.T) (*fdstoretest.Store, *activation.Notifier) {
 	t.Helper()
-	addr := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NOTIFY_SOCKET", addr)
+	store := fdstoretest.Listen(t)
+	t.Setenv("NOTIFY_SOCKET", store.Path)
 	n, err := activation.NewNotifier()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeSystemd{store: map[string][]*os.File{}}
-	done := make(chan struct{})
-	go func() { defer close(done); s.serve(conn) }()
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-		for _, files := range s.store {
-			for _, f := range files {
-				f.Close()
-			}
-		}
-	})
-	return s, n
+	return store, n
 }
 
-func (s *fakeSystemd) serve(conn *net.UnixConn) {
-	buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(64*4))
-	for {
-		n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			return
-		}
-		var files []*os.File
-		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
-		for _, m := range msgs {
-			fds, _ := unix.ParseUnixRights(&m)
-			for _, fd := range fds {
-				files = append(files, os.NewFile(uintptr(fd), "stored"))
-			}
-		}
-		s.handle(strings.Split(string(buf[:n]), "\n"), files)
-	}
-}
-
-func (s *fakeSystemd) handle(lines []string, files []*os.File) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var name string
-	for _, l := range lines {
-		if v, ok := strings.CutPrefix(l, "FDNAME="); ok {
-			name = v
-		}
-	}
-	switch {
-	case slices.Contains(lines, "FDSTORE=1"):
-		s.store[name] = append(s.store[name], files...)
-		return
-	case slices.Contains(lines, "FDSTOREREMOVE=1"):
-		for _, f := range s.store[name] {
-			f.Close()
-		}
-		delete(s.store, name)
-	}
-	for _, f := range files { // BARRIER=1's pipe
-		f.Close()
-	}
-}
-
-// names is what the store holds: name and number of fds.
-func (s *fakeSystemd) names() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := map[string]int{}
-	for name, files := range s.store {
-		m[name] = len(files)
-	}
-	return m
-}
-
-// passed is what systemd passes a poold it starts again: a copy of each
-// stored fd, as FromEnvironment makes them Sockets.
-func (s *fakeSystemd) passed(t *testing.T) []activation.Socket {
+// passed is what systemd passes a poold it starts again, as
+// FromEnvironment makes it Sockets.
+func passed(t *testing.T, store *fdstoretest.Store) []activation.Socket {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var socks []activation.Socket
-	for name, files := range s.store {
-		for _, f := range files {
-			fd, err := unix.Dup(int(f.Fd()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			socks = append(socks, socketOf(t, os.NewFile(uintptr(fd), name), name))
-		}
+	files, names := store.Passed(t)
+	socks := make([]activation.Socket, len(files))
+	for i, f := range files {
+		socks[i] = socketOf(t, f, names[i])
 	}
 	return socks
 }
@@ -135,7 +46,6 @@ func (s *fakeSystemd) passed(t *testing.T) []activation.Socket {
 // socketOf wraps a TCP listening socket's file as FromEnvironment would.
 func socketOf(t *testing.T, f *os.File, name string) activation.Socket {
 	t.Helper()
-	t.Cleanup(func() { f.Close() })
 	sa, err := unix.Getsockname(int(f.Fd()))
 	if err != nil {
 		t.Fatal(err)
@@ -254,12 +164,12 @@ func TestRestartTakesBackTheSlots(t *testing.T) {
 				}
 			}
 			waitStore(t, n)
-			if withStore && !maps.Equal(fake.names(), map[string]int{"poold-slot-1": 1, "poold-slot-2": 1}) {
-				t.Fatalf("store holds %v, want one socket for each of slots 1 and 2", fake.names())
+			if withStore {
+				fake.WaitHolds(t, testbound.Scale(10*time.Second), map[string]int{"poold-slot-1": 1, "poold-slot-2": 1})
 			}
 
 			first.Close() // poold dies: its fds close; the socket unit's stays
-			keep.Stored = fake.passed(t)
+			keep.Stored = passed(t, fake)
 			second, err := NewGroup(Sticky, base, quiet, keep)
 			if err != nil {
 				t.Fatal(err)
@@ -330,7 +240,7 @@ func TestUnfitStoredSlotsAreDropped(t *testing.T) {
 	}
 	t.Cleanup(g.Close)
 	waitStore(t, n)
-	if got := fake.names(); !maps.Equal(got, map[string]int{"poold-slot-1": 1}) {
+	if got := fake.Holds(); !maps.Equal(got, map[string]int{"poold-slot-1": 1}) {
 		t.Errorf("store holds %v, want slot 1's socket only", got)
 	}
 	one, err := g.Sockets(1)
@@ -342,7 +252,7 @@ func TestUnfitStoredSlotsAreDropped(t *testing.T) {
 		t.Errorf("slot 3: %+v, %v; want a new socket", three, err)
 	}
 	waitStore(t, n)
-	if got := fake.names(); got["poold-slot-2"] != 1 || got["poold-slot-3"] != 1 {
+	if got := fake.Holds(); got["poold-slot-2"] != 1 || got["poold-slot-3"] != 1 {
 		t.Errorf("store holds %v, want the new sockets of slots 2 and 3", got)
 	}
 }
@@ -358,7 +268,7 @@ func TestSharedDropsStoredSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStore(t, n)
-	if got := fake.names(); len(got) != 0 {
+	if got := fake.Holds(); len(got) != 0 {
 		t.Errorf("store holds %v, want nothing in the shared distribution", got)
 	}
 }
@@ -380,7 +290,7 @@ func TestScaleDownRemovesFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStore(t, n)
-	if got := fake.names(); len(got) != 0 {
+	if got := fake.Holds(); len(got) != 0 {
 		t.Errorf("store holds %v after scaling to one slot, want nothing", got)
 	}
 }

@@ -65,18 +65,7 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 	})
 	url := "http://" + p.addr() + "/"
 	p.waitReady() // the slot program follows readiness before the pool is announced ready
-	slotsOf := func(when string) []string {
-		t.Helper()
-		slots := make([]string, addrs)
-		for i := range slots {
-			a, err := getFrom(url, source(i))
-			if err != nil {
-				t.Fatalf("%s: request from %s: %v", when, source(i), err)
-			}
-			slots[i] = a.Slot
-		}
-		return slots
-	}
+	slotsOf := func(when string) []string { return slotsFrom(t, url, addrs, when) }
 	first := slotsOf("at start")
 	if again := slotsOf("again"); strings.Join(again, ",") != strings.Join(first, ",") {
 		t.Fatalf("the same addresses reached other slots on a second round")
@@ -142,6 +131,21 @@ func TestStickyKeepsClientsOnTheirSlot(t *testing.T) {
 	}
 	sum := l.stop()
 	sum.check(t, minRequests)
+}
+
+// slotsFrom asks url once from each of the first n addresses of source
+// and returns the slot that answered each.
+func slotsFrom(t *testing.T, url string, n int, when string) []string {
+	t.Helper()
+	slots := make([]string, n)
+	for i := range slots {
+		a, err := getFrom(url, source(i))
+		if err != nil {
+			t.Fatalf("%s: request from %s: %v", when, source(i), err)
+		}
+		slots[i] = a.Slot
+	}
+	return slots
 }
 
 func sameSlots(t *testing.T, when string, want, got []string) {

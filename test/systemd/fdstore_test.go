@@ -26,13 +26,7 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 	const pool, port = "fds", "18097"
 	unit, url := pool+".service", "http://127.0.0.1:"+port+"/"
 	c.dumpJournalOnFailure(unit)
-	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
-	c.must("mkdir", "-p", "/srv/py")
-	c.must("sh", "-c", "cat > /srv/py/worker.py <<'EOF'\n"+pythonWorker+"EOF")
-	c.must("poolctl", "init", pool, "--listen", "127.0.0.1:"+port, "--workers", "3", "--distribution", "balanced",
-		"--", "python3", "/srv/py/worker.py")
-	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "enable", "--now", pool+".socket")
+	startPythonPool(c, deb, pool, "--listen", "127.0.0.1:"+port, "--workers", "3", "--distribution", "balanced")
 	c.must("curl", "-fsS", "-m", "30", url)
 	ready := func() bool { return strings.Contains(unitProp(c, unit, "StatusText"), "3/3 workers ready") }
 	c.waitFor("3/3 workers ready", ready)

@@ -56,12 +56,7 @@ func TestRecoveryFromACrashOfPoold(t *testing.T) {
 	const pool, addr = "py", "127.0.0.1:18094"
 	unit, url := pool+".service", "http://"+addr+"/"
 	c.dumpJournalOnFailure(unit)
-	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
-	c.must("mkdir", "-p", "/srv/py")
-	c.must("sh", "-c", "cat > /srv/py/worker.py <<'EOF'\n"+pythonWorker+"EOF")
-	c.must("poolctl", "init", pool, "--listen", addr, "--workers", "2", "--", "python3", "/srv/py/worker.py")
-	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "enable", "--now", pool+".socket")
+	startPythonPool(c, deb, pool, "--listen", addr, "--workers", "2")
 	checkIdle(c, pool, addr)
 	c.must("curl", "-fsS", "-m", "30", url)
 	ready := func() bool { return strings.Contains(unitProp(c, unit, "StatusText"), "2/2 workers ready") }
@@ -112,6 +107,18 @@ func TestRecoveryFromACrashOfPoold(t *testing.T) {
 	if out, _ := c.run("poolctl", "status", pool); out != want {
 		t.Errorf("poolctl status of the failed pool:\n%s\nwant\n%s", out, want)
 	}
+}
+
+// startPythonPool installs the package and makes pool with poolctl init,
+// initArgs and the Python worker, started by its socket.
+func startPythonPool(c *container, deb, pool string, initArgs ...string) {
+	c.t.Helper()
+	c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(deb))
+	c.must("mkdir", "-p", "/srv/py")
+	c.must("sh", "-c", "cat > /srv/py/worker.py <<'EOF'\n"+pythonWorker+"EOF")
+	c.must(append(append([]string{"poolctl", "init", pool}, initArgs...), "--", "python3", "/srv/py/worker.py")...)
+	c.must("systemctl", "daemon-reload")
+	c.must("systemctl", "enable", "--now", pool+".socket")
 }
 
 // nextMainPID waits until unit runs a poold other than last, and returns
