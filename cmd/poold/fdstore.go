@@ -89,4 +89,3 @@ func (s fdStore) forget(unwanted []*activation.StoredError) {
 		}
 	}
 }
-
