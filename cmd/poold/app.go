@@ -24,9 +24,9 @@ import (
 // in dependency order and runs the lifecycle hooks. The runtime directory
 // is main's: made before and removed after everything here, whether it
 // started or not.
-func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir) fx.Option {
+func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir, tk *takeover) fx.Option {
 	return fx.Options(
-		fx.Supply(cfg, log, dir),
+		fx.Supply(cfg, log, dir, tk),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger(log, cfg.LogLevel) }),
 		// The supervisor drains workers within the stop timeout's hard cap
 		// (a worker may extend its stop up to it); leave room for SIGKILL,
@@ -74,8 +74,8 @@ type poolSockets struct {
 // keptSlots are sockets named activation.SlotStoreName, for the group.
 type keptSlots []activation.Socket
 
-func newSockets(lc fx.Lifecycle, cfg config.Config, n *activation.Notifier, log *slog.Logger) (poolSockets, error) {
-	socks, kept, err := openSockets(cfg, n, log)
+func newSockets(lc fx.Lifecycle, cfg config.Config, n *activation.Notifier, tk *takeover, log *slog.Logger) (poolSockets, error) {
+	socks, kept, err := tk.sockets(cfg, n, log)
 	if err != nil {
 		return poolSockets{}, err
 	}
@@ -121,11 +121,16 @@ func newSpawner(cfg config.Config, spec config.WorkerSpec, socks []activation.So
 	return sp, dir.Keep(sp.RebindNotify)
 }
 
-func newSupervisor(cfg config.Config, spec config.WorkerSpec, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups, log *slog.Logger) (*supervisor.Supervisor, error) {
+func newSupervisor(cfg config.Config, spec config.WorkerSpec, size sizing, sp *proc.Spawner, n *activation.Notifier, cg workerCgroups,
+	tk *takeover, log *slog.Logger) (*supervisor.Supervisor, error) {
 	opts := supervisorOptions(cfg, size.workers)
 	opts.Memory = cg.memory
 	opts.Spec = spec
-	return supervisor.New(opts, sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
+	sup, err := supervisor.New(opts, sp, n, log.With("pool", cfg.Name), supervisor.SystemClock{})
+	if err != nil || tk.state == nil {
+		return sup, err
+	}
+	return sup, sup.Restore(tk.state.Pool, tk.adopter(sp))
 }
 
 // runSupervisor starts the loop with a context of its own: OnStart's context

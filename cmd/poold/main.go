@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
 	"go.uber.org/dig"
 	"go.uber.org/fx"
 
+	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/logging"
 	"github.com/poold/poold/internal/proc"
@@ -32,13 +34,18 @@ const (
 // version is set at link time (-ldflags "-X main.version=...").
 var version = "dev"
 
+// The main goroutine stays on the main thread, which forks every worker
+// and execs an upgrade (proc.ServeForks).
+func init() { runtime.LockOSThread() }
+
 func main() {
 	proc.MaybeRunTrampoline() // never returns when this process is a worker trampoline
-	os.Exit(run(os.Args[1:]))
+	proc.ServeForks(func() { os.Exit(run(os.Args[1:])) })
 }
 
 func run(args []string) int {
 	catchSIGPIPE()
+	tk := readTakeover()                                 // hands back at once a state it cannot read
 	cfg, err := config.Parse(args, os.Getenv, os.Stdout) // --help, as asked for, is output
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -46,8 +53,11 @@ func run(args []string) int {
 	case err == nil && cfg.Version:
 		fmt.Println("poold", version)
 		return 0
-	case err == nil && len(cfg.Listen) == 0 && os.Getenv("LISTEN_FDS") == "":
+	case err == nil && len(cfg.Listen) == 0 && os.Getenv("LISTEN_FDS") == "" && tk.state == nil:
 		err = errNoSockets
+	}
+	if err != nil && tk.state != nil {
+		tk.fallBack("configuration: " + err.Error())
 	}
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -68,16 +78,17 @@ func run(args []string) int {
 
 	// Before anything is bound or made: a command that cannot start would
 	// only crash-loop.
-	if err := proc.CheckCommand(cfg.Command[0], os.Getenv("PATH")); err != nil {
+	if err := proc.CheckCommand(cfg.Command[0], os.Getenv("PATH")); err != nil && tk.state == nil {
 		log.Error("poold cannot start", "err", err)
 		return exitFailure
 	}
-	dir, err := newRuntimeDir(cfg, log)
+	dir, err := tk.runtimeDir(cfg, log)
 	if err != nil {
+		tk.failed(err)
 		log.Error("poold cannot start", "err", err)
 		return exitFailure
 	}
-	code := runPool(cfg, log, dir, signals)
+	code := runPool(cfg, log, dir, signals, tk)
 	if err := dir.Remove(); err != nil {
 		log.Error("poold did not stop cleanly", "err", err)
 		return exitFailure
@@ -88,20 +99,28 @@ func run(args []string) int {
 // runPool starts the pool, serves it until a signal or the loss of the
 // runtime directory ends it, and drains it. The runtime directory is left
 // to the caller, also when the pool cannot start.
-func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan os.Signal) int {
+func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan os.Signal, tk *takeover) int {
 	var sup *supervisor.Supervisor
 	var rl *reloader
 	var up *upgrader
-	app := fx.New(options(cfg, log, dir), fx.Populate(&sup, &rl, &up))
+	var n *activation.Notifier
+	app := fx.New(options(cfg, log, dir, tk), fx.Populate(&sup, &rl, &up, &n))
 	if err := app.Err(); err != nil {
+		tk.failed(dig.RootCause(err))
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
 	}
 	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
+		tk.failed(dig.RootCause(err))
 		log.Error("poold cannot start", "err", dig.RootCause(err))
 		return exitFailure
+	}
+	if tk.state != nil {
+		tk.announce(n, log)
+		up.took(tk.record())
+		tk.done()
 	}
 	c := controller{log: log, sup: sup, reloader: rl, upgrader: up, lost: dir.Lost()}
 	code := 0

@@ -26,6 +26,10 @@ const namesakeTimeout = 5 * time.Second
 // one of the two alone. A pool without a control plane (--bus none) claims
 // nothing.
 func newRuntimeDir(cfg config.Config, log *slog.Logger) (*rundir.Dir, error) {
+	return rundir.Make(runtimeDirOptions(cfg, log))
+}
+
+func runtimeDirOptions(cfg config.Config, log *slog.Logger) rundir.Options {
 	opts := rundir.Options{
 		Base:     cfg.RuntimeDir,
 		Name:     cfg.Name,
@@ -36,7 +40,7 @@ func newRuntimeDir(cfg config.Config, log *slog.Logger) (*rundir.Dir, error) {
 	if cfg.Bus == mode.BusNone {
 		opts.Namesake = nil
 	}
-	return rundir.Make(opts)
+	return opts
 }
 
 func findNamesake(name string) error {

@@ -5,10 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/distribute"
+	"github.com/poold/poold/internal/handoff"
+	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/supervisor"
 )
 
 // upgrader re-execs poold in place: same PID, same sockets, same workers
@@ -17,10 +29,27 @@ import (
 type upgrader struct {
 	log    *slog.Logger
 	binary *selfBinary // the path poold was started from; nil when /proc cannot tell
+	// running is the binary poold runs, open on /proc/self/exe when poold
+	// started: a new binary that cannot take over execs it again, even
+	// once a package upgrade has replaced its file. Nil when /proc cannot
+	// tell.
+	running *os.File
+	pool    handingPool
 
-	mu      sync.Mutex
-	running bool
-	last    upgradeRecord
+	mu   sync.Mutex
+	busy bool
+	last upgradeRecord
+}
+
+// handingPool is what an upgrade hands over.
+type handingPool struct {
+	cfg      config.Config
+	sup      *supervisor.Supervisor
+	spawner  *proc.Spawner
+	sockets  []activation.Socket
+	group    *distribute.Group
+	dir      *rundir.Dir
+	notifier *activation.Notifier
 }
 
 // upgradeRecord is one upgrade's outcome, carried over exec in the handed
@@ -42,8 +71,33 @@ const (
 // errUpgradeRunning refuses a second upgrade while one runs.
 var errUpgradeRunning = errors.New("an upgrade is already running: wait for it to finish (poolctl status shows its outcome)")
 
-func newUpgrader(log *slog.Logger) *upgrader {
-	return &upgrader{log: log, binary: newSelfBinary()}
+// replyGrace lets the reply to the request that started an upgrade (a
+// D-Bus method call) leave before the exec closes the bus connection.
+const replyGrace = 50 * time.Millisecond
+
+type upgraderIn struct {
+	fx.In
+	Cfg      config.Config
+	Log      *slog.Logger
+	Sup      *supervisor.Supervisor
+	Spawner  *proc.Spawner
+	Sockets  []activation.Socket
+	Group    *distribute.Group
+	Dir      *rundir.Dir
+	Notifier *activation.Notifier
+	Takeover *takeover
+}
+
+func newUpgrader(in upgraderIn) *upgrader {
+	u := &upgrader{log: in.Log, binary: newSelfBinary(), pool: handingPool{cfg: in.Cfg, sup: in.Sup, spawner: in.Spawner,
+		sockets: in.Sockets, group: in.Group, dir: in.Dir, notifier: in.Notifier}}
+	if f, err := os.Open("/proc/self/exe"); err == nil {
+		u.running = f
+	}
+	if in.Takeover.state != nil {
+		u.last = in.Takeover.record()
+	}
+	return u
 }
 
 // Start checks the binary on disk (runs it with --version, with a
@@ -52,41 +106,132 @@ func newUpgrader(log *slog.Logger) *upgrader {
 // to do.
 func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 	u.mu.Lock()
-	if u.running {
+	if u.busy {
 		u.mu.Unlock()
 		return "", errUpgradeRunning
 	}
-	u.running = true
+	u.busy = true
 	u.mu.Unlock()
 	started := time.Now()
 	to, err := u.check(ctx)
+	var state handedState
 	if err == nil {
-		// The handover itself is not built yet: say so rather than
-		// pretend.
-		err = errors.New("in-place upgrade is not implemented in this build of poold: restart the service to run the new binary")
+		state, err = u.freeze(ctx)
 	}
-	u.finish(upgradeRecord{From: version, To: to, Started: started, Outcome: outcomeRefused + err.Error()})
-	return "", err
+	if err != nil {
+		u.finish(upgradeRecord{From: version, To: to, Started: started, Outcome: outcomeRefused + err.Error()})
+		return "", err
+	}
+	state.From, state.To, state.Started = version, to, started
+	u.log.Info("upgrading in place", "from", version, "to", to, "binary", u.binary.path, "workers", len(state.Workers))
+	go func() {
+		time.Sleep(replyGrace)
+		u.exec(state)
+	}()
+	return to, nil
 }
 
-// check runs the binary on disk with --version and returns its version.
+// check runs the binary on disk with --version and returns its version,
+// or says why this pool cannot be upgraded in place.
 func (u *upgrader) check(ctx context.Context) (string, error) {
-	if u.binary == nil {
+	switch {
+	case u.binary == nil || u.running == nil:
 		return "", errors.New("cannot tell which file poold runs from (/proc/self/exe unreadable): restart the service instead")
+	case u.pool.cfg.MetricsListen.Network != "":
+		return "", errors.New("a poold serving --metrics-listen cannot upgrade in place yet: restart the service instead")
+	}
+	if err := u.pool.spawner.CanHandOver(); err != nil {
+		return "", err
 	}
 	return probeVersion(ctx, u.binary.path)
 }
+
+// freeze stops the pool at a quiescent point and takes its state; a
+// reload or restart under way refuses it.
+func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
+	var st handedState
+	var err error
+	if st.Sockets, err = handSockets(u.pool.sockets); err != nil {
+		return st, fmt.Errorf("hand the sockets over: %w", err)
+	}
+	if err := u.pool.notifier.Reloading("upgrading poold in place"); err != nil {
+		u.log.Warn("tell systemd about the upgrade", "err", err)
+	}
+	st.Pool, err = u.pool.sup.Freeze(ctx, func() (err error) {
+		st.Workers, err = u.pool.spawner.Freeze()
+		return err
+	})
+	if err != nil {
+		u.readyAgain()
+		return st, err
+	}
+	if st.Slots, err = handSockets(u.pool.group.HandOver()); err != nil {
+		return st, u.abandon(fmt.Errorf("hand the distribution's sockets over: %w", err))
+	}
+	if st.RunDir, err = u.pool.dir.HandOver(); err != nil {
+		return st, u.abandon(err)
+	}
+	return st, nil
+}
+
+// readyAgain ends the reloading state systemd was told about.
+func (u *upgrader) readyAgain() {
+	if err := u.pool.notifier.Ready(""); err != nil {
+		u.log.Warn("tell systemd the upgrade did not start", "err", err)
+	}
+}
+
+// abandon is for a failure once the pool is frozen: its workers' readers
+// are stopped, so poold cannot go on as it was. It fails, and drains.
+func (u *upgrader) abandon(err error) error {
+	u.log.Error("upgrade failed with the pool frozen: poold stops, for systemd to start it again", "err", err)
+	u.pool.sup.Resume()
+	go func() { _ = u.pool.sup.Shutdown(context.Background()) }()
+	return err
+}
+
+// exec hands the state over to the binary on disk, or, when it cannot
+// run, to the binary that runs now: it returns only when neither could
+// be exec'd, and then exits.
+func (u *upgrader) exec(state handedState) {
+	memfd, err := handoff.Write(state)
+	if err != nil {
+		u.log.Error("upgrade: cannot write the pool's state: poold exits, for systemd to start it again", "err", err)
+		os.Exit(exitFailure)
+	}
+	binaryFD, _ := handoff.FD(u.running)
+	memFD, _ := handoff.FD(memfd)
+	fds := append(state.fds(), memFD, binaryFD)
+	env := append(os.Environ(), u.pool.notifier.Environ(os.Getpid())...)
+	env = append(env, handoff.EnvFD+"="+strconv.Itoa(memFD), handoff.EnvBinary+"="+strconv.Itoa(binaryFD))
+	err = proc.Exec(u.binary.path, os.Args, env, fds)
+	u.log.Error("upgrade: cannot exec the new binary: the running one takes over again", "binary", u.binary.path, "err", err)
+	env = append(env, handoff.EnvFellBack+"=exec "+u.binary.path+": "+err.Error())
+	err = proc.Exec(fallbackPath(binaryFD), os.Args, env, fds)
+	u.log.Error("upgrade: cannot exec the running binary either: poold exits, for systemd to start it again", "err", err)
+	os.Exit(exitFailure)
+}
+
+// fallbackPath execs the binary open on fd.
+func fallbackPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 // finish records an upgrade's outcome and lets the next one start.
 func (u *upgrader) finish(rec upgradeRecord) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.running, u.last = false, rec
+	u.busy, u.last = false, rec
 	level := slog.LevelInfo
 	if rec.Outcome != outcomeUpgraded {
 		level = slog.LevelWarn
 	}
 	u.log.Log(context.Background(), level, "upgrade", "from", rec.From, "to", rec.To, "outcome", rec.Outcome)
+}
+
+// took records the upgrade that started this poold, once it is ready.
+func (u *upgrader) took(rec upgradeRecord) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.last = rec
 }
 
 // Last is the latest upgrade's record, carried over exec in the handed

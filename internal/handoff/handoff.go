@@ -16,8 +16,14 @@ import (
 // it reads.
 const Version = 1
 
-// EnvFD names the variable that holds the state's fd number.
-const EnvFD = "POOLD_HANDOFF_FD"
+// The variables that hand the state over: the state's fd number; the fd
+// of the binary that handed it over, for the fallback to exec; and why the
+// new binary fell back, set only for the binary that takes over again.
+const (
+	EnvFD       = "POOLD_HANDOFF_FD"
+	EnvBinary   = "POOLD_HANDOFF_BINARY"
+	EnvFellBack = "POOLD_HANDOFF_FELL_BACK"
+)
 
 // seals are those Write sets: nothing may change the state once sealed.
 const seals = unix.F_SEAL_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK | unix.F_SEAL_SEAL

@@ -45,6 +45,15 @@ func (h Handed) FDs() []int {
 // cgroups of their own, which this poold cannot hand over yet.
 var ErrCgroupsHandover = errors.New("workers in cgroups of their own (--worker-cgroups) cannot be handed over in place yet: restart the service instead")
 
+// CanHandOver says why the workers cannot be handed over in place, or
+// nil when they can.
+func (s *Spawner) CanHandOver() error {
+	if s.cgroups != nil {
+		return ErrCgroupsHandover
+	}
+	return nil
+}
+
 // Freeze stops, for an upgrade in place, everything the spawner runs
 // for its workers: the waits for their exits (a worker that exited is
 // reaped and reported first), the readers of their notify sockets,
@@ -52,8 +61,8 @@ var ErrCgroupsHandover = errors.New("workers in cgroups of their own (--worker-c
 // still running. The spawner must not start or adopt a worker after it:
 // the supervisor's loop is frozen first.
 func (s *Spawner) Freeze() ([]Handed, error) {
-	if s.cgroups != nil {
-		return nil, ErrCgroupsHandover
+	if err := s.CanHandOver(); err != nil {
+		return nil, err
 	}
 	workers := s.running.stop()
 	var channels map[uint64]channel.Handed

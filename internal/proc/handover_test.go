@@ -123,4 +123,3 @@ func TestAdoptedChannelKeepsItsHello(t *testing.T) {
 		t.Fatalf("worker %v, want exit 0 after the broadcast", e.Status)
 	}
 }
-

@@ -46,7 +46,7 @@ type Pipes struct {
 	// for the next poold; readers counts them.
 	frozen  atomic.Bool
 	readers sync.WaitGroup
-	tail tail          // the last lines on stderr
+	tail    tail // the last lines on stderr
 }
 
 // Open makes the pipes of a worker about to start. Their worker ends are

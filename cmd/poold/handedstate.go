@@ -1,0 +1,70 @@
+package main
+
+import (
+	"time"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/handoff"
+	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// handedState is what a poold hands the binary it execs for an upgrade in
+// place (internal/handoff carries it): every fd it names stays open
+// across the exec.
+type handedState struct {
+	From, To string    // the versions: the handing poold's, the one it expects
+	Started  time.Time // when the upgrade started
+	Sockets  []handedSocket
+	// Slots are the distribution slots' own sockets, named
+	// activation.SlotStoreName, for the group to take back.
+	Slots   []handedSocket
+	RunDir  rundir.Handed
+	Pool    supervisor.Frozen
+	Workers []proc.Handed
+}
+
+// handedSocket is one listening socket.
+type handedSocket struct {
+	Name        string
+	FD, Backlog int
+}
+
+func handSockets(socks []activation.Socket) ([]handedSocket, error) {
+	out := make([]handedSocket, 0, len(socks))
+	for _, s := range socks {
+		fd, err := handoff.FD(s.File)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, handedSocket{Name: s.Name, FD: fd, Backlog: s.Backlog})
+	}
+	return out, nil
+}
+
+func adoptSockets(handed []handedSocket) ([]activation.Socket, error) {
+	out := make([]activation.Socket, 0, len(handed))
+	for _, h := range handed {
+		s, err := activation.Adopt(h.FD, h.Name, h.Backlog)
+		if err != nil {
+			activation.CloseAll(out)
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// fds are every fd the state names.
+func (s handedState) fds() []int {
+	var fds []int
+	for _, h := range append(s.Sockets, s.Slots...) {
+		fds = append(fds, h.FD)
+	}
+	fds = append(fds, s.RunDir.FDs()...)
+	for _, w := range s.Workers {
+		fds = append(fds, w.FDs()...)
+	}
+	return fds
+}

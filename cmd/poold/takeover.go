@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/handoff"
+	"github.com/poold/poold/internal/proc"
+	"github.com/poold/poold/internal/rundir"
+	"github.com/poold/poold/internal/supervisor"
+)
+
+// failTakeover, set at link time (-ldflags "-X main.failTakeover=REASON"),
+// makes a poold started by an upgrade fail to take over and fall back:
+// for the tests of the fallback.
+var failTakeover = ""
+
+// takeover is the state a poold was handed by the one that exec'd it for
+// an upgrade in place (state nil when poold started anew), and the way
+// back to that poold's binary when this one cannot take over.
+type takeover struct {
+	state    *handedState
+	fellBack string    // why a new binary handed back to this one; "" when not
+	env      []string  // the environment poold was exec'd with
+	memfd    *os.File  // the state
+	binary   int       // the handing poold's binary, -1 when none
+	saved    [][2]int  // each handed fd and a copy of it, for the fallback
+	ready    time.Time // when the pool told systemd READY=1
+}
+
+// readTakeover reads the handed state, if any. A state this poold cannot
+// read is handed back at once (fallBack does not return): nothing of it
+// has been touched.
+func readTakeover() *takeover {
+	t := &takeover{env: os.Environ(), binary: -1}
+	if v, ok := os.LookupEnv(handoff.EnvBinary); ok {
+		os.Unsetenv(handoff.EnvBinary)
+		if fd, err := strconv.Atoi(v); err == nil {
+			t.binary = fd
+		}
+	}
+	t.fellBack, _ = os.LookupEnv(handoff.EnvFellBack)
+	os.Unsetenv(handoff.EnvFellBack)
+	memfd, err := handoff.FromEnv()
+	if err != nil || memfd == nil {
+		if err != nil {
+			t.fallBack(err.Error())
+		}
+		return t
+	}
+	t.memfd = memfd
+	var st handedState
+	if err := handoff.Read(memfd, &st); err != nil {
+		t.fallBack(err.Error())
+	}
+	t.state = &st
+	t.keep()
+	if failTakeover != "" && t.fellBack == "" {
+		t.fallBack(failTakeover)
+	}
+	return t
+}
+
+// keep copies each handed fd, close-on-exec, and makes the fd itself
+// close-on-exec: what takes it over may close it, the copy goes back to
+// the old binary if this one cannot take over.
+func (t *takeover) keep() {
+	for _, fd := range t.state.fds() {
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			t.fallBack(fmt.Sprintf("keep handed fd %d: %v", fd, err))
+		}
+		t.saved = append(t.saved, [2]int{fd, dup})
+		_ = handoff.Reclaim(fd)
+	}
+}
+
+// fallBack execs the binary that handed the state over, with the same
+// state and fds, and why: nothing of the pool is lost. It returns only
+// when it cannot, which ends poold (and its workers).
+func (t *takeover) fallBack(reason string) {
+	fmt.Fprintf(os.Stderr, "poold %s: cannot take over from the poold before the upgrade (%s): handing back to it\n", version, reason)
+	if t.fellBack != "" || t.binary < 0 {
+		fmt.Fprintf(os.Stderr, "poold: no binary to hand back to (after: %s): exiting\n", t.fellBack)
+		os.Exit(exitFailure)
+	}
+	fds := []int{t.binary}
+	for _, s := range t.saved {
+		if err := unix.Dup3(s[1], s[0], unix.O_CLOEXEC); err != nil {
+			fmt.Fprintf(os.Stderr, "poold: restore handed fd %d: %v\n", s[0], err)
+		}
+		fds = append(fds, s[0])
+	}
+	env := t.env
+	if t.memfd != nil {
+		fd, _ := handoff.FD(t.memfd)
+		fds = append(fds, fd)
+	}
+	env = append(withoutHandoff(env), handoff.EnvFellBack+"="+oneLine(reason),
+		handoff.EnvBinary+"="+strconv.Itoa(t.binary))
+	err := proc.Exec(fallbackPath(t.binary), os.Args, env, fds)
+	fmt.Fprintf(os.Stderr, "poold: exec the binary before the upgrade: %v: exiting\n", err)
+	os.Exit(exitFailure)
+}
+
+// withoutHandoff is env without the binary and fell-back variables, which
+// fallBack sets anew; the state's fd stays.
+func withoutHandoff(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, handoff.EnvBinary+"=") && !strings.HasPrefix(kv, handoff.EnvFellBack+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+// done drops what the fallback needed, once the pool runs: the copies of
+// the handed fds and the state.
+func (t *takeover) done() {
+	for _, s := range t.saved {
+		unix.Close(s[1])
+	}
+	t.saved = nil
+	if t.memfd != nil {
+		t.memfd.Close()
+	}
+	if t.binary >= 0 {
+		unix.Close(t.binary)
+	}
+}
+
+// announce tells systemd that this process, the same PID, is the main
+// process and ready, and logs how the upgrade went.
+func (t *takeover) announce(n *activation.Notifier, log *slog.Logger) {
+	t.ready = time.Now()
+	rec := t.record()
+	if err := n.ReadyAsMain(os.Getpid(), rec.Outcome+": poold "+version); err != nil {
+		log.Warn("tell systemd the upgrade is done", "err", err)
+	}
+	log.Info("upgrade in place done", "from", rec.From, "to", rec.To, "outcome", rec.Outcome,
+		"duration", rec.Duration.Round(time.Microsecond), "workers", len(t.state.Workers))
+}
+
+// failed hands back to the binary before the upgrade when poold cannot
+// start from the handed state; it does nothing for a poold started anew.
+func (t *takeover) failed(err error) {
+	if t.state != nil {
+		t.fallBack(err.Error())
+	}
+}
+
+// runtimeDir makes poold's runtime directory, or takes over the handed one.
+func (t *takeover) runtimeDir(cfg config.Config, log *slog.Logger) (*rundir.Dir, error) {
+	if t.state == nil {
+		return newRuntimeDir(cfg, log)
+	}
+	return rundir.Resume(runtimeDirOptions(cfg, log), t.state.RunDir)
+}
+
+// adopter takes over the handed workers with sp.
+func (t *takeover) adopter(sp *proc.Spawner) supervisor.Adopter {
+	byID := make(map[supervisor.WorkerID]proc.Handed, len(t.state.Workers))
+	for _, h := range t.state.Workers {
+		byID[supervisor.WorkerID(h.ID)] = h
+	}
+	return func(w supervisor.FrozenWorker, probe bool, sink supervisor.Sink) (supervisor.Process, error) {
+		h, ok := byID[w.ID]
+		if !ok {
+			return nil, fmt.Errorf("worker %d was not handed over", w.ID)
+		}
+		return sp.Adopt(h, probe, sink)
+	}
+}
+
+// record is the upgrade as this poold tells it.
+func (t *takeover) record() upgradeRecord {
+	rec := upgradeRecord{From: t.state.From, To: version, Started: t.state.Started, Outcome: outcomeUpgraded}
+	if t.fellBack != "" {
+		rec.Outcome = outcomeFellBack + t.fellBack
+	}
+	if !t.ready.IsZero() {
+		rec.Duration = t.ready.Sub(t.state.Started)
+	}
+	return rec
+}
+
+// sockets are the pool's sockets and the distribution slots' kept ones:
+// those handed over, or as a start finds them (openSockets).
+func (t *takeover) sockets(cfg config.Config, n *activation.Notifier, log *slog.Logger) ([]activation.Socket, keptSlots, error) {
+	if t.state == nil {
+		return openSockets(cfg, n, log)
+	}
+	socks, err := adoptSockets(t.state.Sockets)
+	if err != nil {
+		return nil, nil, fmt.Errorf("handed sockets: %w", err)
+	}
+	slots, err := adoptSockets(t.state.Slots)
+	if err != nil {
+		return nil, nil, fmt.Errorf("handed sockets of the distribution's slots: %w", err)
+	}
+	logSockets(log, "sockets handed over", socks)
+	return socks, slots, nil
+}
