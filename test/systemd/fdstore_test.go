@@ -15,7 +15,8 @@ import (
 // -s KILL: poold and its workers) under new-connection load: systemd
 // starts poold again, which takes the slots' sockets back from the fd
 // store, the same sockets (ss shows the same inodes) with the connections
-// queued on them; systemctl restart keeps them too, a stop does not. Measured in the same run without the store
+// queued on them; systemctl restart keeps them too, a stop does not, and
+// a slot scaled away leaves the store. Measured in the same run without the store
 // (FileDescriptorStoreMax=0): the slots get new sockets and what was
 // queued on the old ones is reset. Then a pool without a socket unit
 // (--listen): its own socket comes back too.
@@ -39,26 +40,31 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 		t.Errorf("journal: %q; want poold saying it took back 2 slots", out)
 	}
 
-	// systemctl restart keeps the store (the restart job is pending while
-	// the unit is down, so systemd does not release it); a stop empties
-	// it, only the socket unit's socket stays.
+	// systemctl restart keeps the store: the restart job is pending while
+	// the unit is down, so systemd does not release it.
 	c.must("systemctl", "restart", unit)
 	c.waitFor("3/3 workers ready after systemctl restart", ready)
 	if restarted := listeningInodes(c, port); !slices.Equal(restarted, withStore.after) {
 		t.Errorf("systemctl restart: listening sockets %v, before %v; want the same", restarted, withStore.after)
 	}
-	c.must("systemctl", "stop", unit)
-	c.must("systemctl", "start", unit)
-	c.waitFor("3/3 workers ready after systemctl stop and start", ready)
-	if kept := commonInodes(withStore.after, listeningInodes(c, port)); len(kept) != 1 {
-		t.Errorf("systemctl stop and start kept the sockets %v of %v; want the socket unit's alone", kept, withStore.after)
-	}
+	// A slot scaled away leaves the store: its socket closes.
+	c.must("poolctl", "scale", pool, "2")
+	c.waitFor("slot 2's socket closed", func() bool { return len(listeningInodes(c, port)) == 2 })
 
+	// A stop empties the store; with FileDescriptorStoreMax=0 (a drop-in)
+	// nothing fills it again. Not a restart: it would keep what is stored.
 	c.must("mkdir", "-p", "/etc/systemd/system/"+unit+".d")
 	c.must("sh", "-c", "printf '[Service]\\nFileDescriptorStoreMax=0\\n' > /etc/systemd/system/"+unit+".d/nostore.conf")
 	c.must("systemctl", "daemon-reload")
-	c.must("systemctl", "restart", unit)
+	c.must("systemctl", "stop", unit)
+	c.must("systemctl", "start", unit)
 	c.waitFor("3/3 workers ready without the store", ready)
+	if kept := commonInodes(withStore.after, listeningInodes(c, port)); len(kept) != 1 {
+		t.Errorf("systemctl stop and start kept the sockets %v of %v; want the socket unit's alone", kept, withStore.after)
+	}
+	if out, _ := c.run("journalctl", "--no-pager", "-q", "-u", unit, "-g", "Cannot store more fds than FileDescriptorStoreMax=0"); out == "" {
+		t.Errorf("no warning from systemd about the fds poold offered with FileDescriptorStoreMax=0")
+	}
 	without := crashUnderLoad(c, unit, port, ready)
 	base := commonInodes(without.before, without.after)
 	if len(without.before) != 3 || len(base) != 1 {
