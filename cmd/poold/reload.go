@@ -57,6 +57,9 @@ func (r *reloader) reload(ctx context.Context) (int, error) {
 	if _, err := r.wc.push(); err != nil {
 		return 0, dbusapi.WithKind(dbusapi.ErrReloadFailed, err)
 	}
+	if err := r.retune(ctx, next); err != nil {
+		return 0, err
+	}
 	gen, err := r.sup.ReloadWith(ctx, next.WorkerSpec(ownProcess()))
 	if err != nil {
 		return gen, err
@@ -111,6 +114,27 @@ func (r *reloader) restartHint(n int) string {
 	return verb + " a restart of poold"
 }
 
+// retune gives the supervisor next's ready timeout, max-unavailable and
+// restart delays, before the rollout, which uses them.
+func (r *reloader) retune(ctx context.Context, next config.Config) error {
+	opts := supervisorOptions(next, r.workers(next))
+	return r.sup.Retune(ctx, supervisor.Tunables{ReadyTimeout: opts.ReadyTimeout, MaxUnavailable: opts.MaxUnavailable, Backoff: opts.Backoff})
+}
+
+// workers is the worker count next says: its number, or auto worked out
+// again from the cgroup.
+func (r *reloader) workers(next config.Config) int {
+	if !next.Workers.Auto {
+		return next.Workers.N
+	}
+	limits, err := cgroup.Read()
+	if err != nil {
+		r.log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
+	}
+	n, _ := resolveWorkers(next, limits, runtime.NumCPU())
+	return n
+}
+
 // scale moves the pool to next's worker count when the configuration's
 // count changed; a count set by poolctl scale since stays otherwise.
 func (r *reloader) scale(ctx context.Context, next config.Config) error {
@@ -118,14 +142,7 @@ func (r *reloader) scale(ctx context.Context, next config.Config) error {
 	if was.Auto == now.Auto && was.N == now.N {
 		return nil
 	}
-	n := now.N
-	if now.Auto {
-		limits, err := cgroup.Read()
-		if err != nil {
-			r.log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
-		}
-		n, _ = resolveWorkers(next, limits, runtime.NumCPU())
-	}
+	n := r.workers(next)
 	if err := r.sup.Scale(ctx, n, supervisor.RefuseZero); err != nil {
 		return fmt.Errorf("the scale to %d workers failed: %w", n, err)
 	}

@@ -7,12 +7,15 @@ import (
 )
 
 // reloadable are the settings a reload applies: what a worker is made from
-// (a new generation's spec) and the worker count (a scale). Every other
-// setting shapes poold itself (its sockets, bus, directories, logs) or its
-// supervisor, and needs a restart.
+// (a new generation's spec), the worker count (a scale) and the
+// supervisor's options that apply from their next use (the ready timeout,
+// max-unavailable, the restart delays). Every other setting shapes poold
+// itself (its sockets, bus, directories, logs) or how the supervisor
+// judges running workers, and needs a restart.
 var reloadable = map[string]bool{
 	"Command": true, "Env": true, "EnvFiles": true, "NodePreload": true, "NodeDrain": true,
 	"WorkerMemoryMax": true, "Workers": true, "Version": true,
+	"ReadyTimeout": true, "MaxUnavailable": true, "Backoff": true,
 }
 
 // settingNames are the flags of Config's fields, by field path, where the

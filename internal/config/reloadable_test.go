@@ -26,8 +26,9 @@ func TestNeedRestartNamesWhatAReloadCannotChange(t *testing.T) {
 			"--node-preload", "off", "--env-file", "-/nonexistent.env"), nil},
 		{"listen and distribution", parse("--listen", "127.0.0.1:3001", "--workers", "2", "--distribution", "balanced"),
 			[]string{"listen changed from listen=127.0.0.1:3000 to listen=127.0.0.1:3001", "distribution changed from shared to balanced"}},
-		{"nested", parse("--listen", "127.0.0.1:3000", "--workers", "2", "--stop-timeout", "10s", "--recycle-age", "1h", "--restart-delay", "1s"),
-			[]string{"stop-timeout changed from 30s to 10s", "restart-delay changed from 100ms to 1s", "recycle-age changed from 0s to 1h0m0s"}},
+		{"nested", parse("--listen", "127.0.0.1:3000", "--workers", "2", "--stop-timeout", "10s", "--recycle-age", "1h", "--restart-delay", "1s",
+			"--ready-timeout", "5s", "--max-unavailable", "1"),
+			[]string{"stop-timeout changed from 30s to 10s", "recycle-age changed from 0s to 1h0m0s"}},
 	}
 	for _, tt := range tests {
 		var got []string

@@ -56,6 +56,8 @@ func (s *Supervisor) handle(ev message) {
 		s.onQuiesced(ev)
 	case statusRequest:
 		ev.reply <- s.snapshot()
+	case retuneRequest:
+		s.onRetune(ev)
 	case generationsRequest:
 		ev.reply <- maps.Clone(s.generations)
 	default:

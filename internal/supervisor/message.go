@@ -34,6 +34,7 @@ func (freezeRequest) loopMessage()      {}
 func (quiesced) loopMessage()           {}
 func (statusRequest) loopMessage()      {}
 func (generationsRequest) loopMessage() {}
+func (retuneRequest) loopMessage()      {}
 
 // loopSink is the Sink the loop hands its spawner: it posts to the loop.
 type loopSink struct{ s *Supervisor }

@@ -170,15 +170,17 @@ func TestFailedReloadRollsBackToTheOldSpec(t *testing.T) {
 	}
 }
 
-// A changed workers = is a scale, after the workers were rolled.
+// A changed workers = is a scale, after the workers were rolled; a changed
+// restart delay applies without a restart.
 func TestReloadScalesToANewWorkerCount(t *testing.T) {
 	t.Parallel()
 	s := startSpecPool(t, 2)
-	s.workers, s.version = 3, 2
+	s.workers, s.version, s.extra = 3, 2, []string{"restart-delay = 1s"}
 	s.write()
 	if r := s.reload(); r.code != 0 {
 		t.Fatalf("poolctl reload: %v", r)
 	}
+	s.p.waitLog(`INF options changed .*\brestart_delay=1s\b`, bound)
 	s.p.waitLog(`INF reload scaled the pool .*\bworkers=3\b`, bound)
 	st := statusOf(t, nil, s.name)
 	if st.Pool.TargetWorkers != 3 {
