@@ -200,6 +200,8 @@ func (f *fakePool) Upgrade(flags uint64) (string, *dbus.Error) {
 		up := dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, DurationUSec: 180_000, Outcome: f.upgradeTo}
 		if up.Outcome == "upgraded" {
 			f.info.Version = up.To
+		} else {
+			up.To = up.From // as poold records a fall-back
 		}
 		f.info.LastUpgrade = up
 		f.mu.Unlock()

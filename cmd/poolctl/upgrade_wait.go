@@ -70,7 +70,12 @@ func (a *app) upgrade(ctx context.Context, p *dbusapi.Pool, u upgradeRun) upgrad
 // outcome reads how the upgrade went from the pool after it.
 func (r upgradeResult) outcome(before, after dbusapi.Status) upgradeResult {
 	up := after.Pool.LastUpgrade
-	r.From, r.To = up.From, up.To
+	// A poold that fell back records its own version as To: the version
+	// it was to run is the one Upgrade answered, when it did.
+	r.From = up.From
+	if r.To == "" || up.Outcome == upgraded {
+		r.To = up.To
+	}
 	r.Duration = time.Duration(up.DurationUSec) * time.Microsecond
 	r.WorkersKept = kept(before.Workers, after.Workers)
 	if after.Pool.MainPID != before.Pool.MainPID {
