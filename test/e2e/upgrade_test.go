@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// upgradeBuilds are builds of poold with other version strings, made once
+// for the tests that upgrade between them.
+var upgradeBuilds struct {
+	mu   sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
+// pooldBuild is a build of poold whose --version says v; failTakeover,
+// when set, makes it fail to take over an upgrade and hand back.
+func pooldBuild(t *testing.T, v, failTakeover string) string {
+	t.Helper()
+	upgradeBuilds.mu.Lock()
+	defer upgradeBuilds.mu.Unlock()
+	if bin, ok := upgradeBuilds.bins[v]; ok {
+		return bin
+	}
+	if upgradeBuilds.dir == "" {
+		upgradeBuilds.dir = filepath.Join(filepath.Dir(pooldBin), "upgrades")
+		if err := os.MkdirAll(upgradeBuilds.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		upgradeBuilds.bins = map[string]string{}
+	}
+	bin := filepath.Join(upgradeBuilds.dir, "poold-"+v)
+	ldflags := "-X main.version=" + v
+	if failTakeover != "" {
+		ldflags += " -X 'main.failTakeover=" + failTakeover + "'"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound*6) // a link of poold under load
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-ldflags", ldflags, "-o", bin, "github.com/poold/poold/cmd/poold").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build %s: %v\n%s", v, err, out)
+	}
+	upgradeBuilds.bins[v] = bin
+	return bin
+}
+
+// install puts a copy of bin at path, renamed over it as dpkg does.
+func install(t *testing.T, bin, path string) {
+	t.Helper()
+	tmp := path + ".dpkg-new"
+	if out, err := exec.Command("cp", bin, tmp).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// upgradedPool runs a pool of 3 workers from a copy of build "upgrade-a"
+// with args beside --name, --listen and --workers; addr is where it
+// listens.
+func upgradedPool(t *testing.T, args ...string) (p *pool, name, bin, addr string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "poold")
+	install(t, pooldBuild(t, "upgrade-a", ""), bin)
+	name = uniqueName(t)
+	p = start(t, spec{bin: bin, args: append([]string{"--name", name, "--listen", "127.0.0.1:0", "--workers", "3"}, args...),
+		helper: "drain-serve"})
+	addr = p.addr()
+	p.waitReady()
+	return p, name, bin, addr
+}
+
+// upgradeTo installs build v at bin and upgrades the pool to it with
+// poolctl, and returns how long the upgrade took (Start to READY=1) as the
+// new poold logged it.
+func upgradeTo(t *testing.T, p *pool, name, bin, v, outcome string) time.Duration {
+	t.Helper()
+	install(t, pooldBuild(t, v, ""), bin)
+	if r := poolctl(t, "", nil, "upgrade", name); r.code != 0 {
+		t.Fatalf("poolctl upgrade to %s: %v", v, r)
+	}
+	_, m := p.waitLog(`INF upgrade in place done from=\S+ to=(\S+) outcome=(\S+|"[^"]*") duration=(\S+)`, bound)
+	if m[1] != v || m[2] != outcome {
+		t.Fatalf("upgrade to %s: to=%s outcome=%s, want to=%s outcome=%s", v, m[1], m[2], v, outcome)
+	}
+	d, err := time.ParseDuration(m[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// versionOf is the version poolctl status says the pool runs.
+func versionOf(t *testing.T, name string) string {
+	t.Helper()
+	var all []struct {
+		Pool struct {
+			Version string `json:"version"`
+		} `json:"pool"`
+	}
+	if err := json.Unmarshal([]byte(mustPoolctl(t, nil, "status", "--json", name)), &all); err != nil || len(all) != 1 {
+		t.Fatalf("status --json: %v", err)
+	}
+	return all[0].Pool.Version
+}
+
+// Three upgrades in a row between two builds, under kept-alive and
+// new-connection load: no request fails, poold keeps its PID and every
+// worker its PID, and status shows the new version each time.
+func TestUpgradeInPlaceKeepsPoolAndWorkers(t *testing.T) {
+	t.Parallel()
+	p, name, bin, addr := upgradedPool(t)
+	pooldBuild(t, "upgrade-b", "") // built before the load starts
+	before := statusOf(t, nil, name)
+	if before.Pool.MainPID != p.cmd.Process.Pid || len(before.workerPIDs()) != 3 {
+		t.Fatalf("before the upgrades: %+v", before)
+	}
+	var took []time.Duration
+	f := measureUnderLoad(t, addr, func() {
+		for _, v := range []string{"upgrade-b", "upgrade-a", "upgrade-b"} {
+			took = append(took, upgradeTo(t, p, name, bin, v, "upgraded"))
+			if got := versionOf(t, name); got != v {
+				t.Errorf("after the upgrade to %s, status says version %q", v, got)
+			}
+		}
+	})
+	t.Logf("3 upgrades in place: %v; each took (Start to READY=1) %v", f, took)
+	f.check(t, "3 upgrades in place", 50)
+	after := statusOf(t, nil, name)
+	if after.Pool.MainPID != before.Pool.MainPID || !p.running() {
+		t.Errorf("poold's PID %d after the upgrades, want %d", after.Pool.MainPID, before.Pool.MainPID)
+	}
+	if !samePIDs(before.workerPIDs(), after.workerPIDs()) {
+		t.Errorf("worker PIDs %v after the upgrades, want %v", after.workerPIDs(), before.workerPIDs())
+	}
+	if up := lastUpgrade(t, name); up.From != "upgrade-a" || up.To != "upgrade-b" || up.Outcome != "upgraded" {
+		t.Errorf("last upgrade %+v", up)
+	}
+	// The pool is whole: it still drains as it should.
+	p.stop()
+	p.checkNoWorkerSurvived()
+}
+
+// A new binary that cannot take over hands back to the running one: the
+// pool keeps its poold, workers and version, serves all along, and says
+// why it fell back.
+func TestUpgradeThatCannotTakeOverFallsBack(t *testing.T) {
+	t.Parallel()
+	p, name, bin, addr := upgradedPool(t)
+	pooldBuild(t, "upgrade-broken", "injected by the e2e test")
+	before := statusOf(t, nil, name)
+	f := measureUnderLoad(t, addr, func() {
+		install(t, pooldBuild(t, "upgrade-broken", ""), bin)
+		// poolctl waits for the outcome, and fails on a fallback.
+		if r := poolctl(t, "", nil, "upgrade", name); r.code != 1 || !strings.Contains(r.stderr, "fell back to upgrade-a: injected by the e2e test") {
+			t.Errorf("poolctl upgrade: %v; want exit 1 saying it fell back, and why", r)
+		}
+		p.waitLog(`poold upgrade-broken: cannot take over .*injected by the e2e test`, bound)
+		p.waitLog(`INF upgrade in place done from=upgrade-a to=upgrade-a outcome="fell back: injected by the e2e test"`, bound)
+	})
+	f.check(t, "a fallen-back upgrade", 50)
+	after := statusOf(t, nil, name)
+	if after.Pool.MainPID != before.Pool.MainPID || !samePIDs(before.workerPIDs(), after.workerPIDs()) {
+		t.Errorf("after the fallback: poold %d workers %v, want %d and %v", after.Pool.MainPID, after.workerPIDs(),
+			before.Pool.MainPID, before.workerPIDs())
+	}
+	if v := versionOf(t, name); v != "upgrade-a" {
+		t.Errorf("version %q after the fallback, want upgrade-a", v)
+	}
+	if up := lastUpgrade(t, name); !strings.HasPrefix(up.Outcome, "fell back: injected by the e2e test") {
+		t.Errorf("last upgrade %+v, want fell back", up)
+	}
+}
+
+// With --distribution sticky the per-slot reuseport group and its program
+// survive the upgrade: every client address still reaches its slot.
+func TestUpgradeKeepsTheSlotsGroup(t *testing.T) {
+	t.Parallel()
+	const addrs = 90
+	p, name, bin, addr := upgradedPool(t, "--distribution", "sticky")
+	pooldBuild(t, "upgrade-b", "")
+	url := "http://" + addr + "/"
+	first := slotsFrom(t, url, addrs, "before the upgrade")
+	before := statusOf(t, nil, name)
+	underLoad(t, addr, "an upgrade of a sticky pool", func() {
+		upgradeTo(t, p, name, bin, "upgrade-b", "upgraded")
+	})
+	sameSlots(t, "after the upgrade", first, slotsFrom(t, url, addrs, "after the upgrade"))
+	if after := statusOf(t, nil, name); !samePIDs(before.workerPIDs(), after.workerPIDs()) {
+		t.Errorf("worker PIDs %v after the upgrade, want %v", after.workerPIDs(), before.workerPIDs())
+	}
+	if p.sawLog("distribution: dropped a socket") {
+		t.Error("the new poold dropped a slot's socket")
+	}
+}
