@@ -74,6 +74,7 @@ type ctlStatus struct {
 		Generation    int    `json:"generation"`
 		Bus           string `json:"bus"`
 		MainPID       int    `json:"main_pid"`
+		Version       string `json:"version"`
 		Generations   []struct {
 			Generation int      `json:"generation"`
 			From       int      `json:"from"`

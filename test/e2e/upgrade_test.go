@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,20 +97,6 @@ func upgradeTo(t *testing.T, p *pool, name, bin, v, outcome string) time.Duratio
 	return d
 }
 
-// versionOf is the version poolctl status says the pool runs.
-func versionOf(t *testing.T, name string) string {
-	t.Helper()
-	var all []struct {
-		Pool struct {
-			Version string `json:"version"`
-		} `json:"pool"`
-	}
-	if err := json.Unmarshal([]byte(mustPoolctl(t, nil, "status", "--json", name)), &all); err != nil || len(all) != 1 {
-		t.Fatalf("status --json: %v", err)
-	}
-	return all[0].Pool.Version
-}
-
 // Three upgrades in a row between two builds, under kept-alive and
 // new-connection load: no request fails, poold keeps its PID and every
 // worker its PID, and status shows the new version each time.
@@ -127,7 +112,7 @@ func TestUpgradeInPlaceKeepsPoolAndWorkers(t *testing.T) {
 	f := measureUnderLoad(t, addr, func() {
 		for _, v := range []string{"upgrade-b", "upgrade-a", "upgrade-b"} {
 			took = append(took, upgradeTo(t, p, name, bin, v, "upgraded"))
-			if got := versionOf(t, name); got != v {
+			if got := statusOf(t, nil, name).Pool.Version; got != v {
 				t.Errorf("after the upgrade to %s, status says version %q", v, got)
 			}
 		}
@@ -172,7 +157,7 @@ func TestUpgradeThatCannotTakeOverFallsBack(t *testing.T) {
 		t.Errorf("after the fallback: poold %d workers %v, want %d and %v", after.Pool.MainPID, after.workerPIDs(),
 			before.Pool.MainPID, before.workerPIDs())
 	}
-	if v := versionOf(t, name); v != "upgrade-a" {
+	if v := after.Pool.Version; v != "upgrade-a" {
 		t.Errorf("version %q after the fallback, want upgrade-a", v)
 	}
 	if up := lastUpgrade(t, name); !strings.HasPrefix(up.Outcome, "fell back: injected by the e2e test") {
