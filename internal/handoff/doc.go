@@ -21,6 +21,16 @@
 //     one kept open on it, with the same state and fds and the reason, so
 //     nothing is lost.
 //
+// What is not carried: lines queued for a worker's channel and not yet
+// written (the worker does not lose what it sent: the unread start of a
+// line is handed over), and a line a worker was writing to its output,
+// which is passed on in two pieces. The D-Bus server goes with the old
+// process: for the exec and the new poold's start (a few hundred
+// milliseconds, a new private dbus-daemon when poold has one) poolctl
+// cannot reach the pool, and the bus name is taken again. Workers in
+// cgroups of their own and --metrics-listen are not handed over yet: an
+// upgrade of such a pool is refused, saying so.
+//
 // Invariants:
 //   - the memfd is sealed (no write, grow, shrink or new seal) before it is
 //     handed over: a reader sees exactly what was written;

@@ -6,6 +6,13 @@
 // gets the LISTEN_PID that sd_listen_fds(3) checks, which Go cannot set for a
 // child before exec.
 //
+// A worker is known by its pidfd (SysProcAttr.PidFD): it is signalled and
+// waited for through it, never by a PID alone. That is also how a poold
+// exec'd by an upgrade in place takes over the workers it did not start
+// (Freeze, then Adopt in the new process): the pidfd, the notify socket,
+// the channel and the output pipes cross the exec, and the same code
+// watches a started and an adopted worker.
+//
 // Invariants:
 //   - each worker leads its own process group, and is signalled as a group;
 //   - a worker's process group is killed when its leader exits, before the
@@ -21,7 +28,13 @@
 //     worker (POOLD_POOL, POOLD_WORKER_ID) are killed; a live worker's are
 //     never;
 //   - every worker has PR_SET_PDEATHSIG SIGKILL, forked from one thread
-//     that lives as long as poold, so workers die with poold;
+//     that lives as long as poold, so workers die with poold; poold's main
+//     thread (ServeForks), which also execs an upgrade (Exec), so that the
+//     workers outlive the exec, and the next poold forks from it too;
+//   - after Freeze no goroutine of the spawner reads a worker's fds or
+//     waits for its exit, and no fd of a running worker is closed: a
+//     worker that exits meanwhile stays a zombie for the next poold to
+//     reap;
 //   - each signal reaches each process of a worker's group once, and the
 //     leader once even when it left the group;
 //   - a process is reaped only by the goroutine that started it; the orphan
