@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func (s *Spawner) Prepare(gen int, spec config.WorkerSpec) error {
 // environment, prepared once per generation, without poold's own
 // variables.
 func (s *Spawner) baseEnv(req supervisor.SpawnRequest) ([]string, error) {
-	if env, ok := s.envs.get(req.Generation); ok {
+	if env, ok := s.envs.get(req.Generation, req.Spec); ok {
 		return env, nil
 	}
 	env := req.Spec.Env
@@ -55,12 +56,14 @@ func (s *Spawner) baseEnv(req supervisor.SpawnRequest) ([]string, error) {
 	if s.output != nil {
 		env = withoutJournalStream(env)
 	}
-	s.envs.put(req.Generation, env)
+	s.envs.put(req.Generation, req.Spec, env)
 	return env, nil
 }
 
 // generationEnvs keeps the prepared environments of the last few
-// generations: those a reload, its rollback and a crash restart spawn.
+// generations: those a reload, its rollback and a crash restart spawn. An
+// entry counts for its spec only: a poold that took a pool over in an
+// upgrade may have prepared a generation of that number from another.
 type generationEnvs struct {
 	mu      sync.Mutex
 	entries []generationEnv
@@ -68,26 +71,28 @@ type generationEnvs struct {
 
 type generationEnv struct {
 	generation int
+	spec       config.WorkerSpec
 	env        []string
 }
 
 const keptEnvs = 4
 
-func (g *generationEnvs) get(gen int) ([]string, bool) {
+func (g *generationEnvs) get(gen int, spec config.WorkerSpec) ([]string, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, e := range g.entries {
-		if e.generation == gen {
+		if e.generation == gen && reflect.DeepEqual(e.spec, spec) {
 			return e.env, true
 		}
 	}
 	return nil, false
 }
 
-func (g *generationEnvs) put(gen int, env []string) {
+func (g *generationEnvs) put(gen int, spec config.WorkerSpec, env []string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.entries = append(g.entries, generationEnv{gen, env})
+	g.entries = slices.DeleteFunc(g.entries, func(e generationEnv) bool { return e.generation == gen })
+	g.entries = append(g.entries, generationEnv{gen, spec, env})
 	if len(g.entries) > keptEnvs {
 		g.entries = slices.Delete(g.entries, 0, len(g.entries)-keptEnvs)
 	}
