@@ -277,11 +277,21 @@ func (g *Group) closeSpread(socks []activation.Socket) {
 
 // Close closes every replica; the pool sockets themselves stay open, and
 // so do the copies in the store: systemd closes them when the unit stops,
-// and a poold it starts again (Restart=always) takes them back.
+// and a poold it starts again (systemctl restart) takes them back. New
+// connections go to slot 0 from here on: a socket unit's socket outlives
+// poold, the slots' are closing, or idle in the store.
 func (g *Group) Close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return
+	}
 	g.closed = true
+	if g.mode != Shared {
+		if err := g.steer(View{}); err != nil {
+			g.log.Warn("distribution: point new connections at slot 0", "err", err)
+		}
+	}
 	for _, socks := range g.slots[1:] {
 		g.closeSpread(socks)
 	}

@@ -294,3 +294,25 @@ func TestScaleDownRemovesFromStore(t *testing.T) {
 		t.Errorf("store holds %v after scaling to one slot, want nothing", got)
 	}
 }
+
+// A poold that stops sends new connections to slot 0 (the socket unit's
+// socket, which outlives it), not to the slots' sockets that the store
+// keeps until the unit stops or the next poold takes them back.
+func TestCloseLeavesNewConnectionsToSlotZero(t *testing.T) {
+	_, n := newFakeSystemd(t)
+	g, slots := newGroup(t, Sticky, 3)
+	g.store = n
+	for slot := 1; slot < 3; slot++ {
+		g.keep(slot, slots[slot])
+	}
+	if err := g.Update(View{Target: 3, Ready: allReady(3), Occupied: allReady(3)}); err != nil {
+		t.Fatal(err)
+	}
+	waitStore(t, n)
+	g.Close()
+	for i := range 60 {
+		if slot := slotOf(t, slots, clientAddr(i)); slot != 0 {
+			t.Fatalf("after Close, %s went to slot %d", clientAddr(i), slot)
+		}
+	}
+}
