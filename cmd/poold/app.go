@@ -46,6 +46,7 @@ func options(cfg config.Config, log *slog.Logger, dir *rundir.Dir, tk *takeover)
 			newSupervisor,
 			newReloader,
 			newUpgrader,
+			newMetricsEndpoint,
 		),
 		// The worker config first: a bad file stops poold before it binds
 		// a socket or makes its runtime directory.

@@ -20,6 +20,7 @@ type handedState struct {
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.
 	Slots   []handedSocket
+	Metrics *handedSocket `json:",omitempty"` // the --metrics-listen socket
 	RunDir  rundir.Handed
 	Pool    supervisor.Frozen
 	Workers []proc.Handed
@@ -61,6 +62,9 @@ func (s handedState) fds() []int {
 	var fds []int
 	for _, h := range append(s.Sockets, s.Slots...) {
 		fds = append(fds, h.FD)
+	}
+	if s.Metrics != nil {
+		fds = append(fds, s.Metrics.FD)
 	}
 	fds = append(fds, s.RunDir.FDs()...)
 	for _, w := range s.Workers {

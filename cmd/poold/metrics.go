@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"go.uber.org/fx"
 
@@ -16,7 +17,8 @@ import (
 // runMetrics serves --metrics-listen. The socket is bound at start, so an
 // address in use stops start-up before any worker runs; the endpoint starts
 // before the supervisor and stops after it, so that scrapes see the drain.
-func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, hub *channel.Hub, sp *proc.Spawner, log *slog.Logger) error {
+func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, hub *channel.Hub, sp *proc.Spawner,
+	ep *metricsEndpoint, tk *takeover, log *slog.Logger) error {
 	if cfg.MetricsListen.Network == "" {
 		return nil
 	}
@@ -32,10 +34,11 @@ func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, 
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			var err error
-			if srv, err = metrics.Listen(cfg.MetricsListen, metrics.Handler(reg, log), log); err != nil {
+			if srv, err = tk.metrics(cfg, metrics.Handler(reg, log), log); err != nil {
 				cancel()
 				return err
 			}
+			ep.srv.Store(srv)
 			log.Info("metrics endpoint", "pool", cfg.Name, "network", srv.Network(), "addr", srv.Addr(), "path", metrics.Path)
 			srv.Start()
 			go func() { defer close(followed); col.Follow(ctx, events, sup.Done()) }()
@@ -49,3 +52,11 @@ func runMetrics(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, 
 	})
 	return nil
 }
+
+// metricsEndpoint is the --metrics-listen server once it started, for an
+// upgrade to hand over; it holds nil without one.
+type metricsEndpoint struct {
+	srv atomic.Pointer[metrics.Server]
+}
+
+func newMetricsEndpoint() *metricsEndpoint { return &metricsEndpoint{} }

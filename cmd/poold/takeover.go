@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/handoff"
+	"github.com/poold/poold/internal/metrics"
 	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/rundir"
 	"github.com/poold/poold/internal/supervisor"
@@ -211,4 +213,12 @@ func (t *takeover) sockets(cfg config.Config, n *activation.Notifier, log *slog.
 	}
 	logSockets(log, "sockets handed over", socks)
 	return socks, slots, nil
+}
+
+// metrics serves h on the handed metrics socket, or binds --metrics-listen.
+func (t *takeover) metrics(cfg config.Config, h http.Handler, log *slog.Logger) (*metrics.Server, error) {
+	if t.state == nil || t.state.Metrics == nil {
+		return metrics.Listen(cfg.MetricsListen, h, log)
+	}
+	return metrics.Adopt(t.state.Metrics.FD, h, log)
 }

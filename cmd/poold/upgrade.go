@@ -50,6 +50,7 @@ type handingPool struct {
 	group    *distribute.Group
 	dir      *rundir.Dir
 	notifier *activation.Notifier
+	metrics  *metricsEndpoint
 }
 
 // upgradeRecord is one upgrade's outcome, carried over exec in the handed
@@ -85,12 +86,13 @@ type upgraderIn struct {
 	Group    *distribute.Group
 	Dir      *rundir.Dir
 	Notifier *activation.Notifier
+	Metrics  *metricsEndpoint
 	Takeover *takeover
 }
 
 func newUpgrader(in upgraderIn) *upgrader {
 	u := &upgrader{log: in.Log, binary: newSelfBinary(), pool: handingPool{cfg: in.Cfg, sup: in.Sup, spawner: in.Spawner,
-		sockets: in.Sockets, group: in.Group, dir: in.Dir, notifier: in.Notifier}}
+		sockets: in.Sockets, group: in.Group, dir: in.Dir, notifier: in.Notifier, metrics: in.Metrics}}
 	if f, err := os.Open("/proc/self/exe"); err == nil {
 		u.running = f
 	}
@@ -137,8 +139,6 @@ func (u *upgrader) check(ctx context.Context) (string, error) {
 	switch {
 	case u.binary == nil || u.running == nil:
 		return "", errors.New("cannot tell which file poold runs from (/proc/self/exe unreadable): restart the service instead")
-	case u.pool.cfg.MetricsListen.Network != "":
-		return "", errors.New("a poold serving --metrics-listen cannot upgrade in place yet: restart the service instead")
 	}
 	if err := u.pool.spawner.CanHandOver(); err != nil {
 		return "", err
@@ -170,6 +170,13 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 	}
 	if st.RunDir, err = u.pool.dir.HandOver(); err != nil {
 		return st, u.abandon(err)
+	}
+	if srv := u.pool.metrics.srv.Load(); srv != nil {
+		fd, err := srv.HandOver()
+		if err != nil {
+			return st, u.abandon(err)
+		}
+		st.Metrics = &handedSocket{Name: "metrics", FD: fd}
 	}
 	return st, nil
 }

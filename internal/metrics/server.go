@@ -39,14 +39,23 @@ func Listen(spec activation.ListenSpec, h http.Handler, log *slog.Logger) (*Serv
 		}
 		return nil, fmt.Errorf("metrics endpoint %s: %w", address(spec), err)
 	}
-	sock := socks[0]
+	srv, err := serveOn(socks[0], h, log)
+	if err != nil {
+		return nil, fmt.Errorf("metrics endpoint %s: %w", address(spec), err)
+	}
+	return srv, nil
+}
+
+// serveOn returns a server of h on sock, which it closes: the server has
+// a duplicate of its own.
+func serveOn(sock activation.Socket, h http.Handler, log *slog.Logger) (*Server, error) {
 	ln, err := net.FileListener(sock.File) // a non-blocking duplicate for the netpoller
 	if cerr := sock.File.Close(); err == nil && cerr != nil {
 		ln.Close()
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("metrics endpoint %s: %w", address(spec), err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle(Path, h)
