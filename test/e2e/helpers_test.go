@@ -59,6 +59,17 @@ var helpers = map[string]func() int{
 		}
 		return serve(serveOptions{})
 	},
+	// serve-slot0-else-hang is serve in slot 0; in any other it never gets
+	// ready and waits for SIGTERM.
+	"serve-slot0-else-hang": func() int {
+		if os.Getenv("POOLD_SLOT") != "0" {
+			term := make(chan os.Signal, 1)
+			signal.Notify(term, syscall.SIGTERM)
+			<-term
+			return 0
+		}
+		return serve(serveOptions{})
+	},
 	// plain-serve serves with net/http and dies at SIGTERM.
 	"plain-serve": plainServe,
 }

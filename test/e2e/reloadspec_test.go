@@ -18,6 +18,7 @@ type specPool struct {
 	url              string
 	workers, version int // what the files say now
 	helper           string
+	readyTimeout     string
 	extra            []string // more lines of the config file
 }
 
@@ -27,7 +28,7 @@ func startSpecPool(t *testing.T, workers int) *specPool {
 	t.Helper()
 	dir := t.TempDir()
 	s := &specPool{t: t, name: uniqueName(t), conf: filepath.Join(dir, "pool.conf"), env: filepath.Join(dir, "pool.env"),
-		workers: workers, version: 1, helper: "serve"}
+		workers: workers, version: 1, helper: "serve", readyTimeout: "10s"}
 	s.write()
 	s.p = start(t, spec{args: []string{"--name", s.name, "--config", s.conf, "--env-file", "-" + s.env, "--bus", "private"}})
 	s.url = "http://" + s.p.addr() + "/"
@@ -38,7 +39,7 @@ func startSpecPool(t *testing.T, workers int) *specPool {
 // write writes the config file and the env file as s says.
 func (s *specPool) write() {
 	s.t.Helper()
-	conf := []string{"listen = 127.0.0.1:0", "workers = " + itoa(s.workers), "ready-timeout = 10s",
+	conf := []string{"listen = 127.0.0.1:0", "workers = " + itoa(s.workers), "ready-timeout = " + s.readyTimeout,
 		fmt.Sprintf("command = %s v%d", self, s.version)}
 	writeFile(s.t, s.conf, strings.Join(append(conf, s.extra...), "\n")+"\n")
 	writeFile(s.t, s.env, fmt.Sprintf("# the workers' environment\n%s=%s\nAPP_VERSION=%d\n", helperEnv, s.helper, s.version))
@@ -149,24 +150,33 @@ func TestBadReloadChangesNothing(t *testing.T) {
 	s.check(2, 1, 2)
 }
 
-// A reload whose new workers cannot start (here in slot 1) rolls the
-// slots it replaced back: every worker runs the old command and
-// environment again.
-func TestFailedReloadRollsBackToTheOldSpec(t *testing.T) {
+// A reload whose new workers cannot start in slot 1 (they exit, or are
+// never ready) rolls the slots it replaced back: every worker runs the old
+// command and environment again.
+func TestFailedReloadRollsBack(t *testing.T) {
 	t.Parallel()
-	s := startSpecPool(t, 2)
-	s.version, s.helper = 2, "serve-slot0"
-	s.write()
-	r := s.reload()
-	if r.code != 1 || !strings.Contains(r.stderr, "stopped at slot 1") || !strings.Contains(r.stderr, "rolled back: every worker runs generation 1 again") {
-		t.Errorf("poolctl reload: %v; want exit 1, stopped at slot 1, rolled back", r)
-	}
-	s.p.waitLog(`INF rollback complete .*\bgeneration=1\b`, bound)
-	s.check(2, 1, 1)
-	for _, w := range statusOf(t, nil, s.name).Workers {
-		if w.Generation != 1 && w.State != "stopping" {
-			t.Errorf("worker %+v after the rollback, want generation 1", w)
-		}
+	for _, tt := range []struct{ name, helper, why string }{
+		{"exit", "serve-slot0", "new worker exit code 3 before it was ready"},
+		{"never-ready", "serve-slot0-else-hang", "not ready after 2s"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSpecPool(t, 2)
+			s.version, s.helper, s.readyTimeout = 2, tt.helper, "2s"
+			s.write()
+			r := s.reload()
+			if r.code != 1 || !strings.Contains(r.stderr, "stopped at slot 1: "+tt.why) ||
+				!strings.Contains(r.stderr, "rolled back: every worker runs generation 1 again") {
+				t.Errorf("poolctl reload: %v; want exit 1, stopped at slot 1 (%s), rolled back", r, tt.why)
+			}
+			s.p.waitLog(`INF rollback complete .*\bgeneration=1\b`, bound)
+			s.check(2, 1, 1)
+			for _, w := range statusOf(t, nil, s.name).Workers {
+				if w.Generation != 1 && w.State != "stopping" {
+					t.Errorf("worker %+v after the rollback, want generation 1", w)
+				}
+			}
+		})
 	}
 }
 
