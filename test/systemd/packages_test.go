@@ -60,13 +60,18 @@ func expressApp(t *testing.T) string {
 }
 
 // rebuiltDeb builds the .deb again as another version, for an upgrade.
-func rebuiltDeb(t *testing.T, version string) string {
+func rebuiltDeb(t *testing.T, version string) string { return rebuilt(t, "deb", version) }
+
+// rebuiltRPM builds the .rpm again as another version, for an upgrade.
+func rebuiltRPM(t *testing.T, version string) string { return rebuilt(t, "rpm", version) }
+
+func rebuilt(t *testing.T, kind, version string) string {
 	t.Helper()
 	dir := t.TempDir()
-	out, err := exec.Command("make", "-C", repo(t), "deb", "DIST="+dir, "VERSION="+version).CombinedOutput()
-	debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
-	if err != nil || len(debs) != 1 {
-		t.Fatalf("make deb VERSION=%s: %v, %q\n%s", version, err, debs, out)
+	out, err := exec.Command("make", "-C", repo(t), kind, "DIST="+dir, "VERSION="+version).CombinedOutput()
+	pkgs, _ := filepath.Glob(filepath.Join(dir, "*."+kind))
+	if err != nil || len(pkgs) != 1 {
+		t.Fatalf("make %s VERSION=%s: %v, %q\n%s", kind, version, err, pkgs, out)
 	}
-	return debs[0]
+	return pkgs[0]
 }
