@@ -18,6 +18,10 @@
 //     NewNotifier unsets NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (and
 //     keeps the notify address to itself). StripEnv removes them from an
 //     environment built elsewhere.
+//   - What poold binds itself may outlive it: StoreFDs offers a socket to
+//     systemd's fd store (FDSTORE=1), from which systemd hands it to the
+//     next poold after a crash. Which sockets, and taking them back
+//     (TakeBack, distribute.Keep), is the callers'.
 //   - Adapters are tri-state like go-systemd's SdNotify: not being under
 //     systemd is not an error. FromEnvironment returns (nil, nil) and every
 //     Notifier method is a no-op returning nil, so the same binary runs in a
