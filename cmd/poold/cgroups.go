@@ -21,13 +21,13 @@ type workerCgroups struct {
 // newWorkerCgroups moves poold into its supervisor cgroup when the workers
 // get cgroups of their own. It runs while fx builds the graph, before any
 // start hook, so before poold starts a process (a private bus, a worker).
-func newWorkerCgroups(cfg config.Config, log *slog.Logger) (workerCgroups, error) {
+func newWorkerCgroups(cfg config.Config, tk *takeover, log *slog.Logger) (workerCgroups, error) {
 	d := cgroup.Detect(cfg.WorkerCgroups)
 	reason := d.Reason
 	var w *cgroup.Workers
 	if d.Usable {
 		var err error
-		if w, err = cgroup.Setup(d, log); err != nil {
+		if w, err = tk.cgroups(d, log); err != nil {
 			reason = fmt.Sprintf("cannot set up %s: %v", d.Path, err)
 		}
 	}
@@ -75,6 +75,14 @@ func (c procCgroups) Create(slot int, id uint64, limits proc.MemoryLimits) (proc
 	cg, err := c.w.Create(slot, id, cgroup.WorkerLimits{MemoryHigh: limits.High, MemoryMax: limits.Max})
 	if err != nil {
 		return nil, err // not a nil *cgroup.Worker in an interface
+	}
+	return cg, nil
+}
+
+func (c procCgroups) Adopt(slot int, id uint64) (proc.Cgroup, error) {
+	cg, err := c.w.AdoptWorker(slot, id, cgroup.WorkerLimits{})
+	if err != nil {
+		return nil, err
 	}
 	return cg, nil
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/handoff"
 	"github.com/poold/poold/internal/metrics"
@@ -221,4 +222,19 @@ func (t *takeover) metrics(cfg config.Config, h http.Handler, log *slog.Logger) 
 		return metrics.Listen(cfg.MetricsListen, h, log)
 	}
 	return metrics.Adopt(t.state.Metrics.FD, h, log)
+}
+
+// cgroups sets up the workers' cgroups, sparing those of the handed
+// workers.
+func (t *takeover) cgroups(d cgroup.Delegation, log *slog.Logger) (*cgroup.Workers, error) {
+	if t.state == nil {
+		return cgroup.Setup(d, log)
+	}
+	var kept []string
+	for _, w := range t.state.Workers {
+		if w.Cgroup {
+			kept = append(kept, cgroup.WorkerName(w.Slot, w.ID))
+		}
+	}
+	return cgroup.SetupAfterUpgrade(d, log, kept)
 }

@@ -72,6 +72,11 @@ func Setup(d Delegation, log *slog.Logger) (*Workers, error) {
 }
 
 func setup(d Delegation, pid int, kfs kernfs, proc string, log *slog.Logger) (*Workers, error) {
+	return setupKeeping(d, pid, kfs, proc, log, nil)
+}
+
+// setupKeeping is setup whose sweep spares the worker cgroups in keep.
+func setupKeeping(d Delegation, pid int, kfs kernfs, proc string, log *slog.Logger, keep map[string]bool) (*Workers, error) {
 	if !d.Usable {
 		return nil, errors.New(d.Reason)
 	}
@@ -83,17 +88,17 @@ func setup(d Delegation, pid int, kfs kernfs, proc string, log *slog.Logger) (*W
 	if err := writeFile(filepath.Join(sup, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 		return nil, fmt.Errorf("move poold into its cgroup: %w", err)
 	}
-	w.sweep(log)
+	w.sweep(log, keep)
 	w.enable(d.Controllers, log)
 	return w, nil
 }
 
 // sweep removes the worker cgroups of an earlier poold, killing what is
 // still in them.
-func (w *Workers) sweep(log *slog.Logger) {
+func (w *Workers) sweep(log *slog.Logger, keep map[string]bool) {
 	entries, _ := os.ReadDir(w.dir)
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), workerPrefix) {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), workerPrefix) || keep[e.Name()] {
 			continue
 		}
 		cg := path.Join(w.path, e.Name())
@@ -153,7 +158,7 @@ func (w *Workers) Path() string { return w.path }
 // Create makes the cgroup of worker id of slot, with the memory limits,
 // and opens it for CLONE_INTO_CGROUP.
 func (w *Workers) Create(slot int, id uint64, limits WorkerLimits) (*Worker, error) {
-	name := fmt.Sprintf("%s%d-%d", workerPrefix, slot, id)
+	name := WorkerName(slot, id)
 	dir := filepath.Join(w.dir, name)
 	err := w.fs.mkdir(dir)
 	if errors.Is(err, fs.ErrExist) { // left by an earlier poold

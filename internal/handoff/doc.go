@@ -27,9 +27,8 @@
 // which is passed on in two pieces. The D-Bus server goes with the old
 // process: for the exec and the new poold's start (a few hundred
 // milliseconds, a new private dbus-daemon when poold has one) poolctl
-// cannot reach the pool, and the bus name is taken again. Workers in
-// cgroups of their own and --metrics-listen are not handed over yet: an
-// upgrade of such a pool is refused, saying so.
+// cannot reach the pool, and the bus name is taken again. A worker's own
+// cgroup is opened again by its name, not handed over as an fd.
 //
 // Invariants:
 //   - the memfd is sealed (no write, grow, shrink or new seal) before it is

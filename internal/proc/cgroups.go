@@ -13,6 +13,9 @@ import (
 type Cgroups interface {
 	// Create makes the cgroup of worker id of slot, with limits.
 	Create(slot int, id uint64, limits MemoryLimits) (Cgroup, error)
+	// Adopt opens the cgroup that the poold before an upgrade in place
+	// made for worker id of slot.
+	Adopt(slot int, id uint64) (Cgroup, error)
 }
 
 // MemoryLimits are a worker cgroup's memory.high and memory.max, from its

@@ -95,6 +95,15 @@ func (c *testCgroups) Create(slot int, id uint64, _ MemoryLimits) (Cgroup, error
 	return cg, nil
 }
 
+func (c *testCgroups) Adopt(slot int, id uint64) (Cgroup, error) {
+	dir := filepath.Join(c.dir, fmt.Sprintf("worker-%d-%d", slot, id))
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &testCgroup{dir: dir, fd: fd, oom: c.oom}, nil
+}
+
 func (c *testCgroups) only(t *testing.T) *testCgroup {
 	t.Helper()
 	c.mu.Lock()
@@ -259,6 +268,8 @@ type failingCgroups struct{}
 func (failingCgroups) Create(int, uint64, MemoryLimits) (Cgroup, error) {
 	return nil, errors.New("no room")
 }
+
+func (failingCgroups) Adopt(int, uint64) (Cgroup, error) { return nil, errors.New("no room") }
 
 func TestSpawnFailsWithoutItsCgroup(t *testing.T) {
 	f := newFixture(t, "serve", func(c *fixtureConfig) { c.Cgroups = failingCgroups{} })

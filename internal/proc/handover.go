@@ -25,6 +25,8 @@ type Handed struct {
 	// Stdout and Stderr are the read ends of its output pipes; -1 without
 	// them (--worker-logs inherit) or once that stream ended.
 	Stdout, Stderr int
+	// Cgroup: it runs in a cgroup of its own (Cgroups.Adopt opens it).
+	Cgroup bool `json:",omitempty"`
 }
 
 // FDs are the fds that must survive the exec.
@@ -41,19 +43,6 @@ func (h Handed) FDs() []int {
 	return fds
 }
 
-// ErrCgroupsHandover refuses an upgrade of a pool whose workers run in
-// cgroups of their own, which this poold cannot hand over yet.
-var ErrCgroupsHandover = errors.New("workers in cgroups of their own (--worker-cgroups) cannot be handed over in place yet: restart the service instead")
-
-// CanHandOver says why the workers cannot be handed over in place, or
-// nil when they can.
-func (s *Spawner) CanHandOver() error {
-	if s.cgroups != nil {
-		return ErrCgroupsHandover
-	}
-	return nil
-}
-
 // Freeze stops, for an upgrade in place, everything the spawner runs
 // for its workers: the waits for their exits (a worker that exited is
 // reaped and reported first), the readers of their notify sockets,
@@ -61,9 +50,6 @@ func (s *Spawner) CanHandOver() error {
 // still running. The spawner must not start or adopt a worker after it:
 // the supervisor's loop is frozen first.
 func (s *Spawner) Freeze() ([]Handed, error) {
-	if err := s.CanHandOver(); err != nil {
-		return nil, err
-	}
 	workers := s.running.stop()
 	var channels map[uint64]channel.Handed
 	if s.channels != nil {
@@ -79,7 +65,7 @@ func (s *Spawner) Freeze() ([]Handed, error) {
 			return nil, fmt.Errorf("worker %d: notify socket: %w", w.p.slot, err)
 		}
 		h := Handed{ID: uint64(w.id), Slot: w.p.slot, Generation: w.generation, PID: w.p.pid, PidFD: w.p.pidfd,
-			Notify: w.ns.path, NotifyFD: nfd}
+			Notify: w.ns.path, NotifyFD: nfd, Cgroup: w.p.cgroup != nil}
 		if ch, ok := channels[uint64(w.id)]; ok {
 			h.Channel = &ch
 		}
@@ -108,6 +94,13 @@ func (s *Spawner) Adopt(h Handed, probe bool, sink supervisor.Sink) (supervisor.
 		}
 	}
 	p := &process{pid: h.PID, pidfd: h.PidFD, slot: h.Slot, inodes: inodes, exited: make(chan struct{})}
+	if h.Cgroup && s.cgroups != nil {
+		if p.cgroup, err = s.cgroups.Adopt(h.Slot, h.ID); err != nil {
+			// Its processes are still in the cgroup; only the kill of
+			// its whole tree and the OOM attribution are lost.
+			s.log.Warn("adopted worker without its cgroup", "slot", h.Slot, "pid", h.PID, "err", err)
+		}
+	}
 	s.reaper.adopt(h.PID)
 	s.live.add(h.ID)
 	ns, err := s.notify.adopt(id, h.Slot, h.NotifyFD, h.Notify, sink, s.log)

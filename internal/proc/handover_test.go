@@ -2,8 +2,10 @@ package proc
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"syscall"
 	"testing"
 
@@ -121,5 +123,24 @@ func TestAdoptedChannelKeepsItsHello(t *testing.T) {
 	}
 	if e := next[supervisor.Exited](t, succ.sink); !e.Status.Clean() {
 		t.Fatalf("worker %v, want exit 0 after the broadcast", e.Status)
+	}
+}
+
+// A worker in a cgroup of its own keeps it across the handover: the
+// adopter's SIGKILL reaches the child that escaped its process group.
+func TestAdoptedWorkerKeepsItsCgroup(t *testing.T) {
+	cgs := newTestCgroups(t)
+	old := newFixture(t, "escape-stay", func(c *fixtureConfig) { c.Cgroups = cgs })
+	old.spawn(t, 4, 2, false)
+	child, pidfd := escapee(t, old)
+	succ := successor(t, old, func(c *Config) { c.Cgroups = cgs })
+	p := handOver(t, old, succ)
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	next[supervisor.Exited](t, succ.sink)
+	exited(t, pidfd, fmt.Sprintf("the adopted worker's escaped child %d", child))
+	if _, err := os.Stat(cgs.only(t).dir); !os.IsNotExist(err) {
+		t.Errorf("the adopted worker's cgroup is still there: %v", err)
 	}
 }

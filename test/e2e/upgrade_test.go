@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -185,4 +186,42 @@ func TestUpgradeKeepsTheSlotsGroup(t *testing.T) {
 	if p.sawLog("distribution: dropped a socket") {
 		t.Error("the new poold dropped a slot's socket")
 	}
+}
+
+// Workers in cgroups of their own keep them across an upgrade: the new
+// poold sweeps none of them away, and a worker killed after it still
+// takes its whole tree with it.
+func TestUpgradeKeepsTheWorkersCgroups(t *testing.T) {
+	t.Parallel()
+	dir, _ := hostCgroup(t)
+	bin := filepath.Join(t.TempDir(), "poold")
+	install(t, pooldBuild(t, "upgrade-a", ""), bin)
+	pooldBuild(t, "upgrade-b", "")
+	name := uniqueName(t)
+	p := start(t, spec{
+		bin:    bin,
+		args:   []string{"--listen", "127.0.0.1:0", "--workers", "2", "--name", name, "--worker-cgroups", "on"},
+		helper: "escape-serve",
+		wrap:   []string{"sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, dir},
+	})
+	escaped := map[string]int{} // by slot
+	for range 2 {
+		_, m := p.waitLog(`(?:^|\] )e2e-helper: escaped pid=(\d+) slot=(\d+)$`, bound)
+		escaped[m[2]] = atoi(t, m[1])
+	}
+	p.waitSeen(`INF pool ready `, bound)
+	before := statusOf(t, nil, name)
+	upgradeTo(t, p, name, bin, "upgrade-b", "upgraded")
+	after := statusOf(t, nil, name)
+	if !samePIDs(before.workerPIDs(), after.workerPIDs()) {
+		t.Fatalf("worker PIDs %v after the upgrade, want %v", after.workerPIDs(), before.workerPIDs())
+	}
+	if p.sawLog("removed the cgroup of a worker of an earlier poold") {
+		t.Error("the new poold swept a live worker's cgroup")
+	}
+	gone := pidfdOf(t, escaped["0"])
+	if err := syscall.Kill(after.workerPIDs()[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, gone, "the escapee of slot 0's worker, killed after the upgrade")
 }
