@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,14 +82,5 @@ func lastUpgrade(t *testing.T, name string) upgradeStatus {
 	return up
 }
 
-func samePIDs(a, b map[int]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for slot, pid := range a {
-		if b[slot] != pid {
-			return false
-		}
-	}
-	return true
-}
+// samePIDs: the same worker PID in every slot.
+func samePIDs(a, b map[int]int) bool { return maps.Equal(a, b) }
