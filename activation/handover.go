@@ -36,10 +36,14 @@ func (n *Notifier) Environ(pid int) []string {
 	return env
 }
 
-// ReadyAsMain tells systemd that pid, this process, is the service's main
-// process and ready: "MAINPID=", "READY=1", plus "STATUS=status" unless
+// MainPID tells systemd that pid, this process, is the service's main
+// process: "MAINPID=", "READY=1" when ready, plus "STATUS=status" unless
 // status is empty. An upgrade in place ends with it: the PID is the same,
 // but systemd hears it from the new binary.
-func (n *Notifier) ReadyAsMain(pid int, status string) error {
-	return n.send("MAINPID=" + strconv.Itoa(pid) + "\n" + daemon.SdNotifyReady + "\n" + statusLine(status))
+func (n *Notifier) MainPID(pid int, ready bool, status string) error {
+	msg := "MAINPID=" + strconv.Itoa(pid) + "\n"
+	if ready {
+		msg += daemon.SdNotifyReady + "\n"
+	}
+	return n.send(msg + statusLine(status))
 }

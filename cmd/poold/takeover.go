@@ -144,11 +144,12 @@ func (t *takeover) done() {
 }
 
 // announce tells systemd that this process, the same PID, is the main
-// process and ready, and logs how the upgrade went.
+// process, and ready unless the pool was still starting (its loop tells
+// READY=1 then, once it is), and logs how the upgrade went.
 func (t *takeover) announce(n *activation.Notifier, log *slog.Logger) {
 	t.ready = time.Now()
 	rec := t.record()
-	if err := n.ReadyAsMain(os.Getpid(), rec.Outcome+": poold "+version); err != nil {
+	if err := n.MainPID(os.Getpid(), t.state.Pool.ToldReady, rec.Outcome+": poold "+version); err != nil {
 		log.Warn("tell systemd the upgrade is done", "err", err)
 	}
 	log.Info("upgrade in place done", "from", rec.From, "to", rec.To, "outcome", rec.Outcome,

@@ -151,16 +151,19 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 	if st.Sockets, err = handSockets(u.pool.sockets); err != nil {
 		return st, fmt.Errorf("hand the sockets over: %w", err)
 	}
-	if err := u.pool.notifier.Reloading("upgrading poold in place"); err != nil {
-		u.log.Warn("tell systemd about the upgrade", "err", err)
-	}
 	st.Pool, err = u.pool.sup.Freeze(ctx, func() (err error) {
 		st.Workers, err = u.pool.spawner.Freeze()
 		return err
 	})
 	if err != nil {
-		u.readyAgain()
 		return st, err
+	}
+	// A pool still starting has not told READY=1: it has no reload to
+	// announce, and the new poold tells READY=1 once the pool is ready.
+	if st.Pool.ToldReady {
+		if err := u.pool.notifier.Reloading("upgrading poold in place"); err != nil {
+			u.log.Warn("tell systemd about the upgrade", "err", err)
+		}
 	}
 	if st.Slots, err = handSockets(u.pool.group.HandOver()); err != nil {
 		return st, u.abandon(fmt.Errorf("hand the distribution's sockets over: %w", err))
@@ -176,13 +179,6 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 		st.Metrics = &handedSocket{Name: "metrics", FD: fd}
 	}
 	return st, nil
-}
-
-// readyAgain ends the reloading state systemd was told about.
-func (u *upgrader) readyAgain() {
-	if err := u.pool.notifier.Ready(""); err != nil {
-		u.log.Warn("tell systemd the upgrade did not start", "err", err)
-	}
 }
 
 // abandon is for a failure once the pool is frozen: its workers' readers
