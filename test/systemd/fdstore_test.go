@@ -32,7 +32,13 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 	ready := func() bool { return strings.Contains(unitProp(c, unit, "StatusText"), "3/3 workers ready") }
 	c.waitFor("3/3 workers ready", ready)
 
-	withStore := crashUnderLoad(c, unit, port, ready)
+	kill := func() {
+		pid := unitProp(c, unit, "MainPID")
+		c.must("systemctl", "kill", "-s", "KILL", unit)
+		nextMainPID(c, unit, pid)
+	}
+	restart := func() { c.must("systemctl", "restart", unit) }
+	withStore := underLoad(c, unit, port, ready, kill)
 	if !slices.Equal(withStore.after, withStore.before) {
 		t.Errorf("with the fd store: listening sockets %v before the kills, %v after; want the same", withStore.before, withStore.after)
 	}
@@ -42,10 +48,9 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 
 	// systemctl restart keeps the store: the restart job is pending while
 	// the unit is down, so systemd does not release it.
-	c.must("systemctl", "restart", unit)
-	c.waitFor("3/3 workers ready after systemctl restart", ready)
-	if restarted := listeningInodes(c, port); !slices.Equal(restarted, withStore.after) {
-		t.Errorf("systemctl restart: listening sockets %v, before %v; want the same", restarted, withStore.after)
+	withStoreRestart := underLoad(c, unit, port, ready, restart)
+	if !slices.Equal(withStoreRestart.after, withStore.after) {
+		t.Errorf("systemctl restart: listening sockets %v, before %v; want the same", withStoreRestart.after, withStore.after)
 	}
 	// A slot scaled away leaves the store: its socket closes.
 	c.must("poolctl", "scale", pool, "2")
@@ -65,13 +70,18 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 	if out, _ := c.run("journalctl", "--no-pager", "-q", "-u", unit, "-g", "Cannot store more fds than FileDescriptorStoreMax=0"); out == "" {
 		t.Errorf("no warning from systemd about the fds poold offered with FileDescriptorStoreMax=0")
 	}
-	without := crashUnderLoad(c, unit, port, ready)
+	without := underLoad(c, unit, port, ready, kill)
 	base := commonInodes(without.before, without.after)
 	if len(without.before) != 3 || len(base) != 1 {
 		t.Errorf("without the fd store: listening sockets %v before the kills, %v after; want only the socket unit's kept", without.before, without.after)
 	}
+	withoutRestart := underLoad(c, unit, port, ready, restart)
+	if len(commonInodes(withoutRestart.before, withoutRestart.after)) != 1 {
+		t.Errorf("without the fd store, systemctl restart: listening sockets %v before, %v after; want only the socket unit's kept", withoutRestart.before, withoutRestart.after)
+	}
 	t.Logf("3 kills of the whole service (poold and 3 workers, balanced) under new-connection load from 32 clients: with the fd store %v; without %v",
 		withStore.load, without.load)
+	t.Logf("3 systemctl restarts under the same load: with the fd store %v; without %v", withStoreRestart.load, withoutRestart.load)
 	if withStore.load.Failed > without.load.Failed {
 		t.Errorf("with the fd store %d requests failed, without %d: want no more with it", withStore.load.Failed, without.load.Failed)
 	}
@@ -79,7 +89,7 @@ func TestFDStoreKeepsTheSocketsAcrossACrash(t *testing.T) {
 	checkListenSocketsComeBack(c)
 }
 
-// crashResult is what crashUnderLoad saw: the inodes of the pool's
+// crashResult is what underLoad saw: the inodes of the pool's
 // listening sockets before the first kill and after the last, and the load.
 type crashResult struct {
 	before, after []string
@@ -96,9 +106,10 @@ func (r newConnResult) String() string {
 	return fmt.Sprintf("%d answered, %d failed (%d reset)", r.Answered, r.Failed, r.Reset)
 }
 
-// crashUnderLoad kills unit 3 times under load, each time once the load
-// got answers, and waits for the pool to be ready and answering again.
-func crashUnderLoad(c *container, unit, port string, ready func() bool) crashResult {
+// underLoad disrupts unit 3 times under load (a kill, a restart), each
+// time once the load got answers, and waits for the pool to be ready and
+// answering again.
+func underLoad(c *container, unit, port string, ready func() bool, disrupt func()) crashResult {
 	c.t.Helper()
 	const stop, progress = "/run/stop-newconn-load", "/run/newconn-progress"
 	c.must("rm", "-f", stop, progress)
@@ -119,13 +130,11 @@ func crashUnderLoad(c *container, unit, port string, ready func() bool) crashRes
 	for range 3 {
 		from := answered()
 		c.waitFor("answers under load", func() bool { return answered() >= from+300 })
-		pid := unitProp(c, unit, "MainPID")
-		c.must("systemctl", "kill", "-s", "KILL", unit)
-		nextMainPID(c, unit, pid)
+		disrupt()
 		c.waitFor("the pool ready again", ready)
 		from = answered()
 		c.waitFor("answers after the restart", func() bool { return answered() >= from+300 })
-		// Each kill is a first crash: the start limit counts from here.
+		// Each is a first start: the start limit counts from here.
 		c.must("systemctl", "reset-failed", unit)
 	}
 	r.after = listeningInodes(c, port)
