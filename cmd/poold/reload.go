@@ -114,11 +114,13 @@ func (r *reloader) restartHint(n int) string {
 	return verb + " a restart of poold"
 }
 
-// retune gives the supervisor next's ready timeout, max-unavailable and
-// restart delays, before the rollout, which uses them.
+// retune gives the supervisor next's ready timeout, max-unavailable,
+// restart delays and recycling thresholds, before the rollout, which uses
+// them.
 func (r *reloader) retune(ctx context.Context, next config.Config) error {
 	opts := supervisorOptions(next, r.workers(next))
-	return r.sup.Retune(ctx, supervisor.Tunables{ReadyTimeout: opts.ReadyTimeout, MaxUnavailable: opts.MaxUnavailable, Backoff: opts.Backoff})
+	return r.sup.Retune(ctx, supervisor.Tunables{ReadyTimeout: opts.ReadyTimeout, MaxUnavailable: opts.MaxUnavailable,
+		Backoff: opts.Backoff, Health: opts.Health})
 }
 
 // workers is the worker count next says: its number, or auto worked out

@@ -6,16 +6,18 @@ import (
 	"strings"
 )
 
-// reloadable are the settings a reload applies: what a worker is made from
-// (a new generation's spec), the worker count (a scale) and the
-// supervisor's options that apply from their next use (the ready timeout,
-// max-unavailable, the restart delays). Every other setting shapes poold
-// itself (its sockets, bus, directories, logs) or how the supervisor
-// judges running workers, and needs a restart.
+// reloadable are the settings a reload applies, by field path: what a
+// worker is made from (a new generation's spec), the worker count (a
+// scale) and the supervisor's options that apply from their next use (the
+// ready timeout, max-unavailable, the restart delays, the recycling
+// thresholds but the watchdog's and memory's, which workers get too).
+// Every other setting shapes poold itself (its sockets, bus, directories,
+// logs, its drain) or the running workers, and needs a restart.
 var reloadable = map[string]bool{
 	"Command": true, "Env": true, "EnvFiles": true, "NodePreload": true, "NodeDrain": true,
 	"WorkerMemoryMax": true, "Workers": true, "Version": true,
 	"ReadyTimeout": true, "MaxUnavailable": true, "Backoff": true,
+	"Health.MemoryFor": true, "Health.LoopDelay": true, "Health.LoopDelayFor": true, "Health.Requests": true, "Health.Age": true,
 }
 
 // settingNames are the flags of Config's fields, by field path, where the
@@ -57,7 +59,7 @@ func diffFields(old, new reflect.Value, prefix string, out *[]Changed) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		path := prefix + f.Name
-		if prefix == "" && reloadable[f.Name] {
+		if reloadable[path] {
 			continue
 		}
 		a, b := old.Field(i), new.Field(i)
@@ -68,7 +70,8 @@ func diffFields(old, new reflect.Value, prefix string, out *[]Changed) {
 		if reflect.DeepEqual(a.Interface(), b.Interface()) {
 			continue
 		}
-		*out = append(*out, Changed{Setting: settingName(path), From: showValue(a), To: showValue(b)})
+		name := settingName(path)
+		*out = append(*out, Changed{Setting: name, From: showValue(name, a), To: showValue(name, b)})
 	}
 }
 
@@ -84,8 +87,14 @@ func settingName(path string) string {
 	return strings.ToLower(path)
 }
 
+// sizes are the settings whose values are sizes in bytes.
+var sizes = map[string]bool{"recycle-memory": true, "worker-memory": true, "worker-memory-max": true}
+
 // showValue is a setting's value as a person writes it.
-func showValue(v reflect.Value) string {
+func showValue(setting string, v reflect.Value) string {
+	if sizes[setting] && v.CanConvert(reflect.TypeFor[int64]()) {
+		return sizeOrNone(v.Convert(reflect.TypeFor[int64]()).Int())
+	}
 	if v.Kind() == reflect.Slice {
 		if v.Len() == 0 {
 			return "none"

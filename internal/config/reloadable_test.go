@@ -28,7 +28,10 @@ func TestNeedRestartNamesWhatAReloadCannotChange(t *testing.T) {
 			[]string{"listen changed from listen=127.0.0.1:3000 to listen=127.0.0.1:3001", "distribution changed from shared to balanced"}},
 		{"nested", parse("--listen", "127.0.0.1:3000", "--workers", "2", "--stop-timeout", "10s", "--recycle-age", "1h", "--restart-delay", "1s",
 			"--ready-timeout", "5s", "--max-unavailable", "1"),
-			[]string{"stop-timeout changed from 30s to 10s", "recycle-age changed from 0s to 1h0m0s"}},
+			[]string{"stop-timeout changed from 30s to 10s"}},
+		{"health", parse("--listen", "127.0.0.1:3000", "--workers", "2", "--stop-timeout", "30s", "--worker-watchdog", "5s",
+			"--recycle-memory", "1G", "--recycle-requests", "1000", "--recycle-loop-delay", "1s"),
+			[]string{"worker-watchdog changed from 0s to 5s", "recycle-memory changed from none to 1 GiB"}},
 	}
 	for _, tt := range tests {
 		var got []string

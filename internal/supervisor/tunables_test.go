@@ -33,3 +33,21 @@ func TestRetuneAppliesToTheNextWorker(t *testing.T) {
 		t.Fatalf("worker %d, not ready after the new ready timeout, got %v; want SIGTERM", fresh.req.ID, got)
 	}
 }
+
+// Recycling turned on by Retune in a pool started without it: the worker
+// started after it is recycled at its age.
+func TestRetuneTurnsHealthOn(t *testing.T) {
+	p, old := readyPool(t, Options{Workers: 1}, nil)
+	tun := Tunables{ReadyTimeout: time.Minute, Backoff: testOptions(Options{}).Backoff, Health: Health{Age: time.Hour}}
+	if err := p.sup.Retune(context.Background(), tun); err != nil {
+		t.Fatal(err)
+	}
+	p.crash(old[0].req.ID)
+	p.advance(time.Second)
+	aged := p.spawns()[1]
+	p.ready(aged.req.ID)
+	p.advance(2 * time.Hour)
+	if _, ok := recycledBeside(p, aged); !ok {
+		t.Fatalf("spawns %+v: want the worker started after Retune recycled at its age", p.spawns())
+	}
+}
