@@ -64,6 +64,7 @@ command = %[2]s
 workers = %[3]s
 distribution = %[4]s
 # stop-timeout = 30s  (raise TimeoutStopSec= of %[1]s.service with it)
+# upgrade-on-install = false  (a package upgrade leaves the pool on its poold until a restart)
 `, s.name, config.QuoteWords(s.command), s.workers, s.distribution)
 }
 
