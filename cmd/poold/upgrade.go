@@ -151,7 +151,9 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 	if st.Sockets, err = handSockets(u.pool.sockets); err != nil {
 		return st, fmt.Errorf("hand the sockets over: %w", err)
 	}
-	st.Pool, err = u.pool.sup.Freeze(ctx, func() (err error) {
+	// Not cut short by the caller's deadline: a freeze the loop took goes
+	// on, and must end in the exec, or the pool stays frozen.
+	st.Pool, err = u.pool.sup.Freeze(context.WithoutCancel(ctx), func() (err error) {
 		st.Workers, err = u.pool.spawner.Freeze()
 		return err
 	})
