@@ -136,8 +136,7 @@ func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 // check runs the binary on disk with --version and returns its version,
 // or says why this pool cannot be upgraded in place.
 func (u *upgrader) check(ctx context.Context) (string, error) {
-	switch {
-	case u.binary == nil || u.running == nil:
+	if u.binary == nil || u.running == nil {
 		return "", errors.New("cannot tell which file poold runs from (/proc/self/exe unreadable): restart the service instead")
 	}
 	return probeVersion(ctx, u.binary.path)
@@ -183,12 +182,13 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 	return st, nil
 }
 
-// abandon is for a failure once the pool is frozen: its workers' readers
-// are stopped, so poold cannot go on as it was. It fails, and drains.
+// abandon is for a failure once the pool is frozen, which only an fd
+// closed under poold causes: nothing reads its workers' fds or waits for
+// their exits any more, so poold cannot go on as it was. It exits, its
+// workers with it, for systemd to start it again.
 func (u *upgrader) abandon(err error) error {
-	u.log.Error("upgrade failed with the pool frozen: poold stops, for systemd to start it again", "err", err)
-	u.pool.sup.Resume()
-	go func() { _ = u.pool.sup.Shutdown(context.Background()) }()
+	u.log.Error("upgrade failed with the pool frozen: poold exits, for systemd to start it again", "err", err)
+	os.Exit(exitFailure)
 	return err
 }
 

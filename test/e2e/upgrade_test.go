@@ -43,7 +43,11 @@ func pooldBuild(t *testing.T, v, failTakeover string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), bound*6) // a link of poold under load
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-ldflags", ldflags, "-o", bin, "github.com/poold/poold/cmd/poold").CombinedOutput()
+	args := []string{"build", "-ldflags", ldflags, "-o", bin}
+	if raceEnabled { // as pooldBin: a data race in the takeover shows
+		args = append(args, "-race")
+	}
+	out, err := exec.CommandContext(ctx, "go", append(args, "github.com/poold/poold/cmd/poold")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build %s: %v\n%s", v, err, out)
 	}
