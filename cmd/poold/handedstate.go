@@ -16,6 +16,7 @@ import (
 type handedState struct {
 	From, To string    // the versions: the handing poold's, the one it expects
 	Started  time.Time // when the upgrade started
+	Exec     time.Time // when the handing poold exec'd the new binary
 	Sockets  []handedSocket
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.

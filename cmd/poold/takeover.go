@@ -153,7 +153,8 @@ func (t *takeover) announce(n *activation.Notifier, log *slog.Logger) {
 		log.Warn("tell systemd the upgrade is done", "err", err)
 	}
 	log.Info("upgrade in place done", "from", rec.From, "to", rec.To, "outcome", rec.Outcome,
-		"duration", rec.Duration.Round(time.Microsecond), "workers", len(t.state.Workers))
+		"duration", rec.Duration.Round(time.Microsecond), "since_exec", t.ready.Sub(t.state.Exec).Round(time.Microsecond),
+		"workers", len(t.state.Workers))
 }
 
 // failed hands back to the binary before the upgrade when poold cannot

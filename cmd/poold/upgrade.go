@@ -196,6 +196,7 @@ func (u *upgrader) abandon(err error) error {
 // run, to the binary that runs now: it returns only when neither could
 // be exec'd, and then exits.
 func (u *upgrader) exec(state handedState) {
+	state.Exec = time.Now()
 	memfd, err := handoff.Write(state)
 	if err != nil {
 		u.log.Error("upgrade: cannot write the pool's state: poold exits, for systemd to start it again", "err", err)

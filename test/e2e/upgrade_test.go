@@ -91,7 +91,7 @@ func upgradeTo(t *testing.T, p *pool, name, bin, v, outcome string) time.Duratio
 	if r := poolctl(t, "", nil, "upgrade", name); r.code != 0 {
 		t.Fatalf("poolctl upgrade to %s: %v", v, r)
 	}
-	_, m := p.waitLog(`INF upgrade in place done from=\S+ to=(\S+) outcome=(\S+|"[^"]*") duration=(\S+)`, bound)
+	_, m := p.waitLog(`INF upgrade in place done from=\S+ to=(\S+) outcome=(\S+|"[^"]*") duration=(\S+) since_exec=(\S+)`, bound)
 	if m[1] != v || m[2] != outcome {
 		t.Fatalf("upgrade to %s: to=%s outcome=%s, want to=%s outcome=%s", v, m[1], m[2], v, outcome)
 	}
@@ -99,6 +99,7 @@ func upgradeTo(t *testing.T, p *pool, name, bin, v, outcome string) time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("upgrade to %s: %v from Start to READY=1, %s of them from the exec", v, d, m[4])
 	return d
 }
 
