@@ -168,6 +168,25 @@ func waitGone(t *testing.T, pidfd int, what string) {
 	}
 }
 
+// escapingPool runs poold (bin, or pooldBin when "") in the cgroup at dir
+// with --worker-cgroups on and 2 escape-serve workers, and returns the
+// PIDs of their escapees, by slot.
+func escapingPool(t *testing.T, dir, name, bin string) (*pool, map[string]int) {
+	t.Helper()
+	p := start(t, spec{
+		bin:    bin,
+		args:   []string{"--listen", "127.0.0.1:0", "--workers", "2", "--name", name, "--worker-cgroups", "on"},
+		helper: "escape-serve",
+		wrap:   []string{"sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, dir},
+	})
+	escaped := map[string]int{}
+	for range 2 {
+		_, m := p.waitLog(`(?:^|\] )e2e-helper: escaped pid=(\d+) slot=(\d+)$`, bound)
+		escaped[m[2]] = atoi(t, m[1])
+	}
+	return p, escaped
+}
+
 // With --worker-cgroups on, in a cgroup made for it (as a container's
 // runtime would), poold moves into supervisor, each worker runs in a
 // cgroup of its own, and a child that left the worker's process group
@@ -176,16 +195,7 @@ func TestWorkerCgroupsOnTakeTheTree(t *testing.T) {
 	t.Parallel()
 	dir, cgPath := hostCgroup(t)
 	name := uniqueName(t)
-	p := start(t, spec{
-		args:   []string{"--listen", "127.0.0.1:0", "--workers", "2", "--name", name, "--worker-cgroups", "on"},
-		helper: "escape-serve",
-		wrap:   []string{"sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, dir},
-	})
-	escaped := map[string]int{} // by slot
-	for range 2 {
-		_, m := p.waitLog(`(?:^|\] )e2e-helper: escaped pid=(\d+) slot=(\d+)$`, bound)
-		escaped[m[2]] = atoi(t, m[1])
-	}
+	p, escaped := escapingPool(t, dir, name, "")
 	p.waitSeen(`INF pool ready `, bound)
 	st := cgroupStatusOf(t, name)
 	t.Logf("worker_cgroups: %s", st.Pool.WorkerCgroups)

@@ -203,17 +203,7 @@ func TestUpgradeKeepsTheWorkersCgroups(t *testing.T) {
 	install(t, pooldBuild(t, "upgrade-a", ""), bin)
 	pooldBuild(t, "upgrade-b", "")
 	name := uniqueName(t)
-	p := start(t, spec{
-		bin:    bin,
-		args:   []string{"--listen", "127.0.0.1:0", "--workers", "2", "--name", name, "--worker-cgroups", "on"},
-		helper: "escape-serve",
-		wrap:   []string{"sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, dir},
-	})
-	escaped := map[string]int{} // by slot
-	for range 2 {
-		_, m := p.waitLog(`(?:^|\] )e2e-helper: escaped pid=(\d+) slot=(\d+)$`, bound)
-		escaped[m[2]] = atoi(t, m[1])
-	}
+	p, escaped := escapingPool(t, dir, name, bin)
 	p.waitSeen(`INF pool ready `, bound)
 	before := statusOf(t, nil, name)
 	upgradeTo(t, p, name, bin, "upgrade-b", "upgraded")
