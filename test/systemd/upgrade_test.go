@@ -31,9 +31,9 @@ type upgradeStatus struct {
 // connections: no request fails, systemd keeps the same MainPID and the
 // unit stays up (never restarted, never anything but active or
 // reloading), the workers are the same processes, and poolctl status
-// shows the version that runs. Then a newer package's postinst upgrades
-// the running pools itself, but for the one whose config says
-// upgrade-on-install = false.
+// shows the version that runs. SIGUSR2 from systemctl kill does the same.
+// Then a newer package's postinst upgrades the running pools itself, but
+// for the one whose config says upgrade-on-install = false.
 func TestUpgradeInPlaceUnderSystemd(t *testing.T) {
 	t.Parallel()
 	deb, _ := packages(t)
@@ -103,11 +103,25 @@ func TestUpgradeInPlaceUnderSystemd(t *testing.T) {
 	if n := unitProp(c, unit, "NRestarts"); n != "0" {
 		t.Errorf("NRestarts=%s after the upgrades, want 0", n)
 	}
+	if out := c.must("journalctl", "--no-pager", "-o", "cat", "-u", unit); strings.Count(out, "upgrade in place done") != 3 {
+		t.Errorf("the journal of %s does not have the 3 upgrades:\n%s", unit, out)
+	}
+
+	// SIGUSR2 to poold, as systemd sends it, starts the same upgrade.
+	c.must("sh", "-c", "cp /var/tmp/e2e/poold-packaged /usr/bin/poold.new && mv /usr/bin/poold.new /usr/bin/poold")
+	c.must("systemctl", "kill", "-s", "USR2", "--kill-whom=main", unit)
+	c.waitFor("the upgrade by SIGUSR2", func() bool {
+		out, _ := c.run("poolctl", "status", name)
+		return strings.Contains(out, "(poold "+packaged+")") && strings.Contains(out, "Upgrade: 8.8.8-upgrade → "+packaged)
+	})
+	if after := statusOf[upgradeStatus](c, name); unitProp(c, unit, "MainPID") != mainPID || !samePIDs(before, after) {
+		t.Errorf("after SIGUSR2: %+v, MainPID %s; want the same poold (%s) and workers", after, unitProp(c, unit, "MainPID"), mainPID)
+	}
 
 	// A newer package: its postinst upgrades the running pools in place.
 	out := c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(next))
 	t.Logf("dpkg -i of 9.9.9:\n%s", out)
-	if !regexp.MustCompile(`(?m)^` + name + `: upgraded poold 8\.8\.8-upgrade → 9\.9\.9 in \S+, 3 workers kept$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^` + name + `: upgraded poold ` + regexp.QuoteMeta(packaged) + ` → 9\.9\.9 in \S+, 3 workers kept$`).MatchString(out) {
 		t.Errorf("dpkg -i of a newer package did not upgrade %s in place:\n%s", name, out)
 	}
 	if want := kept + ": skipped: upgrade-on-install = false in /etc/poold/" + kept + ".conf; restart it to run the new poold"; !strings.Contains(out, want) {
