@@ -165,8 +165,36 @@ func (p *Pool) PushConfig(ctx context.Context) (workers uint32, err error) {
 // connection first: read LastUpgrade once the pool is back on the bus.
 func (p *Pool) Upgrade(ctx context.Context) (toVersion string, err error) {
 	err = p.call(ctx, "Upgrade", uint64(0)).Store(&toVersion)
+	var de dbus.Error
+	if asDBusError(err, &de) && de.Name == errorUnknownMethod {
+		return "", errTooOldToUpgrade
+	}
 	return toVersion, p.wrap("upgrade", err)
 }
+
+// UpgradeOnInstall reads the pool's upgrade-on-install setting. A poold
+// older than in-place upgrades has none: an error matching
+// ErrUpgradeFailed says so.
+func (p *Pool) UpgradeOnInstall(ctx context.Context) (bool, error) {
+	var v dbus.Variant
+	err := p.obj.CallWithContext(ctx, propertiesInterface+".Get", 0, ManagerInterface, "UpgradeOnInstall").Store(&v)
+	var de dbus.Error
+	if asDBusError(err, &de) && de.Name == errorUnknownProperty {
+		return false, errTooOldToUpgrade
+	}
+	if err != nil {
+		return false, p.wrap("read upgrade-on-install", err)
+	}
+	on, ok := v.Value().(bool)
+	if !ok {
+		return false, fmt.Errorf("pool %s: UpgradeOnInstall is %s, not a boolean", p.Name, v.Signature())
+	}
+	return on, nil
+}
+
+// errTooOldToUpgrade: the pool's poold has no Upgrade method.
+var errTooOldToUpgrade = &Error{Name: ErrorUpgradeFailed,
+	Message: "its poold is older than in-place upgrades: restart it to run the new poold"}
 
 // AllSlots addresses every worker in SignalWorkers.
 const AllSlots int32 = -1

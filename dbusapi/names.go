@@ -41,6 +41,7 @@ const (
 	introspectableIface   = "org.freedesktop.DBus.Introspectable"
 	errorUnknownProperty  = "org.freedesktop.DBus.Error.UnknownProperty"
 	errorPropertyReadOnly = "org.freedesktop.DBus.Error.PropertyReadOnly"
+	errorUnknownMethod    = "org.freedesktop.DBus.Error.UnknownMethod"
 )
 
 // Flags of Scale.

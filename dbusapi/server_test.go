@@ -67,7 +67,8 @@ func newFakeBackend(name string) *fakeBackend {
 	return &fakeBackend{
 		changes: &fakeChanges{ready: make(chan struct{}, 1)},
 		status: dbusapi.Status{
-			Pool: dbusapi.PoolInfo{Name: name, State: "running", TargetWorkers: 2, ReadyWorkers: 2, Generation: 1, Command: []string{"app"}},
+			Pool: dbusapi.PoolInfo{Name: name, State: "running", TargetWorkers: 2, ReadyWorkers: 2, Generation: 1, Command: []string{"app"},
+				UpgradeOnInstall: true},
 			Workers: []dbusapi.WorkerInfo{
 				{ID: 1, Slot: 0, PID: 101, State: "ready", Generation: 1},
 				{ID: 2, Slot: 1, PID: 102, State: "ready", Generation: 1},
@@ -264,6 +265,9 @@ func TestChangingCallsReachTheBackend(t *testing.T) {
 	}
 	if v, err := pool.Upgrade(ctx); err != nil || v != "1.3.0" {
 		t.Errorf("Upgrade() = %q, %v; want 1.3.0", v, err)
+	}
+	if on, err := pool.UpgradeOnInstall(ctx); err != nil || !on {
+		t.Errorf("UpgradeOnInstall() = %v, %v; want true", on, err)
 	}
 	want := []string{"scale 0 true", "reload", "restart 1", fmt.Sprintf("signal -1 %d", syscall.SIGUSR2),
 		`broadcast {"type":"invalidate"}`, "push config", "upgrade"}

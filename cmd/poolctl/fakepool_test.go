@@ -256,6 +256,16 @@ func (p fakeProps) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 	return props, nil
 }
 
+// Get is GetAll's, one at a time.
+func (p fakeProps) Get(iface, name string) (dbus.Variant, *dbus.Error) {
+	all, _ := p.GetAll(iface)
+	v, ok := all[name]
+	if !ok {
+		return dbus.Variant{}, dbus.NewError("org.freedesktop.DBus.Error.UnknownProperty", []any{"no property " + name})
+	}
+	return v, nil
+}
+
 func TestAgainstFakePool(t *testing.T) {
 	addr := startBus(t)
 	express := serveFakePool(t, addr, "express", 2)

@@ -48,9 +48,15 @@ func (a *app) upgrade(ctx context.Context, p *dbusapi.Pool, u upgradeRun) upgrad
 		return r.failed(upgradeFailed, err)
 	}
 	r.From, r.WorkersBefore = before.Pool.Version, len(before.Workers)
-	if u.onInstall && !before.Pool.UpgradeOnInstall {
-		r.Result, r.Reason = upgradeSkipped, skipReason(p)
-		return r
+	if u.onInstall {
+		on, err := p.UpgradeOnInstall(ctx) // not from Status: an older poold has none
+		switch {
+		case err != nil:
+			return r.failed(upgradeRefused, err)
+		case !on:
+			r.Result, r.Reason = upgradeSkipped, skipReason(p)
+			return r
+		}
 	}
 	r.To, err = p.Upgrade(ctx)
 	var de *dbusapi.Error
@@ -59,7 +65,9 @@ func (a *app) upgrade(ctx context.Context, p *dbusapi.Pool, u upgradeRun) upgrad
 	}
 	// Any other error may be the exec ending poold's connection before
 	// its reply: LastUpgrade tells.
-	a.verbosef("%s: Upgrade: %v; looking for the pool", p.Name, err)
+	if err != nil {
+		a.verbosef("%s: Upgrade: %v; looking for the pool", p.Name, err)
+	}
 	after, err := a.awaitUpgrade(ctx, p, before)
 	if err != nil {
 		return r.failed(upgradeFailed, err)
