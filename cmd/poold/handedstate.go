@@ -17,6 +17,7 @@ type handedState struct {
 	From, To string    // the versions: the handing poold's, the one it expects
 	Started  time.Time // when the upgrade started
 	Exec     time.Time // when the handing poold exec'd the new binary
+	Stop     bool      // a stop (SIGTERM) came during the handover: drain at once
 	Sockets  []handedSocket
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.

@@ -45,6 +45,11 @@ func main() {
 
 func run(args []string) int {
 	catchSIGPIPE()
+	// Caught from the start: a signal during start-up, or right after the
+	// exec of an upgrade, must not kill poold with its workers orphaned.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
+	defer signal.Stop(signals)
 	tk := readTakeover()                                 // hands back at once a state it cannot read
 	cfg, err := config.Parse(args, os.Getenv, os.Stdout) // --help, as asked for, is output
 	switch {
@@ -70,11 +75,6 @@ func run(args []string) int {
 		cfg.Name = config.DeriveName(systemdUnit(), cfg.Command)
 	}
 	log := logging.New(os.Stderr, logging.Detect(), cfg.LogLevel)
-	// Caught from the start: a signal during start-up must not kill poold
-	// with its workers orphaned.
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
-	defer signal.Stop(signals)
 
 	// Before anything is bound or made: a command that cannot start would
 	// only crash-loop.
@@ -118,13 +118,20 @@ func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan 
 		return exitFailure
 	}
 	if tk.state != nil {
+		// The loop runs once it answers: a Shutdown before Run would
+		// close it without draining the adopted workers.
+		if _, err := sup.Status(startCtx); err != nil {
+			log.Warn("the pool's loop did not answer after the upgrade", "err", err)
+		}
 		tk.announce(n, log)
 		up.took(tk.record())
 		tk.done()
 	}
 	c := controller{log: log, sup: sup, reloader: rl, upgrader: up, lost: dir.Lost()}
 	code := 0
-	if err := c.serve(signals); err != nil {
+	if tk.state != nil && tk.state.Stop {
+		log.Info("a stop came during the upgrade: draining")
+	} else if err := c.serve(signals); err != nil {
 		code = exitFailure
 	}
 	stopped := make(chan struct{})

@@ -49,6 +49,10 @@ func (c controller) serve(signals <-chan os.Signal) error {
 				go c.upgrade()
 				continue
 			}
+			if c.upgrader.stopAfter() {
+				c.log.Info("signal received during an upgrade: the new poold drains", "signal", sig.String())
+				continue
+			}
 			c.log.Info("signal received, draining", "signal", sig.String())
 			return nil
 		case <-c.sup.Done():

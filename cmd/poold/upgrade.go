@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/fx"
@@ -38,7 +40,10 @@ type upgrader struct {
 
 	mu   sync.Mutex
 	busy bool
-	last upgradeRecord
+	// handing is set once the pool is frozen for the exec: a stop asked
+	// from then on (stopAsked) is the new poold's to carry out.
+	handing, stopAsked bool
+	last               upgradeRecord
 }
 
 // handingPool is what an upgrade hands over.
@@ -118,7 +123,10 @@ func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 	to, err := u.check(ctx)
 	var state handedState
 	if err == nil {
-		state, err = u.freeze(ctx)
+		u.setHanding(true)
+		if state, err = u.freeze(ctx); err != nil {
+			u.setHanding(false)
+		}
 	}
 	if err != nil {
 		u.finish(upgradeRecord{From: version, To: to, Started: started, Outcome: outcomeRefused + err.Error()})
@@ -196,7 +204,15 @@ func (u *upgrader) abandon(err error) error {
 // run, to the binary that runs now: it returns only when neither could
 // be exec'd, and then exits.
 func (u *upgrader) exec(state handedState) {
+	// A signal pending at the exec would meet the new poold with the
+	// default disposition, which for these is to die, its workers with
+	// it: ignored, they are dropped instead. A stop asked before is
+	// carried in the state.
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	state.Exec = time.Now()
+	u.mu.Lock()
+	state.Stop = u.stopAsked
+	u.mu.Unlock()
 	memfd, err := handoff.Write(state)
 	if err != nil {
 		u.log.Error("upgrade: cannot write the pool's state: poold exits, for systemd to start it again", "err", err)
@@ -228,6 +244,28 @@ func (u *upgrader) finish(rec upgradeRecord) {
 		level = slog.LevelWarn
 	}
 	u.log.Log(context.Background(), level, "upgrade", "from", rec.From, "to", rec.To, "outcome", rec.Outcome)
+}
+
+// setHanding marks the time from the freeze to the exec, when a stop is
+// the new poold's. A stop asked during a freeze that failed is asked
+// again, of this poold.
+func (u *upgrader) setHanding(on bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.handing = on
+	if !on && u.stopAsked {
+		u.stopAsked = false
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
+}
+
+// stopAfter reports whether a stop asked now is for the poold that the
+// upgrade under way execs: the pool is frozen for it, and cannot drain.
+func (u *upgrader) stopAfter() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.stopAsked = u.stopAsked || u.handing
+	return u.handing
 }
 
 // took records the upgrade that started this poold, once it is ready.

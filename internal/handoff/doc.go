@@ -28,7 +28,12 @@
 // process: for the exec and the new poold's start (a few hundred
 // milliseconds, a new private dbus-daemon when poold has one) poolctl
 // cannot reach the pool, and the bus name is taken again. A worker's own
-// cgroup is opened again by its name, not handed over as an fd.
+// cgroup is opened again by its name, not handed over as an fd. A stop
+// (SIGTERM) that comes while the pool is frozen is carried in the state,
+// and the new poold drains at once; but signals that come in the last
+// moment before the exec are ignored, not left pending (a pending one
+// would kill the new poold before it can catch it): such a stop is lost,
+// and systemd's stop timeout applies.
 //
 // Invariants:
 //   - the memfd is sealed (no write, grow, shrink or new seal) before it is
