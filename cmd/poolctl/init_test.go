@@ -38,7 +38,7 @@ func TestInitWritesTheFiles(t *testing.T) {
 	conf := files["etc/poold/myapp.conf"]
 	for _, want := range []string{
 		"\ncommand = node '/srv/my app/server.js' --port-from-fd\n", "\nworkers = 4\n", "\ndistribution = shared\n",
-		"systemctl restart myapp\n",
+		"systemctl reload myapp\n", `only "systemctl restart myapp"`,
 	} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("myapp.conf lacks %q:\n%s", want, conf)

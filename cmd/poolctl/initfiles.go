@@ -57,9 +57,10 @@ func (s initSpec) templateListenDropIn() string {
 func (s initSpec) configFile() string {
 	return fmt.Sprintf(`# poold configuration of pool %[1]s, written by poolctl init.
 # KEY = VALUE lines, KEY a long flag name of poold (poold --help) or command.
-# poold reads this file at start; after a change:
-#   systemctl restart %[1]s
-# (a reload starts new workers with the configuration poold started with).
+# poold reads this file, and %[1]s.env beside it, at start and at every
+#   systemctl reload %[1]s
+# which fails, naming it, for a setting only "systemctl restart %[1]s"
+# changes (the sockets, distribution...).
 command = %[2]s
 workers = %[3]s
 distribution = %[4]s

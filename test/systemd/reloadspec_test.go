@@ -51,6 +51,11 @@ func TestSystemctlReloadReadsConfAndEnvAgain(t *testing.T) {
 	if got := c.must("curl", "-fsS", "-m", "30", url); got != "one 1 1\n" {
 		t.Fatalf("before the reload the pool answers %q, want one 1 1", got)
 	}
+	// Until READY=1 the unit is activating, and systemd merges a reload
+	// into the start job: it returns at once and reloads nothing.
+	c.waitFor("the unit active", func() bool {
+		return strings.TrimSpace(c.must("systemctl", "show", "-P", "ActiveState", unit)) == "active"
+	})
 
 	c.must("sed", "-i", "s|^command = .*|command = node /srv/spec/server.js two|", "/etc/poold/"+name+".conf")
 	c.must("sh", "-c", "printf '# quoted, as systemd reads it\\nAPP_VERSION=\"2\"\\n' > /etc/poold/"+name+".env")
