@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,43 +107,46 @@ func TestBadReloadChangesNothing(t *testing.T) {
 	tests := []struct {
 		name  string
 		extra []string
-		env   string // replaces the env file when set; "/dev/zero": by a symbolic link to it
+		env   string  // replaces the env file when set
+		zero  *string // the file made a symbolic link to /dev/zero
 		want  string
 	}{
-		{"bad env file line", nil, "APP_VERSION=2\nthis is not an assignment\n", s.env + `:2: want KEY=VALUE, found "this is not an assignment"`},
-		{"bad env file key", nil, "APP-VERSION=2\n", s.env + `:1: "APP-VERSION" is not a valid variable name`},
-		{"env file is /dev/zero", nil, "/dev/zero", "is a character device, not a regular file"},
-		{"unknown key", []string{"stop-timout = 5s"}, "", s.conf + `:5: unknown key "stop-timout": did you mean stop-timeout?`},
-		{"listen", []string{"listen = 127.0.0.1:1"}, "", "listen changed from listen=127.0.0.1:0 to listen=127.0.0.1:0 listen=127.0.0.1:1"},
-		{"distribution", []string{"distribution = balanced"}, "", "distribution changed from shared to balanced; it needs a restart of poold"},
+		{"bad env file line", nil, "APP_VERSION=2\nthis is not an assignment\n", nil, s.env + `:2: want KEY=VALUE, found "this is not an assignment"`},
+		{"bad env file key", nil, "APP-VERSION=2\n", nil, s.env + `:1: "APP-VERSION" is not a valid variable name`},
+		{"env file is /dev/zero", nil, "", &s.env, s.env + " is a character device, not a regular file"},
+		{"config is /dev/zero", nil, "", &s.conf, "--config: " + s.conf + " is a character device, not a regular file"},
+		{"unknown key", []string{"stop-timout = 5s"}, "", nil, s.conf + `:5: unknown key "stop-timout": did you mean stop-timeout?`},
+		{"listen", []string{"listen = 127.0.0.1:1"}, "", nil, "listen changed from listen=127.0.0.1:0 to listen=127.0.0.1:0 listen=127.0.0.1:1"},
+		{"distribution", []string{"distribution = balanced"}, "", nil, "distribution changed from shared to balanced; it needs a restart of poold"},
 	}
 	for _, tt := range tests {
 		s.version, s.extra = 2, tt.extra
-		os.Remove(s.env) // a file, not the link to /dev/zero, for write
+		os.Remove(s.env) // files, not links to /dev/zero, for write
+		os.Remove(s.conf)
 		s.write()
-		switch tt.env {
-		case "":
-		case "/dev/zero":
-			if err := os.Remove(s.env); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink("/dev/zero", s.env); err != nil {
-				t.Fatal(err)
-			}
-		default:
+		if tt.env != "" {
 			writeFile(t, s.env, tt.env)
+		}
+		if tt.zero != nil {
+			if err := os.Remove(*tt.zero); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/dev/zero", *tt.zero); err != nil {
+				t.Fatal(err)
+			}
 		}
 		r := s.reload()
 		if r.code != 1 || !strings.Contains(r.stderr, "reload refused, nothing changed") || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%s: poolctl reload: %v; want exit 1 saying %q", tt.name, r, tt.want)
 		}
 		st := statusOf(t, nil, s.name)
-		if got := st.workerPIDs(); !maps2Equal(got, before) || st.Pool.Generation != 1 {
+		if got := st.workerPIDs(); !maps.Equal(got, before) || st.Pool.Generation != 1 {
 			t.Errorf("%s: workers %v of generation %d after the refused reload, want %v of 1", tt.name, got, st.Pool.Generation, before)
 		}
 	}
 	s.version, s.extra = 1, nil
 	os.Remove(s.env)
+	os.Remove(s.conf)
 	s.write() // as the pool runs: the reload succeeds
 	if r := s.reload(); r.code != 0 {
 		t.Fatalf("poolctl reload of the files the pool started with: %v", r)
@@ -197,16 +201,4 @@ func TestReloadScalesToANewWorkerCount(t *testing.T) {
 		t.Errorf("target %d after the reload, want 3", st.Pool.TargetWorkers)
 	}
 	s.check(3, 2, 2)
-}
-
-func maps2Equal(a, b map[int]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
