@@ -16,8 +16,9 @@ import (
 // in systemd's fd store and taking back those a previous poold kept. It
 // stops after the supervisor (it was made before it), once no worker uses
 // them.
-func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, kept keptSlots, n *activation.Notifier, log *slog.Logger) (*distribute.Group, error) {
-	g, err := distribute.NewGroup(cfg.Distribution, socks, log, distribute.Keep{Store: n, Stored: kept})
+func newGroup(lc fx.Lifecycle, cfg config.Config, socks []activation.Socket, kept keptSlots, n *activation.Notifier, tk *takeover,
+	log *slog.Logger) (*distribute.Group, error) {
+	g, err := distribute.NewGroup(cfg.Distribution, socks, log, distribute.Keep{Store: n, Stored: kept, Handed: tk.group()})
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,12 @@ type handedState struct {
 	Sockets  []handedSocket
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.
-	Slots   []handedSocket
-	Metrics *handedSocket `json:",omitempty"` // the --metrics-listen socket
-	RunDir  rundir.Handed
-	Pool    supervisor.Frozen
-	Workers []proc.Handed
+	Slots     []handedSocket
+	EverReady []bool        // the distribution's slots that have had a ready worker
+	Metrics   *handedSocket `json:",omitempty"` // the --metrics-listen socket
+	RunDir    rundir.Handed
+	Pool      supervisor.Frozen
+	Workers   []proc.Handed
 }
 
 // handedSocket is one listening socket.

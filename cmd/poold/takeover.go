@@ -14,6 +14,7 @@ import (
 	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
+	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/handoff"
 	"github.com/poold/poold/internal/metrics"
 	"github.com/poold/poold/internal/proc"
@@ -239,4 +240,13 @@ func (t *takeover) cgroups(d cgroup.Delegation, log *slog.Logger) (*cgroup.Worke
 		}
 	}
 	return cgroup.SetupAfterUpgrade(d, log, kept)
+}
+
+// group is what the distribution's group was handed besides its sockets;
+// nil for a poold started anew.
+func (t *takeover) group() *distribute.Handed {
+	if t.state == nil {
+		return nil
+	}
+	return &distribute.Handed{EverReady: t.state.EverReady}
 }

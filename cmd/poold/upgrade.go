@@ -174,7 +174,9 @@ func (u *upgrader) freeze(ctx context.Context) (handedState, error) {
 			u.log.Warn("tell systemd about the upgrade", "err", err)
 		}
 	}
-	if st.Slots, err = handSockets(u.pool.group.HandOver()); err != nil {
+	group := u.pool.group.HandOver()
+	st.EverReady = group.EverReady
+	if st.Slots, err = handSockets(group.Slots); err != nil {
 		return st, u.abandon(fmt.Errorf("hand the distribution's sockets over: %w", err))
 	}
 	if st.RunDir, err = u.pool.dir.HandOver(); err != nil {

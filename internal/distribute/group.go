@@ -73,6 +73,10 @@ func NewGroup(mode Mode, base []activation.Socket, log *slog.Logger, keep Keep) 
 		g.spread[i] = true
 	}
 	g.takeBack(keep.Stored)
+	if keep.Handed != nil {
+		g.everReady = slices.Clone(keep.Handed.EverReady)
+		return g, nil
+	}
 	// Only the program: the slots taken back stay until the pool's first
 	// view says which it has.
 	if err := g.steer(View{}); err != nil {

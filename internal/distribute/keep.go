@@ -34,6 +34,11 @@ type Keep struct {
 	// rest are closed and removed from Store, so that socket i of the
 	// group's array stays slot i's.
 	Stored []activation.Socket
+	// Handed, when set, is the group as the poold before an upgrade in
+	// place handed it over (see HandOver): its program stays attached as
+	// it was until the pool's first view, and the slots that have had a
+	// ready worker keep that (sticky).
+	Handed *Handed
 }
 
 // barrierTimeout bounds the wait for systemd to close the sockets
