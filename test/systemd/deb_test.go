@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -59,9 +60,8 @@ func show(c *container, prop string) string {
 // "systemctl start express.socket" and its first connection, the idle pool
 // before it in poolctl status, poolctl on the system bus with its access
 // rules, "systemctl reload express" under load, "journalctl -u express",
-// the watchdog, a SIGKILL of poold, an upgrade of the package (which
-// cannot upgrade this pool in place: see TestUpgradeInPlaceUnderSystemd),
-// stop and package removal.
+// the watchdog, a SIGKILL of poold, an upgrade of the package that
+// upgrades poold in place, stop and package removal.
 func TestDebianPackageUnderSystemd(t *testing.T) {
 	t.Parallel()
 	deb, _ := packages(t)
@@ -175,16 +175,18 @@ func TestDebianPackageUnderSystemd(t *testing.T) {
 		}
 	}
 
-	// An upgrade of the package tries to upgrade the running pool's poold
-	// in place (postinst); its workers, in cgroups of their own, cannot be
-	// handed over yet, so it keeps its old, deleted binary, the package
-	// operation goes on, and status says what a restart runs.
+	// An upgrade of the package upgrades the running pool's poold in
+	// place (postinst), its workers and their cgroups kept: the same
+	// process runs the new binary.
+	mainPID := show(c, "MainPID")
+	before = status(c).pids()
 	out := c.must("dpkg", "-i", "/var/tmp/e2e/"+filepath.Base(next))
-	if !strings.Contains(out, app+": workers in cgroups of their own") || !strings.Contains(out, "some running pools kept their old poold") {
-		t.Errorf("dpkg -i of a newer package:\n%s\nwant the pool's refusal and postinst's note", out)
+	if !regexp.MustCompile(`(?m)^` + app + `: upgraded poold \S+ → 9\.9\.9 in \S+, 3 workers kept$`).MatchString(out) {
+		t.Errorf("dpkg -i of a newer package did not upgrade the pool in place:\n%s", out)
 	}
-	if out := c.must("poolctl", "status", app); !strings.Contains(out, "Binary: replaced on disk, restart or upgrade to run version 9.9.9") {
-		t.Errorf("poolctl status after the upgrade:\n%s", out)
+	if out := c.must("poolctl", "status", app); !strings.Contains(out, "(poold 9.9.9)") || strings.Contains(out, "Binary:") ||
+		show(c, "MainPID") != mainPID || !maps.Equal(status(c).pids(), before) {
+		t.Errorf("poolctl status after the upgrade:\n%s\nwant poold 9.9.9 in the same process (%s), the same workers", out, mainPID)
 	}
 	c.must("systemctl", "restart", app)
 	c.waitFor("running the new binary", func() bool {

@@ -25,8 +25,6 @@ func TestRPMPackageUnderSystemd(t *testing.T) {
 	c.must("systemctl", "cat", "poold@.socket")
 
 	c.must("poolctl", "init", app, "--listen", "127.0.0.1:"+port, "--workers", "2", "--", "node", "/srv/express/server.js")
-	// Workers in cgroups of their own are not handed over in place yet.
-	c.must("sh", "-c", "echo 'worker-cgroups = off' >> /etc/poold/"+app+".conf")
 	c.must("systemctl", "daemon-reload")
 	c.must("systemctl", "enable", "--now", app+".socket")
 	c.must("curl", "-fsS", "-m", "30", url)

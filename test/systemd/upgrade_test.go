@@ -49,10 +49,8 @@ func TestUpgradeInPlaceUnderSystemd(t *testing.T) {
 	packaged := strings.TrimPrefix(strings.TrimSpace(c.must("poold", "--version")), "poold ")
 
 	const name, kept = "upg", "upgkept"
-	// Workers in cgroups of their own (the units' Delegate=yes) are not
-	// handed over in place yet: these pools keep them in poold's.
-	startPool(c, name, "18097", 3, "worker-cgroups = off")
-	startPool(c, kept, "18098", 1, "worker-cgroups = off\nupgrade-on-install = false")
+	startPool(c, name, "18097", 3, "")
+	startPool(c, kept, "18098", 1, "upgrade-on-install = false")
 	unit := name + ".service"
 	mainPID := unitProp(c, unit, "MainPID")
 	before := statusOf[upgradeStatus](c, name)
