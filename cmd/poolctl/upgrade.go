@@ -24,10 +24,11 @@ A new poold that fails to start falls back to the old one, nothing lost.
 
 poolctl waits until the pool is back on its bus and prints how it went:
 "myapp: upgraded poold 1.2.0 → 1.3.0 in 180ms, 4 workers kept". It exits 1
-when the upgrade was refused (the binary on disk does not run; a reload is
-in progress; the pool's poold is older than in-place upgrades), fell back (with the new poold's reason) or poold was
-restarted meanwhile, and keeps waiting as long as it takes unless
---timeout is given.
+when the upgrade was refused (the binary on disk does not run, a reload is
+in progress, the pool's poold is older than in-place upgrades), fell back
+(with the new poold's reason) or poold was restarted meanwhile, and keeps
+waiting as long as it takes unless --timeout is given (for each pool, with
+--all).
 
 With --on-install, the pools whose upgrade-on-install setting is false
 (upgrade-on-install = false in the pool's config file) are skipped and
