@@ -15,7 +15,10 @@
 //   - the program only picks slots whose worker has been ready, so a new
 //     slot gets connections once it can answer them;
 //   - in sticky mode a slot keeps its addresses while it exists: the hash
-//     depends only on the client address and the number of slots.
+//     depends only on the client address and the number of slots;
+//   - a group handed over by an upgrade in place (HandOver) keeps its
+//     sockets and its program, which stays attached until the new poold's
+//     first view.
 //   - under systemd, slot i's sockets are in the fd store, named
 //     activation.SlotStoreName(i), while the slot exists: a poold started
 //     again after a crash takes back slots 1, 2... in order (Keep), so

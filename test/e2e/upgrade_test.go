@@ -135,6 +135,13 @@ func TestUpgradeInPlaceKeepsPoolAndWorkers(t *testing.T) {
 	if up := lastUpgrade(t, name); up.From != "upgrade-a" || up.To != "upgrade-b" || up.Outcome != "upgraded" {
 		t.Errorf("last upgrade %+v", up)
 	}
+	// A worker's stderr still reaches poold's log, through the pipe the
+	// third poold adopted.
+	a, err := get("http://" + addr + "/slow?ms=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(`e2e-helper: slow request started pid=`+itoa(a.PID)+`$`, bound)
 	// The pool is whole: it still drains as it should.
 	p.stop()
 	p.checkNoWorkerSurvived()
