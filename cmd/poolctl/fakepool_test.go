@@ -40,6 +40,9 @@ type fakePool struct {
 	// before it can reply and serving the pool on a new one, on addr.
 	execs bool
 	addr  string
+	// readyAfter is the upgrade's duration, which the pool says from its
+	// second read on, as poold does once it told systemd READY=1.
+	readyAfter uint64
 }
 
 func serveFakePool(t *testing.T, addr, name string, workers int) *fakePool {
@@ -217,7 +220,8 @@ func (f *fakePool) exec() (string, *dbus.Error) {
 	defer f.mu.Unlock()
 	f.conn.Close()
 	f.upgrades++
-	f.info.LastUpgrade = dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, DurationUSec: 95_000, Outcome: "upgraded"}
+	f.info.LastUpgrade = dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, Outcome: "upgraded"}
+	f.readyAfter = 95_000
 	f.info.Version = "1.3.0"
 	conn, err := dbus.Connect(f.addr)
 	if err == nil {
@@ -252,6 +256,9 @@ func (p fakeProps) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 	v := reflect.ValueOf(p.f.info)
 	for i := range v.NumField() {
 		props[v.Type().Field(i).Name] = dbus.MakeVariant(v.Field(i).Interface())
+	}
+	if p.f.readyAfter != 0 {
+		p.f.info.LastUpgrade.DurationUSec, p.f.readyAfter = p.f.readyAfter, 0
 	}
 	return props, nil
 }

@@ -11,7 +11,8 @@ import (
 
 // The exec of the old poold ends its connection before it can answer
 // Upgrade: poolctl finds the pool again, served by the new poold, and
-// reads how the upgrade went there.
+// reads how the upgrade went there, once the new poold was ready (it says
+// upgraded a moment before it has the duration).
 func TestUpgradeAcrossTheExec(t *testing.T) {
 	addr := startBus(t)
 	f := serveFakePool(t, addr, "web", 3)
