@@ -75,3 +75,32 @@ func (s handedState) fds() []int {
 	}
 	return fds
 }
+
+// remap is the state with each fd it names replaced by to(fd).
+func (s handedState) remap(to func(int) int) handedState {
+	s.Sockets, s.Slots = remapSockets(s.Sockets, to), remapSockets(s.Slots, to)
+	if s.Metrics != nil {
+		m := *s.Metrics
+		m.FD = to(m.FD)
+		s.Metrics = &m
+	}
+	s.RunDir.Lock = to(s.RunDir.Lock)
+	if s.RunDir.NameLock >= 0 {
+		s.RunDir.NameLock = to(s.RunDir.NameLock)
+	}
+	workers := make([]proc.Handed, len(s.Workers))
+	for i, w := range s.Workers {
+		workers[i] = w.Remap(to)
+	}
+	s.Workers = workers
+	return s
+}
+
+func remapSockets(socks []handedSocket, to func(int) int) []handedSocket {
+	out := make([]handedSocket, len(socks))
+	for i, h := range socks {
+		h.FD = to(h.FD)
+		out[i] = h
+	}
+	return out
+}

@@ -123,6 +123,7 @@ func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan 
 		if _, err := sup.Status(startCtx); err != nil {
 			log.Warn("the pool's loop did not answer after the upgrade", "err", err)
 		}
+		tk.failLate()
 		tk.announce(n, log)
 		up.took(tk.record())
 		tk.done()

@@ -23,9 +23,13 @@ import (
 )
 
 // failTakeover, set at link time (-ldflags "-X main.failTakeover=REASON"),
-// makes a poold started by an upgrade fail to take over and fall back:
+// makes a poold started by an upgrade fail to take over and fall back, as
+// soon as it has read the state, or with "late: REASON" once its pool runs:
 // for the tests of the fallback.
 var failTakeover = ""
+
+// lateFailure is failTakeover's "late: " prefix.
+const lateFailure = "late: "
 
 // takeover is the state a poold was handed by the one that exec'd it for
 // an upgrade in place (state nil when poold started anew), and the way
@@ -67,7 +71,7 @@ func readTakeover() *takeover {
 	}
 	t.state = &st
 	t.keep()
-	if failTakeover != "" && t.fellBack == "" {
+	if failTakeover != "" && !strings.HasPrefix(failTakeover, lateFailure) && t.fellBack == "" {
 		t.fallBack(failTakeover)
 	}
 	return t
@@ -75,7 +79,7 @@ func readTakeover() *takeover {
 
 // keep copies each handed fd, close-on-exec, and makes the fd itself
 // close-on-exec: what takes it over may close it, the copy goes back to
-// the old binary if this one cannot take over.
+// the old binary if this one cannot take over (handBack).
 func (t *takeover) keep() {
 	for _, fd := range t.state.fds() {
 		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
@@ -96,31 +100,52 @@ func (t *takeover) fallBack(reason string) {
 		fmt.Fprintf(os.Stderr, "poold: no binary to hand back to (after: %s): exiting\n", t.fellBack)
 		os.Exit(exitFailure)
 	}
-	fds := []int{t.binary}
-	for _, s := range t.saved {
-		if err := unix.Dup3(s[1], s[0], unix.O_CLOEXEC); err != nil {
-			fmt.Fprintf(os.Stderr, "poold: restore handed fd %d: %v\n", s[0], err)
-		}
-		fds = append(fds, s[0])
+	fds, memfd := t.handBack()
+	if memfd < 0 {
+		fmt.Fprintln(os.Stderr, "poold: no state to hand back: exiting")
+		os.Exit(exitFailure)
 	}
-	env := t.env
-	if t.memfd != nil {
-		fd, _ := handoff.FD(t.memfd)
-		fds = append(fds, fd)
-	}
-	env = append(withoutHandoff(env), handoff.EnvFellBack+"="+oneLine(reason),
-		handoff.EnvBinary+"="+strconv.Itoa(t.binary))
-	err := proc.Exec(fallbackPath(t.binary), os.Args, env, fds)
+	env := append(withoutHandoff(t.env), handoff.EnvFD+"="+strconv.Itoa(memfd),
+		handoff.EnvFellBack+"="+oneLine(reason), handoff.EnvBinary+"="+strconv.Itoa(t.binary))
+	err := proc.Exec(fallbackPath(t.binary), os.Args, env, append(fds, t.binary, memfd))
 	fmt.Fprintf(os.Stderr, "poold: exec the binary before the upgrade: %v: exiting\n", err)
 	os.Exit(exitFailure)
 }
 
-// withoutHandoff is env without the binary and fell-back variables, which
-// fallBack sets anew; the state's fd stays.
+// handBack returns the fds to hand back and the state's memfd. A state
+// read is handed back with the copies keep made, which nothing of this
+// poold touched, in a new memfd; one not read goes back as it came.
+func (t *takeover) handBack() (fds []int, memfd int) {
+	if t.state == nil {
+		fd, _ := handoff.FD(t.memfd)
+		return nil, fd
+	}
+	copies := make(map[int]int, len(t.saved))
+	for _, s := range t.saved {
+		copies[s[0]] = s[1]
+		fds = append(fds, s[1])
+	}
+	f, err := handoff.Write(t.state.remap(func(fd int) int {
+		if c, ok := copies[fd]; ok {
+			return c
+		}
+		return fd
+	}))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "poold: hand the state back: %v: exiting\n", err)
+		os.Exit(exitFailure)
+	}
+	fd, _ := handoff.FD(f)
+	return fds, fd
+}
+
+// withoutHandoff is env without the handoff's variables, which fallBack
+// sets anew.
 func withoutHandoff(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, handoff.EnvBinary+"=") && !strings.HasPrefix(kv, handoff.EnvFellBack+"=") {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != handoff.EnvFD && k != handoff.EnvBinary && k != handoff.EnvFellBack {
 			out = append(out, kv)
 		}
 	}
@@ -141,6 +166,13 @@ func (t *takeover) done() {
 	}
 	if t.binary >= 0 {
 		unix.Close(t.binary)
+	}
+}
+
+// failLate is failTakeover's late failure, once the pool runs.
+func (t *takeover) failLate() {
+	if reason, ok := strings.CutPrefix(failTakeover, lateFailure); ok && t.fellBack == "" {
+		t.fallBack(reason)
 	}
 }
 

@@ -43,6 +43,22 @@ func (h Handed) FDs() []int {
 	return fds
 }
 
+// Remap is h with each fd it names (those FDs lists) replaced by to(fd).
+func (h Handed) Remap(to func(int) int) Handed {
+	h.PidFD = to(h.PidFD)
+	if h.Channel != nil {
+		c := *h.Channel
+		c.FD = to(c.FD)
+		h.Channel = &c
+	}
+	for _, fd := range []*int{&h.NotifyFD, &h.Stdout, &h.Stderr} {
+		if *fd >= 0 {
+			*fd = to(*fd)
+		}
+	}
+	return h
+}
+
 // Freeze stops, for an upgrade in place, everything the spawner runs
 // for its workers: the waits for their exits (a worker that exited is
 // reaped and reported first), the readers of their notify sockets,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -142,5 +143,16 @@ func TestAdoptedWorkerKeepsItsCgroup(t *testing.T) {
 	exited(t, pidfd, fmt.Sprintf("the adopted worker's escaped child %d", child))
 	if _, err := os.Stat(cgs.only(t).dir); !os.IsNotExist(err) {
 		t.Errorf("the adopted worker's cgroup is still there: %v", err)
+	}
+}
+
+func TestHandedRemapsEveryFD(t *testing.T) {
+	h := Handed{PidFD: 10, NotifyFD: 11, Channel: &channel.Handed{FD: 12}, Stdout: 13, Stderr: -1}
+	got := h.Remap(func(fd int) int { return fd + 100 })
+	if want := []int{110, 112, 111, 113}; !slices.Equal(got.FDs(), want) {
+		t.Errorf("remapped FDs %v, want %v", got.FDs(), want)
+	}
+	if h.Channel.FD != 12 || got.Stderr != -1 {
+		t.Errorf("Remap changed the original (%d) or a stream that had ended (%d)", h.Channel.FD, got.Stderr)
 	}
 }

@@ -147,22 +147,34 @@ func TestUpgradeInPlaceKeepsPoolAndWorkers(t *testing.T) {
 	p.checkNoWorkerSurvived()
 }
 
-// A new binary that cannot take over hands back to the running one: the
-// pool keeps its poold, workers and version, serves all along, and says
-// why it fell back.
+// A new binary that cannot take over hands back to the running one, as
+// soon as it read the state or once its pool runs: the pool keeps its
+// poold, workers and version, serves all along, and says why it fell back.
 func TestUpgradeThatCannotTakeOverFallsBack(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct{ build, failure, reason string }{
+		{"upgrade-broken", "injected by the e2e test", "injected by the e2e test"},
+		{"upgrade-broken-late", "late: injected once the pool runs", "injected once the pool runs"},
+	} {
+		t.Run(tt.build, func(t *testing.T) {
+			t.Parallel()
+			fallBack(t, tt.build, tt.failure, tt.reason)
+		})
+	}
+}
+
+func fallBack(t *testing.T, build, failure, reason string) {
 	p, name, bin, addr := upgradedPool(t)
-	pooldBuild(t, "upgrade-broken", "injected by the e2e test")
+	pooldBuild(t, build, failure)
 	before := statusOf(t, nil, name)
 	f := measureUnderLoad(t, addr, func() {
-		install(t, pooldBuild(t, "upgrade-broken", ""), bin)
+		install(t, pooldBuild(t, build, ""), bin)
 		// poolctl waits for the outcome, and fails on a fallback.
-		if r := poolctl(t, "", nil, "upgrade", name); r.code != 1 || !strings.Contains(r.stderr, "fell back to upgrade-a: injected by the e2e test") {
+		if r := poolctl(t, "", nil, "upgrade", name); r.code != 1 || !strings.Contains(r.stderr, "fell back to upgrade-a: "+reason) {
 			t.Errorf("poolctl upgrade: %v; want exit 1 saying it fell back, and why", r)
 		}
-		p.waitLog(`poold upgrade-broken: cannot take over .*injected by the e2e test`, bound)
-		p.waitLog(`INF upgrade in place done from=upgrade-a to=upgrade-a outcome="fell back: injected by the e2e test"`, bound)
+		p.waitLog(`poold `+build+`: cannot take over .*`+reason, bound)
+		p.waitLog(`INF upgrade in place done from=upgrade-a to=upgrade-a outcome="fell back: `+reason+`"`, bound)
 	})
 	f.check(t, "a fallen-back upgrade", 50)
 	after := statusOf(t, nil, name)
@@ -173,7 +185,7 @@ func TestUpgradeThatCannotTakeOverFallsBack(t *testing.T) {
 	if v := after.Pool.Version; v != "upgrade-a" {
 		t.Errorf("version %q after the fallback, want upgrade-a", v)
 	}
-	if up := lastUpgrade(t, name); !strings.HasPrefix(up.Outcome, "fell back: injected by the e2e test") {
+	if up := lastUpgrade(t, name); !strings.HasPrefix(up.Outcome, "fell back: "+reason) {
 		t.Errorf("last upgrade %+v, want fell back", up)
 	}
 }
