@@ -75,6 +75,9 @@ func TestUpgradeInPlaceUnderSystemd(t *testing.T) {
 		if m == nil {
 			t.Fatalf("upgrade %d: poolctl upgrade said %q; want %s", i+1, out, want)
 		}
+		if d, err := time.ParseDuration(m[1]); err != nil || d <= 0 {
+			t.Errorf("upgrade %d took %q, want the time from Upgrade to the new poold's READY=1", i+1, m[1])
+		}
 		durations = append(durations, fmt.Sprintf("%s (poolctl: %v)", m[1], took.Round(time.Millisecond)))
 		after := statusOf[upgradeStatus](c, name)
 		if after.Pool.Version != to || after.Pool.LastUpgrade.Outcome != "upgraded" {
