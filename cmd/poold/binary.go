@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,4 +78,30 @@ func (b *selfBinary) replaced(ctx context.Context) (bool, string) {
 func versionOf(ctx context.Context, path string) string {
 	v, _ := probeVersion(ctx, path)
 	return v
+}
+
+// probeVersion runs "path --version", in an empty environment and with a
+// timeout, and returns what it says after "poold ", or why it could not
+// tell.
+func probeVersion(ctx context.Context, path string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.Env = []string{}
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("%s --version did not answer within %v: check the binary (a package upgrade half done?), then retry", path, versionTimeout)
+	}
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && len(exit.Stderr) > 0 {
+			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(exit.Stderr)))
+		}
+		return "", fmt.Errorf("%s --version: %w: reinstall poold, then retry", path, err)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "poold ")
+	if !ok || v == "" || strings.ContainsAny(v, " \n") {
+		return "", fmt.Errorf("%s --version said %q, not \"poold VERSION\": is it poold? Reinstall poold, then retry", path, strings.TrimSpace(string(out)))
+	}
+	return v, nil
 }

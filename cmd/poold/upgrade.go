@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -283,30 +281,4 @@ func (u *upgrader) Last() upgradeRecord {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.last
-}
-
-// probeVersion runs "path --version", in an empty environment and with a
-// timeout, and returns what it says after "poold ", or why it could not
-// tell.
-func probeVersion(ctx context.Context, path string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = []string{}
-	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return "", fmt.Errorf("%s --version did not answer within %v: check the binary (a package upgrade half done?), then retry", path, versionTimeout)
-	}
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && len(exit.Stderr) > 0 {
-			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(exit.Stderr)))
-		}
-		return "", fmt.Errorf("%s --version: %w: reinstall poold, then retry", path, err)
-	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "poold ")
-	if !ok || v == "" || strings.ContainsAny(v, " \n") {
-		return "", fmt.Errorf("%s --version said %q, not \"poold VERSION\": is it poold? Reinstall poold, then retry", path, strings.TrimSpace(string(out)))
-	}
-	return v, nil
 }
