@@ -17,9 +17,11 @@
 //     up the fds where the old one left them; it tells systemd MAINPID=
 //     and READY=1 once its loop runs;
 //   - a new poold that cannot take over (an unknown Version, a failure
-//     before its loop runs) execs the old binary again, from an fd the old
-//     one kept open on it, with the same state and fds and the reason, so
-//     nothing is lost.
+//     before its pool runs) execs the old binary again, from an fd the old
+//     one kept open on it (EnvBinary), with the state and copies of the
+//     fds it made before touching any, and the reason (EnvFellBack), so
+//     nothing is lost. A new binary that crashes outright cannot hand back:
+//     the old poold runs it with --version first.
 //
 // What is not carried: lines queued for a worker's channel and not yet
 // written (the worker does not lose what it sent: the unread start of a
@@ -40,8 +42,7 @@
 //     handed over: a reader sees exactly what was written;
 //   - a reader refuses a version it does not know (VersionError) rather
 //     than guess at the fields;
-//   - Read leaves the memfd open and at its start: the fallback reads it
-//     again;
+//   - Read leaves the memfd open and reads it from its start;
 //   - fds keep close-on-exec until Inherit, just before the exec: no other
 //     child of poold gets them.
 package handoff
