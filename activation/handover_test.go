@@ -53,4 +53,3 @@ func TestNotifierAcrossAnUpgrade(t *testing.T) {
 		t.Errorf("a disabled notifier's Environ = %q", env)
 	}
 }
-
