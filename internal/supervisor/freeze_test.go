@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -115,5 +116,47 @@ func TestRestoreAdoptsTheWorkersAndStartsNone(t *testing.T) {
 	spawns := succ.spawns()[len(adopted):]
 	if len(spawns) != 1 || spawns[0].req.ID != 3 || spawns[0].req.Slot != st.Workers[0].Slot {
 		t.Fatalf("after a crash: spawns %+v, want worker 3 in slot %d", spawns, st.Workers[0].Slot)
+	}
+}
+
+// A worker still starting when the pool froze is adopted with the
+// listening probe, and keeps its ready deadline: not ready in time, the
+// restored loop stops it.
+func TestRestoredStartingWorkerKeepsItsDeadline(t *testing.T) {
+	old := startPool(t, Options{Workers: 1, ReadyTimeout: 10 * time.Second}, nil)
+	old.spawns()
+	state, err := old.sup.Freeze(context.Background(), func() error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state.Workers) != 1 || state.Workers[0].State != Starting {
+		t.Fatalf("frozen workers %+v, want one starting", state.Workers)
+	}
+	proc := &fakeProc{pid: state.Workers[0].PID}
+	probed := false
+	succ := startPoolWith(t, Options{Workers: 1, ReadyTimeout: 10 * time.Second}, nil, func(s *Supervisor) {
+		// The successor's clock is its own fake: the frozen deadline is
+		// on the old one's, which starts at the same instant.
+		err := s.Restore(state, func(w FrozenWorker, probe bool, _ Sink) (Process, error) {
+			probed = probe
+			return proc, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	succ.spawner.mu.Lock()
+	succ.spawner.spawns = append(succ.spawner.spawns, spawned{SpawnRequest{ID: state.Workers[0].ID}, proc})
+	succ.spawner.mu.Unlock()
+	if !probed {
+		t.Error("a starting worker was adopted without the listening probe")
+	}
+	succ.advance(9 * time.Second)
+	if got := proc.signals(); len(got) != 0 {
+		t.Fatalf("signals %v before the ready deadline", got)
+	}
+	succ.advance(2 * time.Second)
+	if got := proc.signals(); len(got) != 1 || got[0] != syscall.SIGTERM {
+		t.Fatalf("signals %v after the ready deadline, want SIGTERM", got)
 	}
 }
