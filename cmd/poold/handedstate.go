@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/handoff"
 	"github.com/poold/poold/internal/proc"
 	"github.com/poold/poold/internal/rundir"
@@ -18,6 +19,9 @@ type handedState struct {
 	Started  time.Time // when the upgrade started
 	Exec     time.Time // when the handing poold exec'd the new binary
 	Stop     bool      // a stop (SIGTERM) came during the handover: drain at once
+	// Config is the configuration the pool runs, the start's or the last
+	// reload's: an upgrade changes the binary, not the configuration.
+	Config config.Config
 	Sockets  []handedSocket
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.

@@ -61,8 +61,9 @@ func run(args []string) int {
 	case err == nil && len(cfg.Listen) == 0 && os.Getenv("LISTEN_FDS") == "" && tk.state == nil:
 		err = errNoSockets
 	}
-	if err != nil && tk.state != nil {
-		tk.fallBack("configuration: " + err.Error())
+	var unparsed error // a configuration that does not parse, after an upgrade
+	if tk.state != nil {
+		cfg, unparsed, err = tk.config(cfg, err), err, nil
 	}
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -75,6 +76,10 @@ func run(args []string) int {
 		cfg.Name = config.DeriveName(systemdUnit(), cfg.Command)
 	}
 	log := logging.New(os.Stderr, logging.Detect(), cfg.LogLevel)
+	if unparsed != nil {
+		log.Warn("the configuration does not parse: the pool runs on with the one it ran before the upgrade; fix it before the next reload",
+			"err", strings.ReplaceAll(unparsed.Error(), "\n", "; "))
+	}
 
 	// Before anything is bound or made: a command that cannot start would
 	// only crash-loop.

@@ -40,6 +40,15 @@ func newReloader(cfg config.Config, wc workerConfig, sup *supervisor.Supervisor,
 	return &reloader{args: os.Args[1:], unit: systemdUnit(), current: cfg, wc: wc, sup: sup, cg: cg, log: log}
 }
 
+// running is the configuration the pool runs, for an upgrade to hand
+// over: a reload under way is refused by the freeze, so waiting for it is
+// short.
+func (r *reloader) running() config.Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current
+}
+
 // errReloadRunning: another reload is reading the configuration.
 var errReloadRunning = errors.New("another reload is in progress")
 

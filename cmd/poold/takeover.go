@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -281,4 +282,22 @@ func (t *takeover) group() *distribute.Handed {
 		return nil
 	}
 	return &distribute.Handed{EverReady: t.state.EverReady}
+}
+
+// config is the configuration the handing poold ran, over cfg as this
+// binary parsed it, for this binary's defaults of what the other did not
+// know of; over none when it did not parse (parseErr). It hands back when
+// it cannot.
+func (t *takeover) config(cfg config.Config, parseErr error) config.Config {
+	if parseErr != nil {
+		cfg = config.Config{}
+	}
+	running, err := json.Marshal(t.state.Config)
+	if err == nil {
+		err = json.Unmarshal(running, &cfg)
+	}
+	if err != nil {
+		t.fallBack("the running configuration: " + err.Error())
+	}
+	return cfg
 }

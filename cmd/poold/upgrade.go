@@ -54,6 +54,7 @@ type handingPool struct {
 	dir      *rundir.Dir
 	notifier *activation.Notifier
 	metrics  *metricsEndpoint
+	reloader *reloader
 }
 
 // upgradeRecord is one upgrade's outcome, carried over exec in the handed
@@ -90,12 +91,13 @@ type upgraderIn struct {
 	Dir      *rundir.Dir
 	Notifier *activation.Notifier
 	Metrics  *metricsEndpoint
+	Reloader *reloader
 	Takeover *takeover
 }
 
 func newUpgrader(in upgraderIn) *upgrader {
 	u := &upgrader{log: in.Log, binary: newSelfBinary(), pool: handingPool{cfg: in.Cfg, sup: in.Sup, spawner: in.Spawner,
-		sockets: in.Sockets, group: in.Group, dir: in.Dir, notifier: in.Notifier, metrics: in.Metrics}}
+		sockets: in.Sockets, group: in.Group, dir: in.Dir, notifier: in.Notifier, metrics: in.Metrics, reloader: in.Reloader}}
 	if f, err := os.Open("/proc/self/exe"); err == nil {
 		u.running = f
 	}
@@ -131,6 +133,7 @@ func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 		return "", err
 	}
 	state.From, state.To, state.Started = version, to, started
+	state.Config = u.pool.reloader.running()
 	u.log.Info("upgrading in place", "from", version, "to", to, "binary", u.binary.path, "workers", len(state.Workers))
 	go func() {
 		time.Sleep(replyGrace)

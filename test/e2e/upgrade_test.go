@@ -239,3 +239,28 @@ func TestUpgradeKeepsTheWorkersCgroups(t *testing.T) {
 	}
 	waitGone(t, gone, "the escapee of slot 0's worker, killed after the upgrade")
 }
+
+// An upgrade changes the binary, not the configuration: a config file
+// broken since the start does not stop the new poold, which runs on with
+// the configuration the pool ran and says the file does not parse.
+func TestUpgradeRunsOnWithTheRunningConfig(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "pool.conf")
+	if err := os.WriteFile(conf, []byte("ready-timeout = 30s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, name, bin, _ := upgradedPool(t, "--config", conf)
+	before := statusOf(t, nil, name)
+	if err := os.WriteFile(conf, []byte("ready-timeout = soon\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upgradeTo(t, p, name, bin, "upgrade-b", "upgraded")
+	p.waitSeen(`WRN the configuration does not parse: the pool runs on with the one it ran before the upgrade.*ready-timeout`, bound)
+	after := statusOf(t, nil, name)
+	if after.Pool.Version != "upgrade-b" || !samePIDs(before.workerPIDs(), after.workerPIDs()) {
+		t.Errorf("after the upgrade: version %q, workers %v; want upgrade-b and %v", after.Pool.Version, after.workerPIDs(), before.workerPIDs())
+	}
+	if r := poolctl(t, "", nil, "reload", name); r.code == 0 || !strings.Contains(r.stderr, "ready-timeout") {
+		t.Errorf("reload with the broken file: %v; want it refused, naming the setting", r)
+	}
+}
