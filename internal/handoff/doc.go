@@ -9,7 +9,8 @@
 //     rollout running) and the readers of its workers' fds without closing
 //     them, writes the state (sockets, the distribution's per-slot
 //     sockets, workers with their pidfds, notify sockets, channels and log
-//     pipes, the loop's slots, generations, backoffs and counters), then
+//     pipes, the loop's slots, generations, backoffs and counters, the
+//     configuration it runs), then
 //     execs the new binary from the thread that forked every worker, so
 //     that their parent-death signal does not fire: same PID, same
 //     children;
