@@ -99,6 +99,7 @@ func (s *Spawner) Adopt(h Handed, probe bool, sink supervisor.Sink) (supervisor.
 	id := supervisor.WorkerID(h.ID)
 	_, inodes, err := s.socketsFor(h.Slot)
 	if err != nil {
+		s.abandon(h)
 		return nil, fmt.Errorf("adopt worker %d: %w", h.Slot, err)
 	}
 	// The pidfd tells whether it still is the worker: a PID alone could
@@ -133,4 +134,19 @@ func (s *Spawner) Adopt(h Handed, probe bool, sink supervisor.Sink) (supervisor.
 	}
 	s.watch(&runningWorker{id: id, generation: h.Generation, p: p, ns: ns, pipes: pipes}, probe, sink)
 	return p, nil
+}
+
+// abandon kills a worker that cannot be adopted, with its process group,
+// and reaps it: it must not serve on unsupervised.
+func (s *Spawner) abandon(h Handed) {
+	_ = unix.PidfdSendSignal(h.PidFD, unix.SIGKILL, nil, 0)
+	_ = unix.Kill(-h.PID, unix.SIGKILL) // ESRCH once the group is gone
+	for _, fd := range h.FDs()[1:] {
+		unix.Close(fd)
+	}
+	p := &process{pid: h.PID, pidfd: h.PidFD, exited: make(chan struct{})}
+	go func() {
+		p.waitExit(-1)
+		p.reap()
+	}()
 }

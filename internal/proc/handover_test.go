@@ -2,6 +2,7 @@ package proc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/poold/poold/activation"
 	"github.com/poold/poold/internal/channel"
 	"github.com/poold/poold/internal/supervisor"
 )
@@ -154,5 +156,32 @@ func TestHandedRemapsEveryFD(t *testing.T) {
 	}
 	if h.Channel.FD != 12 || got.Stderr != -1 {
 		t.Errorf("Remap changed the original (%d) or a stream that had ended (%d)", h.Channel.FD, got.Stderr)
+	}
+}
+
+// A worker the new spawner cannot adopt (its slot has no sockets) is
+// killed, not left serving unsupervised.
+func TestWorkerThatCannotBeAdoptedIsKilled(t *testing.T) {
+	old := newFixture(t, "ignore-term")
+	p := old.spawn(t, 3, 1, false)
+	next[supervisor.Notified](t, old.sink)
+	handed, err := old.spawner.Freeze()
+	if err != nil || len(handed) != 1 {
+		t.Fatalf("Freeze = %v, %v", handed, err)
+	}
+	watch, err := unix.PidfdOpen(p.PID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(watch)
+	succ := successor(t, old, func(c *Config) {
+		c.SlotSockets = func(int) ([]activation.Socket, error) { return nil, errors.New("no sockets") }
+	})
+	if _, err := succ.spawner.Adopt(handed[0], false, succ.sink); err == nil {
+		t.Fatal("Adopt without the slot's sockets: no error")
+	}
+	fds := []unix.PollFd{{Fd: int32(watch), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, int(eventBound.Milliseconds())); n != 1 || err != nil {
+		t.Fatalf("the worker that was not adopted still runs: %d, %v", n, err)
 	}
 }
