@@ -106,7 +106,7 @@ func (t *takeover) fallBack(reason string) {
 		fmt.Fprintln(os.Stderr, "poold: no state to hand back: exiting")
 		os.Exit(exitFailure)
 	}
-	env := append(withoutHandoff(t.env), handoff.EnvFD+"="+strconv.Itoa(memfd),
+	env := append(withoutHandoff(t.env), handoff.Env(memfd),
 		handoff.EnvFellBack+"="+oneLine(reason), handoff.EnvBinary+"="+strconv.Itoa(t.binary))
 	err := proc.Exec(fallbackPath(t.binary), os.Args, env, append(fds, t.binary, memfd))
 	fmt.Fprintf(os.Stderr, "poold: exec the binary before the upgrade: %v: exiting\n", err)

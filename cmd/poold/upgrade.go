@@ -225,7 +225,7 @@ func (u *upgrader) exec(state handedState) {
 	memFD, _ := handoff.FD(memfd)
 	fds := append(state.fds(), memFD, binaryFD)
 	env := append(os.Environ(), u.pool.notifier.Environ(os.Getpid())...)
-	env = append(env, handoff.EnvFD+"="+strconv.Itoa(memFD), handoff.EnvBinary+"="+strconv.Itoa(binaryFD))
+	env = append(env, handoff.Env(memFD), handoff.EnvBinary+"="+strconv.Itoa(binaryFD))
 	err = proc.Exec(u.binary.path, os.Args, env, fds)
 	u.log.Error("upgrade: cannot exec the new binary: the running one takes over again", "binary", u.binary.path, "err", err)
 	env = append(env, handoff.EnvFellBack+"=exec "+u.binary.path+": "+err.Error())
