@@ -21,8 +21,8 @@ type handedState struct {
 	Stop     bool      // a stop (SIGTERM) came during the handover: drain at once
 	// Config is the configuration the pool runs, the start's or the last
 	// reload's: an upgrade changes the binary, not the configuration.
-	Config config.Config
-	Sockets  []handedSocket
+	Config  config.Config
+	Sockets []handedSocket
 	// Slots are the distribution slots' own sockets, named
 	// activation.SlotStoreName, for the group to take back.
 	Slots     []handedSocket
