@@ -41,7 +41,8 @@ type fakePool struct {
 	execs bool
 	addr  string
 	// readyAfter is the upgrade's duration, which the pool says from its
-	// second read on, as poold does once it told systemd READY=1.
+	// second read on, with the outcome, as poold does once it told systemd
+	// READY=1.
 	readyAfter uint64
 }
 
@@ -220,7 +221,7 @@ func (f *fakePool) exec() (string, *dbus.Error) {
 	defer f.mu.Unlock()
 	f.conn.Close()
 	f.upgrades++
-	f.info.LastUpgrade = dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades, Outcome: "upgraded"}
+	f.info.LastUpgrade = dbusapi.UpgradeInfo{From: f.info.Version, To: "1.3.0", StartedUSec: f.upgrades}
 	f.readyAfter = 95_000
 	f.info.Version = "1.3.0"
 	conn, err := dbus.Connect(f.addr)
@@ -258,7 +259,8 @@ func (p fakeProps) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 		props[v.Type().Field(i).Name] = dbus.MakeVariant(v.Field(i).Interface())
 	}
 	if p.f.readyAfter != 0 {
-		p.f.info.LastUpgrade.DurationUSec, p.f.readyAfter = p.f.readyAfter, 0
+		up := &p.f.info.LastUpgrade
+		up.DurationUSec, up.Outcome, p.f.readyAfter = p.f.readyAfter, "upgraded", 0
 	}
 	return props, nil
 }

@@ -196,16 +196,12 @@ func (a *app) awaitUpgrade(ctx context.Context, p *dbusapi.Pool, before dbusapi.
 }
 
 // upgradeEnded: after is the pool once an upgrade started after before
-// ended, or once another poold runs it. The new poold serves the bus, and
-// says upgraded, before it tells systemd READY=1; the upgrade's duration
-// comes with that.
+// ended, or once another poold runs it. The new poold serves the bus
+// before it tells systemd READY=1, with no outcome until it has.
 func upgradeEnded(before, after dbusapi.PoolInfo) bool {
 	if after.MainPID != before.MainPID {
 		return true
 	}
 	up := after.LastUpgrade
-	if up.Outcome == "" || up.StartedUSec == before.LastUpgrade.StartedUSec {
-		return false
-	}
-	return up.Outcome != upgraded || up.DurationUSec > 0
+	return up.Outcome != "" && up.StartedUSec != before.LastUpgrade.StartedUSec
 }

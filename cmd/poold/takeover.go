@@ -224,12 +224,14 @@ func (t *takeover) adopter(sp *proc.Spawner) supervisor.Adopter {
 
 // record is the upgrade as this poold tells it.
 func (t *takeover) record() upgradeRecord {
-	rec := upgradeRecord{From: t.state.From, To: version, Started: t.state.Started, Outcome: outcomeUpgraded}
+	rec := upgradeRecord{From: t.state.From, To: version, Started: t.state.Started}
+	if t.ready.IsZero() {
+		return rec // in progress until systemd is told: no outcome yet
+	}
+	rec.Duration = t.ready.Sub(t.state.Started)
+	rec.Outcome = outcomeUpgraded
 	if t.fellBack != "" {
 		rec.Outcome = outcomeFellBack + t.fellBack
-	}
-	if !t.ready.IsZero() {
-		rec.Duration = t.ready.Sub(t.state.Started)
 	}
 	return rec
 }
