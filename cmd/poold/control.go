@@ -62,6 +62,8 @@ func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervi
 				return err
 			case err != nil:
 				log.Warn("no control plane: poolctl cannot reach this pool", "err", err)
+			case cp != nil:
+				up.serveBus(cp.conn.DaemonPidFD)
 			}
 			return nil
 		},

@@ -29,6 +29,9 @@ type handedState struct {
 	EverReady []bool        // the distribution's slots that have had a ready worker
 	Metrics   *handedSocket `json:",omitempty"` // the --metrics-listen socket
 	RunDir    rundir.Handed
+	// BusDaemon is the pidfd of the private bus's dbus-daemon, which the
+	// exec kills (its Pdeathsig): the new poold reaps it. 0 for none.
+	BusDaemon int `json:",omitempty"`
 	Pool      supervisor.Frozen
 	Workers   []proc.Handed
 }
@@ -74,6 +77,9 @@ func (s handedState) fds() []int {
 		fds = append(fds, s.Metrics.FD)
 	}
 	fds = append(fds, s.RunDir.FDs()...)
+	if s.BusDaemon > 0 {
+		fds = append(fds, s.BusDaemon)
+	}
 	for _, w := range s.Workers {
 		fds = append(fds, w.FDs()...)
 	}
@@ -91,6 +97,9 @@ func (s handedState) remap(to func(int) int) handedState {
 	s.RunDir.Lock = to(s.RunDir.Lock)
 	if s.RunDir.NameLock >= 0 {
 		s.RunDir.NameLock = to(s.RunDir.NameLock)
+	}
+	if s.BusDaemon > 0 {
+		s.BusDaemon = to(s.BusDaemon)
 	}
 	workers := make([]proc.Handed, len(s.Workers))
 	for i, w := range s.Workers {

@@ -131,6 +131,7 @@ func runPool(cfg config.Config, log *slog.Logger, dir *rundir.Dir, signals chan 
 		tk.failLate()
 		tk.announce(n, log)
 		up.took(tk.record())
+		go tk.reapBusDaemon(log)
 		tk.done()
 	}
 	c := controller{log: log, sup: sup, reloader: rl, upgrader: up, lost: dir.Lost()}

@@ -191,6 +191,27 @@ func (t *takeover) announce(n *activation.Notifier, log *slog.Logger) {
 		"workers", len(t.state.Workers))
 }
 
+// reapBusDaemon waits for the private bus's daemon of the poold that
+// handed over, which the exec killed: it is this process's child, which
+// nothing else waits for, and would stay a zombie. A pidfd names that
+// process alone, whatever became of its PID.
+func (t *takeover) reapBusDaemon(log *slog.Logger) {
+	pidfd := t.state.BusDaemon
+	if pidfd <= 0 {
+		return
+	}
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED, nil)
+	for err == unix.EINTR {
+		err = unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED, nil)
+	}
+	if err != nil {
+		log.Warn("reap the private bus's daemon of the poold before the upgrade", "err", err)
+		return
+	}
+	unix.Close(pidfd)
+}
+
 // failed hands back to the binary before the upgrade when poold cannot
 // start from the handed state; it does nothing for a poold started anew.
 func (t *takeover) failed(err error) {

@@ -35,6 +35,9 @@ type upgrader struct {
 	// tell.
 	running *os.File
 	pool    handingPool
+	// busDaemon is the private bus's daemon's pidfd, -1 for none: set
+	// once the control plane runs.
+	busDaemon func() int
 
 	mu   sync.Mutex
 	busy bool
@@ -134,6 +137,11 @@ func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 	}
 	state.From, state.To, state.Started = version, to, started
 	state.Config = u.pool.reloader.running()
+	u.mu.Lock()
+	if u.busDaemon != nil {
+		state.BusDaemon = max(u.busDaemon(), 0)
+	}
+	u.mu.Unlock()
 	u.log.Info("upgrading in place", "from", version, "to", to, "binary", u.binary.path, "workers", len(state.Workers))
 	go func() {
 		time.Sleep(replyGrace)
@@ -269,6 +277,14 @@ func (u *upgrader) stopAfter() bool {
 	defer u.mu.Unlock()
 	u.stopAsked = u.stopAsked || u.handing
 	return u.handing
+}
+
+// serveBus tells the upgrader about the control plane's bus, whose
+// private daemon an exec kills.
+func (u *upgrader) serveBus(daemonPidFD func() int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.busDaemon = daemonPidFD
 }
 
 // took records the upgrade that started this poold, once it is ready.

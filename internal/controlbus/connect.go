@@ -40,6 +40,15 @@ type Conn struct {
 	busDir  *rundir.HeldBusDir
 }
 
+// DaemonPidFD is the pidfd of the private bus's running dbus-daemon, -1
+// for another bus or when there is none.
+func (c *Conn) DaemonPidFD() int {
+	if c == nil || c.private == nil {
+		return -1
+	}
+	return c.private.PidFD()
+}
+
 // Close closes the connection and stops the private bus, if any, removing
 // its directory. A nil *Conn (mode.BusNone) closes without error.
 func (c *Conn) Close() error {

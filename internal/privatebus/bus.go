@@ -12,10 +12,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/poold/poold/dbusapi/policy"
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoDaemon: dbus-daemon is not installed.
@@ -33,6 +35,10 @@ type Bus struct {
 	dir  string
 	cmd  *exec.Cmd
 	log  *slog.Logger
+	// pidfd is the daemon's while it runs, -1 before and after: a poold
+	// that execs itself hands it over, for the new poold to reap the
+	// daemon the exec killed.
+	pidfd atomic.Int64
 
 	done    chan struct{} // closed once the daemon has exited and been reaped
 	waitErr error         // cmd.Wait's result, set before done is closed
@@ -90,6 +96,7 @@ func StartConfig(ctx context.Context, dir string, conf []byte, log *slog.Logger)
 	}
 	cmd := command(path, confPath, addrW, errW)
 	b := &Bus{dir: dir, cmd: cmd, log: log, done: make(chan struct{}), logDone: make(chan struct{})}
+	b.pidfd.Store(-1)
 	started := make(chan error, 1)
 	go b.run(started)
 	err = <-started
@@ -130,6 +137,10 @@ func (b *Bus) Address() string { return b.addr }
 
 // PID is the daemon's process ID.
 func (b *Bus) PID() int { return b.cmd.Process.Pid }
+
+// PidFD is the running daemon's pidfd, -1 once it has exited or when the
+// kernel gives none.
+func (b *Bus) PidFD() int { return int(b.pidfd.Load()) }
 
 // Done is closed when the daemon has exited, on Close or on its own.
 func (b *Bus) Done() <-chan struct{} { return b.done }
@@ -181,12 +192,18 @@ func (b *Bus) kill() {
 func (b *Bus) run(started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	pidfd := -1
+	b.cmd.SysProcAttr.PidFD = &pidfd
 	if err := b.cmd.Start(); err != nil {
 		started <- err
 		return
 	}
+	b.pidfd.Store(int64(pidfd))
 	started <- nil
 	b.waitErr = b.cmd.Wait()
+	if fd := b.pidfd.Swap(-1); fd >= 0 {
+		unix.Close(int(fd))
+	}
 	close(b.done)
 }
 

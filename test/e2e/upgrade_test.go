@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,6 +136,9 @@ func TestUpgradeInPlaceKeepsPoolAndWorkers(t *testing.T) {
 	if up := lastUpgrade(t, name); up.From != "upgrade-a" || up.To != "upgrade-b" || up.Outcome != "upgraded" {
 		t.Errorf("last upgrade %+v", up)
 	}
+	// Each exec killed the private bus's daemon, a child of poold that the
+	// next poold reaps.
+	waitNoZombieChild(t, p.cmd.Process.Pid)
 	// A worker's stderr still reaches poold's log, through the pipe the
 	// third poold adopted.
 	a, err := get("http://" + addr + "/slow?ms=1")
@@ -263,4 +267,43 @@ func TestUpgradeRunsOnWithTheRunningConfig(t *testing.T) {
 	if r := poolctl(t, "", nil, "reload", name); r.code == 0 || !strings.Contains(r.stderr, "ready-timeout") {
 		t.Errorf("reload with the broken file: %v; want it refused, naming the setting", r)
 	}
+}
+
+// waitNoZombieChild waits until no child of pid is a zombie: an exited
+// child that nothing reaped stays one for as long as pid runs.
+func waitNoZombieChild(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		zombies := zombieChildren(pid)
+		if len(zombies) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("children of %d still zombies after %v: %v", pid, bound, zombies)
+		}
+		time.Sleep(20 * time.Millisecond) // polling /proc, not synchronisation
+	}
+}
+
+// zombieChildren are pid's children that have exited and not been reaped,
+// as "PID (comm)".
+func zombieChildren(pid int) []string {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []string
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, c := range strings.Fields(string(b)) {
+			stat, err := os.ReadFile("/proc/" + c + "/stat")
+			if err != nil {
+				continue // reaped meanwhile
+			}
+			// pid (comm) S ...: comm may hold spaces and parentheses.
+			s := string(stat)
+			if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " Z") {
+				out = append(out, c+" "+s[strings.IndexByte(s, '('):i+1])
+			}
+		}
+	}
+	return out
 }
