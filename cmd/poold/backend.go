@@ -20,11 +20,13 @@ import (
 // errors and adds what the supervisor does not know (how the count was
 // chosen, the sockets, the workers' memory and CPU).
 type backend struct {
-	sup     *supervisor.Supervisor
-	hub     *channel.Hub
-	config  workerConfig
-	reload  *reloader
-	size    sizing
+	sup    *supervisor.Supervisor
+	hub    *channel.Hub
+	config workerConfig
+	reload *reloader
+	// size is the worker count the configuration asks for and why: the
+	// start's, or the reloader's once it runs.
+	size    func() sizing
 	cgroups workerCgroups
 	static  dbusapi.PoolInfo
 	events  *supervisor.Subscription // the server's, made before the loop runs
@@ -38,7 +40,7 @@ func newBackend(cfg config.Config, sup *supervisor.Supervisor, size sizing, sock
 	for _, s := range socks {
 		listen = append(listen, s.Name+"="+s.Addr)
 	}
-	return &backend{sup: sup, hub: hub, config: wc, size: size, cgroups: cg, events: sup.Events(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
+	return &backend{sup: sup, hub: hub, config: wc, size: func() sizing { return size }, cgroups: cg, events: sup.Events(), binary: newSelfBinary(), static: dbusapi.PoolInfo{
 		Name:             cfg.Name,
 		Version:          version,
 		WorkersReason:    size.reason,
@@ -72,8 +74,10 @@ func (b *backend) apiStatus(st supervisor.Status) dbusapi.Status {
 	pool.State = st.State.String()
 	pool.StatusText = st.Summary
 	pool.TargetWorkers = uint32(st.Target)
-	if st.Target != b.size.workers {
-		pool.WorkersReason = fmt.Sprintf("%s set by Scale; started with %s", plural.Of(st.Target, "worker"), b.size.reason)
+	size := b.size()
+	pool.WorkersReason = size.reason
+	if st.Target != size.workers {
+		pool.WorkersReason = fmt.Sprintf("%s set by Scale; configured: %s", plural.Of(st.Target, "worker"), size.reason)
 	}
 	pool.MaxWorkers = uint32(st.MaxWorkers)
 	pool.ReadyWorkers = uint32(st.Ready)

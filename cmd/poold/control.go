@@ -51,7 +51,7 @@ type controlPlane struct {
 func runControlPlane(lc fx.Lifecycle, cfg config.Config, sup *supervisor.Supervisor, size sizing,
 	socks []activation.Socket, hub *channel.Hub, wc workerConfig, rl *reloader, dir *rundir.Dir, cg workerCgroups, up *upgrader, log *slog.Logger) {
 	backend := newBackend(cfg, sup, size, socks, hub, wc, cg)
-	backend.upgrades, backend.reload = up, rl
+	backend.upgrades, backend.reload, backend.size = up, rl, rl.size
 	var cp *controlPlane
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/cgroup"
@@ -34,11 +35,20 @@ type reloader struct {
 
 	mu      sync.Mutex    // one reload at a time; guards current
 	current config.Config // what the pool runs: the start's, then the last reload's that succeeded
+	// sized is the worker count the configuration asks for and why: the
+	// start's, then a reload's that scaled the pool.
+	sized atomic.Pointer[sizing]
 }
 
-func newReloader(cfg config.Config, wc workerConfig, sup *supervisor.Supervisor, cg workerCgroups, log *slog.Logger) *reloader {
-	return &reloader{args: os.Args[1:], unit: systemdUnit(), current: cfg, wc: wc, sup: sup, cg: cg, log: log}
+func newReloader(cfg config.Config, size sizing, wc workerConfig, sup *supervisor.Supervisor, cg workerCgroups, log *slog.Logger) *reloader {
+	r := &reloader{args: os.Args[1:], unit: systemdUnit(), current: cfg, wc: wc, sup: sup, cg: cg, log: log}
+	r.sized.Store(&size)
+	return r
 }
+
+// size is the worker count the configuration asks for and why, for
+// status: the start's, or the last reload's that changed it.
+func (r *reloader) size() sizing { return *r.sized.Load() }
 
 // running is the configuration the pool runs, for an upgrade to hand
 // over: a reload under way is refused by the freeze, so waiting for it is
@@ -127,23 +137,23 @@ func (r *reloader) restartHint(n int) string {
 // restart delays and recycling thresholds, before the rollout, which uses
 // them.
 func (r *reloader) retune(ctx context.Context, next config.Config) error {
-	opts := supervisorOptions(next, r.workers(next))
+	n, _ := r.workers(next)
+	opts := supervisorOptions(next, n)
 	return r.sup.Retune(ctx, supervisor.Tunables{ReadyTimeout: opts.ReadyTimeout, MaxUnavailable: opts.MaxUnavailable,
 		Backoff: opts.Backoff, Health: opts.Health})
 }
 
-// workers is the worker count next says: its number, or auto worked out
-// again from the cgroup.
-func (r *reloader) workers(next config.Config) int {
-	if !next.Workers.Auto {
-		return next.Workers.N
+// workers is the worker count next says and why: its number, or auto
+// worked out again from the cgroup.
+func (r *reloader) workers(next config.Config) (int, string) {
+	var limits cgroup.Limits
+	if next.Workers.Auto {
+		var err error
+		if limits, err = cgroup.Read(); err != nil {
+			r.log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
+		}
 	}
-	limits, err := cgroup.Read()
-	if err != nil {
-		r.log.Warn("cgroup limits unreadable; sizing from CPU affinity alone", "err", err)
-	}
-	n, _ := resolveWorkers(next, limits, runtime.NumCPU())
-	return n
+	return resolveWorkers(next, limits, runtime.NumCPU())
 }
 
 // scale moves the pool to next's worker count when the configuration's
@@ -153,10 +163,11 @@ func (r *reloader) scale(ctx context.Context, next config.Config) error {
 	if was.Auto == now.Auto && was.N == now.N {
 		return nil
 	}
-	n := r.workers(next)
+	n, reason := r.workers(next)
 	if err := r.sup.Scale(ctx, n, supervisor.RefuseZero); err != nil {
 		return fmt.Errorf("the scale to %d workers failed: %w", n, err)
 	}
+	r.sized.Store(&sizing{workers: n, reason: reason})
 	r.log.Info("reload scaled the pool", "workers", n, "from", now.From)
 	return nil
 }

@@ -70,6 +70,7 @@ type ctlStatus struct {
 		Name          string `json:"name"`
 		State         string `json:"state"`
 		TargetWorkers int    `json:"target_workers"`
+		WorkersReason string `json:"workers_reason"`
 		ReadyWorkers  int    `json:"ready_workers"`
 		Generation    int    `json:"generation"`
 		Bus           string `json:"bus"`

@@ -202,5 +202,9 @@ func TestReloadScalesToANewWorkerCount(t *testing.T) {
 	if st.Pool.TargetWorkers != 3 {
 		t.Errorf("target %d after the reload, want 3", st.Pool.TargetWorkers)
 	}
+	// The count is the configuration's again, not one poolctl scale set.
+	if want := "3 workers from " + s.conf; st.Pool.WorkersReason != want {
+		t.Errorf("workers reason %q after the reload, want %q", st.Pool.WorkersReason, want)
+	}
 	s.check(3, 2, 2)
 }
