@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"context"
 	"maps"
 	"slices"
 
@@ -77,12 +76,3 @@ func (s *Supervisor) generationStatuses() []GenerationStatus {
 	}
 	return out
 }
-
-// Generations returns a copy of every live generation, by number: what a
-// successor of this poold needs to go on with the same pool.
-func (s *Supervisor) Generations(ctx context.Context) (map[int]Generation, error) {
-	req := generationsRequest{reply: make(chan map[int]Generation, 1)}
-	return ask(ctx, s, req, req.reply)
-}
-
-type generationsRequest struct{ reply chan map[int]Generation }

@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"maps"
 	"syscall"
 	"time"
 )
@@ -58,8 +57,6 @@ func (s *Supervisor) handle(ev message) {
 		ev.reply <- s.snapshot()
 	case retuneRequest:
 		s.onRetune(ev)
-	case generationsRequest:
-		ev.reply <- maps.Clone(s.generations)
 	default:
 		s.log.Error("supervisor: unknown event", "type", typeName(ev))
 	}

@@ -23,18 +23,17 @@ func (Notified) workerEvent()  {}
 func (Reported) workerEvent()  {}
 func (Listening) workerEvent() {}
 
-func (tick) loopMessage()               {}
-func (shutdownRequest) loopMessage()    {}
-func (killRequest) loopMessage()        {}
-func (reloadRequest) loopMessage()      {}
-func (restartRequest) loopMessage()     {}
-func (signalRequest) loopMessage()      {}
-func (scaleRequest) loopMessage()       {}
-func (freezeRequest) loopMessage()      {}
-func (quiesced) loopMessage()           {}
-func (statusRequest) loopMessage()      {}
-func (generationsRequest) loopMessage() {}
-func (retuneRequest) loopMessage()      {}
+func (tick) loopMessage()            {}
+func (shutdownRequest) loopMessage() {}
+func (killRequest) loopMessage()     {}
+func (reloadRequest) loopMessage()   {}
+func (restartRequest) loopMessage()  {}
+func (signalRequest) loopMessage()   {}
+func (scaleRequest) loopMessage()    {}
+func (freezeRequest) loopMessage()   {}
+func (quiesced) loopMessage()        {}
+func (statusRequest) loopMessage()   {}
+func (retuneRequest) loopMessage()   {}
 
 // loopSink is the Sink the loop hands its spawner: it posts to the loop.
 type loopSink struct{ s *Supervisor }
