@@ -79,7 +79,7 @@ func (n *Notifier) StoreFDs(name string, files ...*os.File) error {
 		}
 	}()
 	for _, f := range files {
-		fd, err := dupFile(f)
+		fd, err := DupFD(f)
 		if err != nil {
 			return fmt.Errorf("store fds %q: %w", name, err)
 		}
@@ -165,9 +165,9 @@ func (n *Notifier) sendFDs(state string, fds []int) error {
 	return nil
 }
 
-// dupFile returns a close-on-exec copy of f's fd, taken without changing
+// DupFD returns a close-on-exec copy of f's fd, taken without changing
 // the fd's blocking mode (as File.Fd would).
-func dupFile(f *os.File) (int, error) {
+func DupFD(f *os.File) (int, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return -1, err

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poold/poold/activation"
 	"golang.org/x/sys/unix"
 )
 
@@ -134,7 +135,7 @@ func (s *Store) Passed(t *testing.T) (files []*os.File, names []string) {
 	defer s.mu.Unlock()
 	for _, name := range slices.Sorted(maps.Keys(s.fds)) {
 		for _, f := range s.fds[name] {
-			fd, err := dup(f)
+			fd, err := activation.DupFD(f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,19 +145,6 @@ func (s *Store) Passed(t *testing.T) (files []*os.File, names []string) {
 		}
 	}
 	return files, names
-}
-
-// dup copies f's fd without changing its blocking mode (as File.Fd would).
-func dup(f *os.File) (int, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd, dupErr := -1, error(nil)
-	if err := rc.Control(func(raw uintptr) { fd, dupErr = unix.FcntlInt(raw, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return -1, err
-	}
-	return fd, dupErr
 }
 
 func closeAll(files []*os.File) {
