@@ -82,10 +82,12 @@ func run(args []string) int {
 	}
 
 	// Before anything is bound or made: a command that cannot start would
-	// only crash-loop.
-	if err := proc.CheckCommand(cfg.Command[0], os.Getenv("PATH")); err != nil && tk.state == nil {
-		log.Error("poold cannot start", "err", err)
-		return exitFailure
+	// only crash-loop. A takeover keeps the workers running.
+	if tk.state == nil {
+		if err := proc.CheckCommand(cfg.Command[0], os.Getenv("PATH")); err != nil {
+			log.Error("poold cannot start", "err", err)
+			return exitFailure
+		}
 	}
 	dir, err := tk.runtimeDir(cfg, log)
 	if err != nil {
