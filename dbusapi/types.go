@@ -95,6 +95,13 @@ type UpgradeInfo struct {
 	Outcome string `json:"outcome"`
 }
 
+// UpgradeInfo's outcomes: Upgraded, or a prefix followed by the reason.
+const (
+	Upgraded        = "upgraded"
+	UpgradeFellBack = "fell back: "
+	UpgradeRefused  = "refused: "
+)
+
 // SlotInfo is one failing slot, a D-Bus struct (ubusast): append new
 // fields at the end. Its JSON keys are poolctl's.
 type SlotInfo struct {

@@ -192,7 +192,7 @@ func replacedLine(p dbusapi.PoolInfo) string {
 // upgraded in 180ms", or how it ended otherwise ("fell back: REASON").
 func upgradeLine(up dbusapi.UpgradeInfo, now time.Time) string {
 	s := fmt.Sprintf("%s → %s %s, %s", orDash(up.From), orDash(up.To), age(up.StartedUSec, now), up.Outcome)
-	if up.Outcome == upgraded {
+	if up.Outcome == dbusapi.Upgraded {
 		s += " in " + (time.Duration(up.DurationUSec) * time.Microsecond).Round(time.Millisecond).String()
 	}
 	return s

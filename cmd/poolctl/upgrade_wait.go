@@ -81,7 +81,7 @@ func (r upgradeResult) outcome(before, after dbusapi.Status) upgradeResult {
 	// A poold that fell back records its own version as To: the version
 	// it was to run is the one Upgrade answered, when it did.
 	r.From = up.From
-	if r.To == "" || up.Outcome == upgraded {
+	if r.To == "" || up.Outcome == dbusapi.Upgraded {
 		r.To = up.To
 	}
 	r.Duration = time.Duration(up.DurationUSec) * time.Microsecond
@@ -90,15 +90,15 @@ func (r upgradeResult) outcome(before, after dbusapi.Status) upgradeResult {
 		return r.failed(upgradeRestart, fmt.Errorf("poold was restarted during the upgrade (PID %d, was %d): its workers were not kept",
 			after.Pool.MainPID, before.Pool.MainPID))
 	}
-	reason, fellBack := strings.CutPrefix(up.Outcome, "fell back: ")
+	reason, fellBack := strings.CutPrefix(up.Outcome, dbusapi.UpgradeFellBack)
 	switch {
-	case up.Outcome == upgraded:
+	case up.Outcome == dbusapi.Upgraded:
 		r.Result = upgraded
 		return r
 	case fellBack:
 		return r.failed(upgradeFellBack, fmt.Errorf("upgrade to poold %s fell back to %s: %s; %s kept", r.To, after.Pool.Version, reason, r.workers()))
 	}
-	reason, _ = strings.CutPrefix(up.Outcome, "refused: ")
+	reason, _ = strings.CutPrefix(up.Outcome, dbusapi.UpgradeRefused)
 	return r.failed(upgradeRefused, fmt.Errorf("upgrade to poold %s refused: %s", r.To, reason))
 }
 

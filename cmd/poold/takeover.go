@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/cgroup"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/distribute"
@@ -250,9 +251,9 @@ func (t *takeover) record() upgradeRecord {
 		return rec // in progress until systemd is told: no outcome yet
 	}
 	rec.Duration = t.ready.Sub(t.state.Started)
-	rec.Outcome = outcomeUpgraded
+	rec.Outcome = dbusapi.Upgraded
 	if t.fellBack != "" {
-		rec.Outcome = outcomeFellBack + t.fellBack
+		rec.Outcome = dbusapi.UpgradeFellBack + t.fellBack
 	}
 	return rec
 }

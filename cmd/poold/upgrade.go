@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/poold/poold/activation"
+	"github.com/poold/poold/dbusapi"
 	"github.com/poold/poold/internal/config"
 	"github.com/poold/poold/internal/distribute"
 	"github.com/poold/poold/internal/handoff"
@@ -68,13 +69,6 @@ type upgradeRecord struct {
 	Duration time.Duration // from Start to the new poold's READY=1
 	Outcome  string        // "" (none yet), "upgraded", "fell back: REASON", "refused: REASON"
 }
-
-// Outcomes of an upgrade, the prefixes of upgradeRecord.Outcome.
-const (
-	outcomeUpgraded = "upgraded"
-	outcomeFellBack = "fell back: "
-	outcomeRefused  = "refused: "
-)
 
 // errUpgradeRunning refuses a second upgrade while one runs.
 var errUpgradeRunning = errors.New("an upgrade is already running: wait for it to finish (poolctl status shows its outcome)")
@@ -132,7 +126,7 @@ func (u *upgrader) Start(ctx context.Context) (toVersion string, err error) {
 		}
 	}
 	if err != nil {
-		u.finish(upgradeRecord{From: version, To: to, Started: started, Outcome: outcomeRefused + err.Error()})
+		u.finish(upgradeRecord{From: version, To: to, Started: started, Outcome: dbusapi.UpgradeRefused + err.Error()})
 		return "", err
 	}
 	state.From, state.To, state.Started = version, to, started
@@ -251,7 +245,7 @@ func (u *upgrader) finish(rec upgradeRecord) {
 	defer u.mu.Unlock()
 	u.busy, u.last = false, rec
 	level := slog.LevelInfo
-	if rec.Outcome != outcomeUpgraded {
+	if rec.Outcome != dbusapi.Upgraded {
 		level = slog.LevelWarn
 	}
 	u.log.Log(context.Background(), level, "upgrade", "from", rec.From, "to", rec.To, "outcome", rec.Outcome)
