@@ -80,7 +80,7 @@ func (c procCgroups) Create(slot int, id uint64, limits proc.MemoryLimits) (proc
 }
 
 func (c procCgroups) Adopt(slot int, id uint64) (proc.Cgroup, error) {
-	cg, err := c.w.AdoptWorker(slot, id, cgroup.WorkerLimits{})
+	cg, err := c.w.AdoptWorker(slot, id)
 	if err != nil {
 		return nil, err
 	}

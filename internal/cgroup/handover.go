@@ -26,14 +26,21 @@ func SetupAfterUpgrade(d Delegation, log *slog.Logger, kept []string) (*Workers,
 func WorkerName(slot int, id uint64) string { return fmt.Sprintf("%s%d-%d", workerPrefix, slot, id) }
 
 // AdoptWorker opens the cgroup of worker id of slot that the poold before
-// an upgrade made (Create); its limits are as that poold wrote them,
-// limits only says what they were.
-func (w *Workers) AdoptWorker(slot int, id uint64, limits WorkerLimits) (*Worker, error) {
+// an upgrade made (Create). Its limits stay as that poold wrote them; the
+// memory.max it reads back is what OOM names.
+func (w *Workers) AdoptWorker(slot int, id uint64) (*Worker, error) {
 	name := WorkerName(slot, id)
 	dir := filepath.Join(w.dir, name)
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("adopt cgroup: %w", &fs.PathError{Op: "open", Path: dir, Err: err})
 	}
-	return &Worker{dir: dir, path: path.Join(w.path, name), fd: fd, memory: w.HasMemory(), memoryMax: limits.MemoryMax, fs: w.fs}, nil
+	c := &Worker{dir: dir, path: path.Join(w.path, name), fd: fd, memory: w.HasMemory(), fs: w.fs}
+	if c.memory {
+		if c.memoryMax, _, err = readParsed(filepath.Join(dir, "memory.max"), parseMemory); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("adopt cgroup: %w", err)
+		}
+	}
+	return c, nil
 }

@@ -216,3 +216,36 @@ func TestParseKeyed(t *testing.T) {
 		t.Error("no error for a garbled line")
 	}
 }
+
+// A poold that took the pool over in an upgrade opens a worker's cgroup as
+// the poold before it made it, and names its memory.max after an OOM kill.
+func TestAdoptWorkerCgroup(t *testing.T) {
+	kfs := fakeKernfs{memory: true}
+	d := fakeDelegation(t, kfs, "cpu memory pids")
+	w, err := setup(d, 4242, kfs, t.TempDir(), discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Create(1, 9, WorkerLimits{MemoryMax: 256 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := setupKeeping(d, 4242, kfs, t.TempDir(), discard, map[string]bool{WorkerName(1, 9): true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := after.AdoptWorker(1, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Remove()
+	if c.Path() != "/system.slice/web.service/worker-1-9" || c.FD() < 0 {
+		t.Errorf("Path() = %q, FD() = %d", c.Path(), c.FD())
+	}
+	write(t, filepath.Join(d.Dir, "worker-1-9"), "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 1\n")
+	if killed, limit := c.OOM(); !killed || limit != "the worker's memory.max, 256 MiB (--worker-memory-max)" {
+		t.Errorf("OOM() of the adopted cgroup = %v, %q", killed, limit)
+	}
+	if _, err := after.AdoptWorker(2, 10); err == nil {
+		t.Error("AdoptWorker of a cgroup that was never made: no error")
+	}
+}
